@@ -1,0 +1,143 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from courses import services
+from courses.models import Cohort, Course, Enrolment, Lesson, LessonCompletion, Module, Teaching, Team
+from lms.admin import DistrictScopedAdmin
+from lms.errors import ApplicationError
+from lms.predicates import roles_of
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    """Courses are a shared catalogue: staff read them, a superuser edits them."""
+
+    list_display = ["title", "code", "issuing_body"]
+    search_fields = ["title", "code"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or bool(roles_of(request.user).staff_district_ids)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
+class TeachingInline(admin.TabularInline):
+    model = Teaching
+    extra = 0
+    autocomplete_fields = ["instructor"]
+
+
+@admin.register(Cohort)
+class CohortAdmin(DistrictScopedAdmin):
+    list_display = ["name", "course", "district", "year", "starts_on", "ends_on"]
+    list_filter = ["year", "district", "course"]
+    search_fields = ["name"]
+    list_select_related = ["course", "district"]
+    inlines = [TeachingInline]
+
+
+class ModuleAdminForm(forms.ModelForm):
+    class Meta:
+        model = Module
+        fields = ["cohort", "phase", "position", "title", "summary", "requires"]
+
+    def clean(self):
+        cleaned = super().clean()
+        cohort, requires = cleaned.get("cohort"), cleaned.get("requires")
+        if cohort and requires:
+            if any(m.cohort_id != cohort.pk for m in requires):
+                self.add_error("requires", _("Required modules must belong to the same cohort."))
+            if self.instance.pk and any(m.pk == self.instance.pk for m in requires):
+                self.add_error("requires", _("A module cannot require itself."))
+        return cleaned
+
+
+class LessonInline(admin.StackedInline):
+    model = Lesson
+    extra = 0
+    fields = ["position", "kind", "title", "duration_minutes", "body"]
+
+
+@admin.register(Module)
+class ModuleAdmin(DistrictScopedAdmin):
+    form = ModuleAdminForm
+    list_display = ["title", "cohort", "phase", "position"]
+    list_filter = ["cohort", "phase"]
+    search_fields = ["title"]
+    list_select_related = ["cohort"]
+    filter_horizontal = ["requires"]
+    inlines = [LessonInline]
+
+
+@admin.register(Lesson)
+class LessonAdmin(DistrictScopedAdmin):
+    list_display = ["title", "module", "kind", "position"]
+    list_filter = ["kind", "module__cohort"]
+    search_fields = ["title", "body"]
+    list_select_related = ["module"]
+
+
+@admin.register(Team)
+class TeamAdmin(DistrictScopedAdmin):
+    list_display = ["name", "cohort", "community"]
+    list_filter = ["cohort"]
+    search_fields = ["name"]
+    list_select_related = ["cohort", "community__town"]
+
+
+class EnrolmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Enrolment
+        fields = ["cohort", "trainee", "community", "team"]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(DistrictScopedAdmin):
+    """Enrolment goes through the enrolment service, so its rules hold here as on the pages."""
+
+    form = EnrolmentAdminForm
+    list_display = ["trainee", "cohort", "community", "team", "status"]
+    list_filter = ["status", "cohort", "team"]
+    search_fields = ["trainee__full_name", "trainee__username", "trainee__mobile"]
+    list_select_related = ["trainee", "cohort", "community__town", "team"]
+    autocomplete_fields = ["trainee"]
+    readonly_fields = ["status", "withdrawn_reason", "withdrawn_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "cohort", "trainee"] if obj else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        fields = ["cohort", "trainee", "community", "team"]
+        return [*fields, *self.readonly_fields] if obj else fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        try:
+            created = services.enrolment_create(
+                cohort=obj.cohort, trainee=obj.trainee, community=obj.community, team=obj.team, actor=request.user
+            )
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            raise
+        obj.pk = created.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ApplicationError:
+            from django.http import HttpResponseRedirect
+
+            return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(LessonCompletion)
+class LessonCompletionAdmin(DistrictScopedAdmin):
+    list_display = ["enrolment", "lesson", "created_at"]
+    list_select_related = ["enrolment__trainee", "enrolment__cohort", "lesson"]
+    list_filter = ["enrolment__cohort"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,230 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from lms.models import Community, District, TimeStamped
+
+
+class Phase(models.TextChoices):
+    """The course's three phases, in the order they run."""
+
+    CENTRALIZED = "centralized", _("Centralized lessons")
+    FIELD = "field", _("Field support")
+    MODEL = "model", _("Model exploration")
+
+    @classmethod
+    def position(cls, value: str) -> int:
+        return cls.values.index(value)
+
+
+class Course(TimeStamped):
+    title = models.CharField(_("title"), max_length=128)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    issuing_body = models.CharField(_("issuing body"), max_length=256, blank=True)
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Cohort(TimeStamped):
+    """A yearly run of a course in one district."""
+
+    district_lookup = "district"
+    cohort_lookup = "id"
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("course"))
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("district"))
+    name = models.CharField(_("name"), max_length=128)
+    year = models.PositiveSmallIntegerField(_("year"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    class Meta:
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
+        ordering = ["-year", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "district", "year"], name="cohort_unique_per_year"),
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="cohort_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The end date cannot be before the start date.")})
+
+
+class Teaching(TimeStamped):
+    """The instructor role: a user who teaches one cohort."""
+
+    district_lookup = "cohort__district"
+    cohort_lookup = "cohort"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="teachings", verbose_name=_("cohort"))
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teachings", verbose_name=_("instructor")
+    )
+
+    class Meta:
+        verbose_name = _("instructor assignment")
+        verbose_name_plural = _("instructor assignments")
+        constraints = [models.UniqueConstraint(fields=["cohort", "instructor"], name="teaching_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.instructor} · {self.cohort}"
+
+
+class Module(TimeStamped):
+    district_lookup = "cohort__district"
+    cohort_lookup = "cohort"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="modules", verbose_name=_("cohort"))
+    phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices)
+    position = models.PositiveSmallIntegerField(_("position"), help_text=_("Order within the phase."))
+    title = models.CharField(_("title"), max_length=128)
+    summary = models.TextField(_("summary"), blank=True)
+    requires = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="unlocks",
+        verbose_name=_("requires"),
+        help_text=_("Modules that must be finished before this one opens."),
+    )
+
+    class Meta:
+        verbose_name = _("module")
+        verbose_name_plural = _("modules")
+        ordering = ["cohort", "phase", "position"]
+        constraints = [models.UniqueConstraint(fields=["cohort", "phase", "position"], name="module_position_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def phase_position(self) -> int:
+        return Phase.position(self.phase)
+
+
+class LessonKind(models.TextChoices):
+    LECTURE = "lecture", _("Lecture")
+    SITE_VISIT = "site_visit", _("Site visit")
+    WORKSHOP = "workshop", _("Workshop")
+    READING = "reading", _("Reading")
+    FIELD_GUIDANCE = "field_guidance", _("Field guidance")
+
+
+class Lesson(TimeStamped):
+    district_lookup = "module__cohort__district"
+    cohort_lookup = "module__cohort"
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("module"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=16, choices=LessonKind.choices, default=LessonKind.LECTURE)
+    title = models.CharField(_("title"), max_length=128)
+    body = models.TextField(_("content"), blank=True, help_text=_("Markdown: headings, lists, links, emphasis."))
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), default=90)
+
+    class Meta:
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        ordering = ["module", "position"]
+        constraints = [models.UniqueConstraint(fields=["module", "position"], name="lesson_position_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Team(TimeStamped):
+    """Trainees of one cohort, usually from one community, who run a field project together."""
+
+    district_lookup = "cohort__district"
+    cohort_lookup = "cohort"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="teams", verbose_name=_("cohort"))
+    name = models.CharField(_("name"), max_length=64)
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, null=True, blank=True, related_name="teams", verbose_name=_("community")
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["cohort", "name"]
+        constraints = [models.UniqueConstraint(fields=["cohort", "name"], name="team_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnrolmentStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    COMPLETED = "completed", _("Completed")
+
+
+class EnrolmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=EnrolmentStatus.ACTIVE)
+
+
+class Enrolment(TimeStamped):
+    """The trainee role: one per trainee per cohort."""
+
+    district_lookup = "cohort__district"
+    cohort_lookup = "cohort"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("cohort"))
+    trainee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("trainee")
+    )
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("community")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name=_("team")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE
+    )
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    objects = EnrolmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        ordering = ["cohort", "trainee__full_name"]
+        constraints = [models.UniqueConstraint(fields=["cohort", "trainee"], name="enrolment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.trainee} · {self.cohort}"
+
+
+class LessonCompletion(TimeStamped):
+    district_lookup = "enrolment__cohort__district"
+    cohort_lookup = "enrolment__cohort"
+
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, related_name="completions", verbose_name=_("enrolment")
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="completions", verbose_name=_("lesson"))
+
+    class Meta:
+        verbose_name = _("lesson completion")
+        verbose_name_plural = _("lesson completions")
+        constraints = [models.UniqueConstraint(fields=["enrolment", "lesson"], name="completion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} ✓ {self.lesson}"

@@ -1,0 +1,87 @@
+"""State changes of the course flow: one transactional function each."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses.models import Cohort, Enrolment, EnrolmentStatus, Lesson, LessonCompletion, Team
+from courses.selectors import unfinished_prerequisites
+from lms.audit import audit_record
+from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from lms.models import Community, User
+from lms.predicates import forget_roles
+
+
+class PrerequisiteUnfinished(Conflict):
+    code = "prerequisite_unfinished"
+
+    def __init__(self, *, modules):
+        self.modules = modules
+        names = "、".join(f"“{m.title}”" for m in modules)
+        super().__init__(_("This lesson is locked: finish %(modules)s first.") % {"modules": names})
+
+
+@transaction.atomic
+def enrolment_create(
+    *, cohort: Cohort, trainee: User, community: Community, team: Team | None = None, actor: User
+) -> Enrolment:
+    """Enrol a trainee in a cohort. Refuses a second enrolment of the same trainee."""
+    if not actor.has_perm("courses.manage_cohort", cohort):
+        raise NotAllowed(_("You cannot enrol trainees in this cohort."))
+    if community.town.district_id != cohort.district_id:
+        raise ValidationFailed(
+            _("The community %(community)s is not in the cohort's district.") % {"community": community},
+            fields={"community": [_("Choose a community of the cohort's district.")]},
+        )
+    if team is not None and team.cohort_id != cohort.pk:
+        raise ValidationFailed(
+            _("The team belongs to another cohort."), fields={"team": [_("Choose a team of this cohort.")]}
+        )
+    already = _("%(name)s is already enrolled in %(cohort)s.") % {"name": trainee, "cohort": cohort}
+    if Enrolment.objects.filter(cohort=cohort, trainee=trainee).exists():
+        raise Conflict(already, code="already_enrolled")
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(cohort=cohort, trainee=trainee, community=community, team=team)
+    except IntegrityError:  # a concurrent request enrolled the same trainee first
+        raise Conflict(already, code="already_enrolled") from None
+    audit_record(actor=actor, verb="enrolment.created", target=enrolment, trainee=trainee.pk)
+    forget_roles(trainee)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_withdraw(*, enrolment: Enrolment, reason: str, actor: User) -> Enrolment:
+    """Withdraw a trainee from its cohort, with a reason. Completed work stays on record."""
+    enrolment = Enrolment.objects.select_for_update().select_related("cohort").get(pk=enrolment.pk)
+    if not actor.has_perm("courses.manage_cohort", enrolment.cohort):
+        raise NotAllowed(_("You cannot withdraw trainees from this cohort."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Give a reason for the withdrawal."), fields={"reason": [_("This field is required.")]}
+        )
+    if enrolment.status != EnrolmentStatus.ACTIVE:
+        raise Conflict(_("This trainee is not an active member of the cohort."), code="not_active")
+    enrolment.status = EnrolmentStatus.WITHDRAWN
+    enrolment.withdrawn_reason = reason
+    enrolment.withdrawn_at = timezone.now()
+    enrolment.save(update_fields=["status", "withdrawn_reason", "withdrawn_at", "updated_at"])
+    audit_record(actor=actor, verb="enrolment.withdrawn", target=enrolment, reason=reason)
+    forget_roles(enrolment.trainee)
+    return enrolment
+
+
+@transaction.atomic
+def lesson_complete(*, enrolment: Enrolment, lesson: Lesson, actor: User) -> tuple[LessonCompletion, bool]:
+    """Mark a lesson done for the enrolment's trainee. Idempotent: returns (completion, created)."""
+    if not actor.has_perm("courses.complete_lesson", enrolment):
+        raise NotAllowed(_("You cannot mark lessons done for this trainee."))
+    if lesson.module.cohort_id != enrolment.cohort_id:
+        raise NotFound(_("This lesson is not part of your cohort."))
+    if locked_by := unfinished_prerequisites(enrolment=enrolment, module=lesson.module):
+        raise PrerequisiteUnfinished(modules=locked_by)
+    completion, created = LessonCompletion.objects.get_or_create(enrolment=enrolment, lesson=lesson)
+    if created:
+        audit_record(actor=actor, verb="lesson.completed", target=completion, lesson=lesson.pk)
+    return completion, created

@@ -1,0 +1,73 @@
+"""Domain errors raised by services, and the one place that turns them into HTTP answers."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """An error a user can act on: a translatable message and a machine code."""
+
+    code = "invalid"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_message = _("The request could not be completed.")
+
+    def __init__(self, message=None, *, code: str | None = None, fields: dict | None = None):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+        super().__init__(str(self.message))
+
+
+class ValidationFailed(ApplicationError):
+    code = "invalid"
+
+
+class NotAllowed(ApplicationError):
+    code = "not_allowed"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_message = _("You are not allowed to do this.")
+
+
+class NotFound(ApplicationError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_message = _("Not found.")
+
+
+class Conflict(ApplicationError):
+    code = "conflict"
+    status_code = status.HTTP_409_CONFLICT
+
+
+def error_body(*, code: str, message, fields: dict | None = None) -> dict:
+    body = {"error": {"code": code, "message": str(message)}}
+    if fields:
+        body["error"]["fields"] = fields
+    return body
+
+
+def api_exception_handler(exc, context):
+    """Answer every API error in one JSON shape: {"error": {"code", "message", "fields"?}}."""
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        first = next(iter(detail.values()), [""])
+        message = first[0] if isinstance(first, list) and first else first
+        response.data = error_body(code="invalid", message=message, fields=detail)
+    else:
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        response.data = error_body(code=code if isinstance(code, str) else "error", message=getattr(exc, "detail", exc))
+    return response

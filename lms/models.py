@@ -1,0 +1,136 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+mobile_validator = RegexValidator(r"^1\d{10}$", _("Enter an 11-digit mainland mobile number."))
+
+
+class User(AbstractUser):
+    """A person: trainee, instructor, district staff, or several of these at once."""
+
+    first_name = None
+    last_name = None
+    full_name = models.CharField(_("full name"), max_length=64)
+    mobile = models.CharField(_("mobile number"), max_length=11, blank=True, validators=[mobile_validator])
+    email = models.EmailField(_("e-mail"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = UserManager()
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(fields=["mobile"], condition=~Q(mobile=""), name="user_mobile_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name
+
+
+class District(TimeStamped):
+    district_lookup = "id"
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    code = models.SlugField(_("code"), max_length=16, unique=True, help_text=_("Short Latin code, e.g. NH."))
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Town(TimeStamped):
+    district_lookup = "district"
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="towns", verbose_name=_("district"))
+    name = models.CharField(_("name"), max_length=64)
+
+    class Meta:
+        verbose_name = _("town")
+        verbose_name_plural = _("towns")
+        ordering = ["district__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["district", "name"], name="town_unique_in_district")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Community(TimeStamped):
+    district_lookup = "town__district"
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="communities", verbose_name=_("town"))
+    name = models.CharField(_("name"), max_length=64)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["town__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["town", "name"], name="community_unique_in_town")]
+
+    def __str__(self) -> str:
+        return f"{self.town.name} · {self.name}"
+
+
+class DistrictStaff(TimeStamped):
+    """The district-staff role: runs the cohorts of one district."""
+
+    district_lookup = "district"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="staff", verbose_name=_("district"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="district_roles", verbose_name=_("user")
+    )
+
+    class Meta:
+        verbose_name = _("district staff")
+        verbose_name_plural = _("district staff")
+        constraints = [models.UniqueConstraint(fields=["district", "user"], name="district_staff_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.district}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which row; written by services in the same transaction as the change."""
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("who")
+    )
+    verb = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    target_id = models.CharField(max_length=64)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb}"

@@ -1,0 +1,16 @@
+import rules
+
+from lms.predicates import is_district_staff_for, is_superuser
+
+staff_or_superuser = is_superuser | is_district_staff_for
+for model in ("district", "town", "community", "districtstaff", "user"):
+    rules.add_perm(f"lms.view_{model}", staff_or_superuser)
+for model in ("town", "community", "user"):
+    rules.add_perm(f"lms.add_{model}", staff_or_superuser)
+    rules.add_perm(f"lms.change_{model}", staff_or_superuser)
+for model in ("district", "districtstaff"):
+    rules.add_perm(f"lms.add_{model}", is_superuser)
+    rules.add_perm(f"lms.change_{model}", is_superuser)
+for model in ("district", "town", "community", "districtstaff", "user", "auditentry"):
+    rules.add_perm(f"lms.delete_{model}", is_superuser)
+rules.add_perm("lms.view_auditentry", is_superuser)

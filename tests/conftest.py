@@ -1,0 +1,53 @@
+import pytest
+
+from courses.models import Phase
+from tests.courses.factories import (
+    CohortFactory,
+    EnrolmentFactory,
+    LessonFactory,
+    ModuleFactory,
+    TeachingFactory,
+)
+from tests.lms.factories import CommunityFactory, DistrictStaffFactory, UserFactory
+
+
+class World:
+    """Two districts, each with a cohort, an instructor, staff and trainees: every role the rules know."""
+
+    def __init__(self):
+        self.cohort = CohortFactory(name="南海区2022年培育班")
+        self.other_cohort = CohortFactory(name="顺德区2022年培育班")
+        self.district = self.cohort.district
+        self.community = CommunityFactory(town__district=self.district, name="河岗社区")
+        self.staff = DistrictStaffFactory(district=self.district).user
+        self.other_staff = DistrictStaffFactory(district=self.other_cohort.district).user
+        self.instructor = TeachingFactory(cohort=self.cohort).instructor
+        self.other_instructor = TeachingFactory(cohort=self.other_cohort).instructor
+        self.enrolment = EnrolmentFactory(cohort=self.cohort, community=self.community)
+        self.trainee = self.enrolment.trainee
+        self.other_enrolment = EnrolmentFactory(cohort=self.other_cohort)
+        self.other_trainee = self.other_enrolment.trainee
+        self.stranger = UserFactory()
+        self.basics = ModuleFactory(cohort=self.cohort, phase=Phase.CENTRALIZED, position=1, title="社区规划基础")
+        self.skills = ModuleFactory(cohort=self.cohort, phase=Phase.CENTRALIZED, position=2, title="专业技能授课")
+        self.skills.requires.add(self.basics)
+        self.basics_lessons = [LessonFactory(module=self.basics, position=i, title=f"基础课{i}") for i in (1, 2)]
+        self.skills_lesson = LessonFactory(module=self.skills, position=1, title="议事会的组织与主持")
+        self.other_lesson = LessonFactory(module=ModuleFactory(cohort=self.other_cohort), position=1)
+
+    def roles(self):
+        """Every role of the permission matrix, by name."""
+        return {
+            "trainee": self.trainee,
+            "other_trainee": self.other_trainee,
+            "instructor": self.instructor,
+            "other_instructor": self.other_instructor,
+            "staff": self.staff,
+            "other_staff": self.other_staff,
+            "stranger": self.stranger,
+        }
+
+
+@pytest.fixture
+def world(db):
+    return World()
