@@ -1,7 +1,11 @@
+from importlib import import_module
+from importlib.util import find_spec
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from courses import demo as courses_demo
+# Each app that has demo data keeps it in <app>/demo.py with a seed() -> str; order matters.
+DEMO_APPS = ["courses", "fieldwork", "certificates"]
 
 
 class Command(BaseCommand):
@@ -9,5 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            summary = courses_demo.seed()
-        self.stdout.write(self.style.SUCCESS(f"Demo ready: {summary}"))
+            for app in DEMO_APPS:
+                if find_spec(f"{app}.demo"):
+                    summary = import_module(f"{app}.demo").seed()
+                    self.stdout.write(self.style.SUCCESS(f"{app}: {summary}"))

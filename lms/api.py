@@ -1,0 +1,40 @@
+"""API pieces shared by every app."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lms.predicates import roles_of
+
+
+def get_visible_or_404(queryset, **lookup):
+    """Fetch from an already-scoped queryset: missing and forbidden rows both answer 404."""
+    return get_object_or_404(queryset, **lookup)
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    staff_district_ids = serializers.ListField(child=serializers.IntegerField())
+    instructor_cohort_ids = serializers.ListField(child=serializers.IntegerField())
+    trainee_cohort_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class MeView(APIView):
+    """The signed-in user and the roles it holds."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        roles = roles_of(request.user)
+        data = {
+            "id": request.user.pk,
+            "username": request.user.username,
+            "full_name": request.user.full_name,
+            "staff_district_ids": sorted(roles.staff_district_ids),
+            "instructor_cohort_ids": sorted(roles.instructor_cohort_ids),
+            "trainee_cohort_ids": sorted(roles.trainee_cohort_ids),
+        }
+        return Response(MeSerializer(data).data)
