@@ -146,3 +146,32 @@ def enrolment_progress_visible_q(user) -> Q:
         | _ids_q(Enrolment.cohort_lookup, roles.instructor_cohort_ids)
         | Q(trainee_id=user.pk)
     )
+
+
+# --- in-person sessions and attendance
+
+
+@rules.predicate
+def is_own_attendance(user, attendance) -> bool:
+    return attendance is not None and user.is_authenticated and attendance.enrolment.trainee_id == user.pk
+
+
+can_record_attendance = can_teach_cohort
+can_view_attendance = can_teach_cohort | is_own_attendance
+
+
+def cohort_taught_q(user, model) -> Q:
+    """Rows of `model` whose cohort the user teaches or manages: the twin of can_teach_cohort."""
+    if user.is_superuser:
+        return Q()
+    roles = roles_of(user)
+    return _ids_q(model.district_lookup, roles.staff_district_ids) | _ids_q(
+        model.cohort_lookup, roles.instructor_cohort_ids
+    )
+
+
+def attendance_visible_q(user) -> Q:
+    """Attendance rows the user may view: the twin of can_view_attendance."""
+    from courses.models import Attendance
+
+    return cohort_taught_q(user, Attendance) | Q(enrolment__trainee_id=user.pk)
