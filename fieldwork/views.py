@@ -1,12 +1,9 @@
 """Pages of field assignments: thin, one access call and one service call each."""
 
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -14,10 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
 from fieldwork import exports, selectors, services, uploads
+from fieldwork.downloads import serve_stored
 from fieldwork.models import ObjectionOutcome, WorkMode
 from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
-
-SAFE_INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
 
 def _enrolment(request, cohort):
@@ -139,36 +135,18 @@ def objection_raise(request, submission_id: int):
 # --- files
 
 
-def _serve(stored, *, variant: str):
-    """Stream a private file. Only JPEG/PNG/WebP are ever shown inline; anything else downloads."""
-    if variant == "thumb" and stored.thumbnail_name:
-        name, content_type, inline = stored.thumbnail_name, "image/jpeg", True
-    elif variant == "display" and stored.display_name:
-        name, content_type, inline = stored.display_name, "image/jpeg", True
-    else:
-        name, content_type = stored.storage_name, stored.content_type
-        inline = variant == "inline" and content_type in SAFE_INLINE_TYPES
-    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(stored.name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=300"
-    return response
-
-
 @login_required
 @require_GET
 def file_download(request, file_id: int):
     file = selectors.access_submission_file(user=request.user, file_id=file_id)
-    return _serve(file, variant=request.GET.get("variant", ""))
+    return serve_stored(file, variant=request.GET.get("variant", ""))
 
 
 @login_required
 @require_GET
 def feedback_file_download(request, file_id: int):
     file = selectors.access_feedback_file(user=request.user, file_id=file_id)
-    return _serve(file, variant=request.GET.get("variant", ""))
+    return serve_stored(file, variant=request.GET.get("variant", ""))
 
 
 # --- instructors
