@@ -13,7 +13,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile, File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
@@ -279,7 +279,7 @@ def store_checked(checked: CheckedUpload, *, folder: str) -> StoredNames:
     stamp = timezone.now().strftime("%Y/%m")
     key = uuid.uuid4().hex
     ext = extension_of(checked.name)
-    storage_name = default_storage.save(f"{folder}/{stamp}/{key}.{ext}", File(checked.upload))
+    storage_name = default_storage.save(f"{folder}/{stamp}/{key}.{ext}", checked.upload)
     stored = StoredNames(storage_name=storage_name)
     if checked.detected.kind == "image" and checked.detected is not HEIC:
         try:
