@@ -128,6 +128,47 @@ class SubmissionDetailSerializer(serializers.Serializer):
         return AssessmentSerializer(items, many=True).data
 
 
+class ReleasedSerializer(serializers.Serializer):
+    released = serializers.IntegerField()
+
+
+class ExtensionOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    due_at = serializers.DateTimeField()
+
+
+class ObjectionOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reason = serializers.CharField()
+    outcome = serializers.CharField()
+
+
+class GradebookCellSerializer(serializers.Serializer):
+    state = serializers.CharField(allow_null=True)
+    score = serializers.CharField(allow_null=True)
+    late = serializers.BooleanField()
+    submission = serializers.IntegerField(allow_null=True)
+
+
+class GradebookRowSerializer(serializers.Serializer):
+    enrolment = serializers.IntegerField()
+    trainee = serializers.CharField()
+    team = serializers.CharField(allow_null=True)
+    community = serializers.CharField()
+    cells = GradebookCellSerializer(many=True)
+
+
+class GradebookAssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class GradebookSerializer(serializers.Serializer):
+    cohort = serializers.IntegerField()
+    assignments = GradebookAssignmentSerializer(many=True)
+    rows = GradebookRowSerializer(many=True)
+
+
 # --- input serializers
 
 
@@ -223,7 +264,7 @@ class AssignmentViewSet(viewsets.GenericViewSet):
         submission = services.submission_start(assignment=assignment, enrolment=enrolment, actor=request.user)
         return _detail(request, selectors.access_submission(user=request.user, submission_id=submission.pk))
 
-    @extend_schema(request=None, responses={200: serializers.DictField()})
+    @extend_schema(request=None, responses=ReleasedSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Release every graded submission of the assignment."""
@@ -231,7 +272,7 @@ class AssignmentViewSet(viewsets.GenericViewSet):
         count = services.assignment_release_grades(assignment=assignment, actor=request.user)
         return Response({"released": count})
 
-    @extend_schema(request=ExtensionInputSerializer, responses={201: serializers.DictField()})
+    @extend_schema(request=ExtensionInputSerializer, responses={201: ExtensionOutSerializer})
     @action(detail=True, methods=["post"])
     def extensions(self, request, pk=None):
         assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
@@ -339,21 +380,21 @@ class SubmissionViewSet(viewsets.GenericViewSet):
         submission = services.grade_release(submission=self._get(request, pk), actor=request.user)
         return Response(SubmissionSerializer(submission, context={"request": request}).data)
 
-    @extend_schema(request=ReasonInputSerializer, responses={201: serializers.DictField()})
+    @extend_schema(request=ReasonInputSerializer, responses={201: ObjectionOutSerializer})
     @action(detail=True, methods=["post"])
     def objection(self, request, pk=None):
         data = _valid(ReasonInputSerializer, request.data)
         objection = services.objection_raise(
             submission=self._get(request, pk), reason=data["reason"], actor=request.user
         )
-        return Response({"id": objection.pk, "reason": objection.reason}, status=status.HTTP_201_CREATED)
+        return Response(ObjectionOutSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
 class ObjectionViewSet(viewsets.GenericViewSet):
     queryset = Submission.objects.none()
     serializer_class = ResolveInputSerializer
 
-    @extend_schema(request=ResolveInputSerializer, responses={200: serializers.DictField()})
+    @extend_schema(request=ResolveInputSerializer, responses=ObjectionOutSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         objection = selectors.access_objection(user=request.user, objection_id=int(pk))
@@ -366,7 +407,7 @@ class ObjectionViewSet(viewsets.GenericViewSet):
             feedback=data["feedback"],
             actor=request.user,
         )
-        return Response({"id": objection.pk, "outcome": objection.outcome})
+        return Response(ObjectionOutSerializer(objection).data)
 
 
 class FileViewSet(viewsets.GenericViewSet):
@@ -399,7 +440,7 @@ class GradebookViewSet(viewsets.GenericViewSet):
 
     queryset = Submission.objects.none()
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses=GradebookSerializer)
     def retrieve(self, request, pk=None):
         cohort = course_selectors.access_cohort(user=request.user, cohort_id=int(pk))
         if not request.user.has_perm("fieldwork.view_gradebook", cohort):
