@@ -46,6 +46,7 @@ def _assignment_page(request, assignment, *, error: ApplicationError | None = No
         "detail": detail,
         "teaches": teaches,
         "submissions": selectors.assignment_submissions(assignment=assignment) if teaches else [],
+        "owners": selectors.extension_owners(assignment=assignment) if teaches else [],
         "accept": ",".join(f".{ext}" for ext in assignment.allowed_extensions),
         "error": error,
         "team_needed": assignment.mode == WorkMode.TEAM and enrolment is not None and not enrolment.team_id,

@@ -275,3 +275,57 @@ def test_module_page_links_to_its_assignments(client, field):
     assert reverse("fieldwork:module-assignments", args=[field.world.skills.pk]).encode() in page.content
     listing = client.get(reverse("fieldwork:module-assignments", args=[field.world.skills.pk]))
     assert f'data-testid="assignment-{field.assignment.pk}"'.encode() in listing.content
+
+
+def test_feedback_files_are_hidden_until_release(client, field):
+    world = field.world
+    submission = field.submitted()
+    assessment = services.submission_grade(
+        submission=submission,
+        scores=field.scores(),
+        feedback="",
+        feedback_files=[report("批注.pdf")],
+        actor=world.instructor,
+    )
+    feedback_file = assessment.files.get()
+    url = reverse("fieldwork:feedback-file-download", args=[feedback_file.pk])
+    client.force_login(world.trainee)
+    assert client.get(url).status_code == 404
+    services.grade_release(submission=submission, actor=world.instructor)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    client.force_login(field.classmate)
+    assert client.get(url).status_code == 404
+
+
+def test_instructor_answers_an_objection_on_the_page(client, field):
+    world = field.world
+    submission = field.released()
+    services.objection_raise(submission=submission, reason="请复核", actor=world.trainee)
+    english(client, world.instructor)
+    url = reverse("fieldwork:submission-grade", args=[submission.pk])
+    assert b'data-testid="objection"' in client.get(url).content
+    before = snapshot()
+    bad = client.post(url, {"action": "uphold", "response": ""})
+    assert bad.status_code == 400 and snapshot() == before
+    assert client.post(url, {"action": "uphold", "response": "维持原评分"}).status_code == 302
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.FINAL
+
+
+def test_extension_granted_on_the_page(client, field):
+    world = field.world
+    english(client, world.instructor)
+    page = client.get(reverse("fieldwork:assignment-detail", args=[field.assignment.pk]))
+    assert f'value="enrolment:{world.enrolment.pk}"'.encode() in page.content
+    url = reverse("fieldwork:extension-grant", args=[field.assignment.pk])
+    response = client.post(url, {"owner": f"enrolment:{world.enrolment.pk}", "due_at": "2099-01-01T12:00"})
+    assert response.status_code == 302
+    assert field.assignment.extensions.get().enrolment == world.enrolment
+    before = snapshot()
+    other = client.post(url, {"owner": f"enrolment:{world.other_enrolment.pk}", "due_at": "2099-01-01T12:00"})
+    assert other.status_code == 404 and snapshot() == before
+    english(client, world.trainee)
+    assert (
+        client.post(url, {"owner": f"enrolment:{world.enrolment.pk}", "due_at": "2099-01-02T12:00"}).status_code == 403
+    )
