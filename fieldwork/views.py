@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -92,7 +93,11 @@ def _assignment_upload(request, assignment):
         )
     except ApplicationError as error:
         return _assignment_page(request, assignment, error=error)
-    messages.success(request, _("%(count)d file(s) added to your draft.") % {"count": len(files)})
+    messages.success(
+        request,
+        ngettext("%(count)d file added to your draft.", "%(count)d files added to your draft.", len(files))
+        % {"count": len(files)},
+    )
     return redirect("fieldwork:assignment-detail", assignment_id=assignment.pk)
 
 
@@ -280,7 +285,9 @@ def grade_release(request, submission_id: int):
 def assignment_release(request, assignment_id: int):
     assignment = selectors.access_assignment(user=request.user, assignment_id=assignment_id)
     count = services.assignment_release_grades(assignment=assignment, actor=request.user)
-    messages.success(request, _("%(count)d grade(s) released.") % {"count": count})
+    messages.success(
+        request, ngettext("%(count)d grade released.", "%(count)d grades released.", count) % {"count": count}
+    )
     return redirect("fieldwork:assignment-detail", assignment_id=assignment.pk)
 
 

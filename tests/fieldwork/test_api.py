@@ -186,3 +186,22 @@ def test_gradebook_and_queue_through_the_api(client, field):
     api(client, field.world.instructor)
     assert client.get("/api/v1/grading-queue/").json() == []
     assert client.get("/api/v1/schema/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [2, 10])
+def test_api_lists_answer_in_a_fixed_number_of_queries(client, field, count, django_assert_max_num_queries):
+    from tests.courses.factories import EnrolmentFactory
+
+    world = field.world
+    for _ in range(count):
+        enrolment = EnrolmentFactory(cohort=world.cohort, community=world.community, team=field.team)
+        field.submitted(enrolment=enrolment, files=[report()])
+    api(client, world.instructor)
+    with django_assert_max_num_queries(9):
+        assert len(client.get("/api/v1/submissions/").json()["results"]) == count
+    with django_assert_max_num_queries(9):
+        assert len(client.get("/api/v1/grading-queue/").json()) == count
+    with django_assert_max_num_queries(12):
+        assert len(client.get(f"/api/v1/gradebooks/{world.cohort.pk}/").json()["rows"]) == count + 3
+    with django_assert_max_num_queries(9):
+        assert client.get("/api/v1/assignments/").json()["count"] == 2
