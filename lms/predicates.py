@@ -175,3 +175,58 @@ def attendance_visible_q(user) -> Q:
     from courses.models import Attendance
 
     return cohort_taught_q(user, Attendance) | Q(enrolment__trainee_id=user.pk)
+
+
+# --- field work (fieldwork app): submissions belong to an enrolment or to a team
+
+
+def team_ids_of(user) -> frozenset[int]:
+    """The teams the user belongs to as an active (or completed) trainee, read once per user object."""
+    if not user or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_lms_team_ids", None)
+    if cached is None:
+        from courses.models import Enrolment, EnrolmentStatus
+
+        cached = frozenset(
+            Enrolment.objects.filter(trainee=user, team__isnull=False)
+            .exclude(status=EnrolmentStatus.WITHDRAWN)
+            .values_list("team_id", flat=True)
+        )
+        user._lms_team_ids = cached
+    return cached
+
+
+@rules.predicate
+def is_submission_owner(user, submission) -> bool:
+    """The trainee whose submission it is, or a member of the team whose submission it is."""
+    if submission is None or not user.is_authenticated:
+        return False
+    if submission.enrolment_id:
+        return submission.enrolment.trainee_id == user.pk
+    return submission.team_id in team_ids_of(user)
+
+
+@rules.predicate
+def is_released_submission(user, submission) -> bool:
+    return submission is not None and submission.is_released
+
+
+can_view_submission = can_teach_cohort | is_submission_owner
+can_grade_submission = is_superuser | is_cohort_instructor
+can_view_grade = can_teach_cohort | (is_submission_owner & is_released_submission)
+
+
+def submission_visible_q(user) -> Q:
+    """Submissions the user may view: the twin of can_view_submission."""
+    from fieldwork.models import Submission
+
+    if user.is_superuser:
+        return Q()
+    roles = roles_of(user)
+    return (
+        _ids_q(Submission.district_lookup, roles.staff_district_ids)
+        | _ids_q(Submission.cohort_lookup, roles.instructor_cohort_ids)
+        | Q(enrolment__trainee_id=user.pk)
+        | Q(team_id__in=team_ids_of(user))
+    )
