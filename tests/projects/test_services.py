@@ -214,7 +214,11 @@ def test_before_after_by_another_team_is_refused(projects):
 def write_case(projects, **sections):
     values = dict(background="背景", problem="问题", participants="党员、居民", process="两次议事会", lessons="经验")
     return services.case_save(
-        project=projects.project, actor=projects.world.trainee, title="河岗农耕馆", theme="culture", **{**values, **sections}
+        project=projects.project,
+        actor=projects.world.trainee,
+        title="河岗农耕馆",
+        theme="culture",
+        **{**values, **sections},
     )
 
 
