@@ -156,6 +156,8 @@ class ProjectLog:
     pairs: list[BeforeAfterPair]
     totals: dict
     open_steps: list[NextStep] = field(default_factory=list)
+    members: list = field(default_factory=list)
+    partners: list = field(default_factory=list)
 
     @property
     def participant_rows(self) -> list[dict]:
@@ -176,7 +178,7 @@ class ProjectLog:
 
 
 def project_log(*, project: FieldProject) -> ProjectLog:
-    """Everything shown on a project's log page. 7 queries whatever the number of records."""
+    """Everything shown on a project's log page. 10 queries whatever the number of records."""
     photo_qs = ProjectPhoto.objects.only("id", "original_name", "visit_id", "activity_id", "project_id")
     activities = list(
         project.activities.select_related("recorded_by").prefetch_related(Prefetch("photos", queryset=photo_qs))
@@ -190,7 +192,16 @@ def project_log(*, project: FieldProject) -> ProjectLog:
     pairs = list(project.before_after_pairs.select_related("before", "after"))
     # The next visit shows the open next steps of the last one.
     open_steps = [s for s in visits[0].next_steps.all() if not s.done] if visits else []
+    from courses.models import Enrolment, EnrolmentStatus
+
+    members = list(
+        Enrolment.objects.filter(team_id=project.team_id, status=EnrolmentStatus.ACTIVE)
+        .select_related("trainee")
+        .order_by("trainee__username")
+    )
     return ProjectLog(
+        members=members,
+        partners=list(project.partners.all()),
         project=project,
         activities=activities,
         visits=visits,
@@ -239,7 +250,7 @@ def cohort_totals(*, cohort: Cohort) -> CohortTotals:
     per_project = list(
         FieldProject.objects.filter(team__cohort=cohort)
         .values("pk", "title", "status", "team__name", "community__name")
-        .annotate(activities=Count("activities"), **_sums("activities__"))
+        .annotate(activity_count=Count("activities"), **_sums("activities__"))
         .order_by("team__name")
     )
     per_community = list(

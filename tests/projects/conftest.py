@@ -49,3 +49,9 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The world makes many users; a fast hasher keeps these tests quick (login is not under test here)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
