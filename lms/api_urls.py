@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from fieldwork.projects.api import register as register_project_routes
 from lms.api import MeView
 
 router = DefaultRouter()
+register_project_routes(router)
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
