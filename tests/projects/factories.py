@@ -1,5 +1,5 @@
 import io
-from datetime import date
+from datetime import UTC, date
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -78,7 +78,6 @@ class ModelCaseFactory(factory.django.DjangoModelFactory):
 def build_scale(world, *, teams: int, members: int, activities: int) -> dict:
     """A cohort-sized data set built with bulk_create: teams with members, projects, activities, approved cases."""
     from datetime import datetime, timedelta
-    from datetime import timezone as dt_timezone
 
     from courses.models import Enrolment, Team
     from lms.models import Community, User
@@ -96,7 +95,9 @@ def build_scale(world, *, teams: int, members: int, activities: int) -> dict:
     )
     Enrolment.objects.bulk_create(
         [
-            Enrolment(cohort=cohort, trainee=user, community=team_rows[i // members].community, team=team_rows[i // members])
+            Enrolment(
+                cohort=cohort, trainee=user, community=team_rows[i // members].community, team=team_rows[i // members]
+            )
             for i, user in enumerate(users)
         ]
     )
@@ -122,7 +123,7 @@ def build_scale(world, *, teams: int, members: int, activities: int) -> dict:
         ],
         batch_size=1000,
     )
-    approved_at = datetime(cohort.year, 12, 1, tzinfo=dt_timezone.utc)
+    approved_at = datetime(cohort.year, 12, 1, tzinfo=UTC)
     ModelCase.objects.bulk_create(
         [
             ModelCase(

@@ -35,7 +35,9 @@ def test_totals_page_answers_in_fixed_queries(client, world, django_assert_max_n
 
 
 @pytest.mark.parametrize(("teams", "members", "activities"), SIZES)
-def test_library_search_answers_in_fixed_queries(client, world, django_assert_max_num_queries, teams, members, activities):
+def test_library_search_answers_in_fixed_queries(
+    client, world, django_assert_max_num_queries, teams, members, activities
+):
     build_scale(world, teams=teams, members=members, activities=activities)
     filters = selectors.clean_library_filters(query="农耕", year=str(world.cohort.year))
     with CaptureQueriesContext(connection) as queries:
@@ -65,7 +67,9 @@ def test_filters_by_town_theme_and_year(world, projects):
     ModelCaseFactory(project=projects.foreign_project, status="submitted", theme="space", title="未审核")
 
     def titles(**kwargs):
-        return sorted(c.title for c in selectors.library_search(filters=selectors.clean_library_filters(**kwargs)).cases)
+        return sorted(
+            c.title for c in selectors.library_search(filters=selectors.clean_library_filters(**kwargs)).cases
+        )
 
     assert titles() == ["农耕馆", "口袋公园"]
     assert titles(theme="space") == ["口袋公园"]
@@ -80,7 +84,9 @@ def test_filters_by_town_theme_and_year(world, projects):
 def test_visible_q_agrees_with_the_predicate(world, projects):
     everyone = list(FieldProject.objects.all())
     for user in world.roles().values():
-        listed = set(FieldProject.objects.filter(field_project_visible_q(user, FieldProject)).values_list("pk", flat=True))
+        listed = set(
+            FieldProject.objects.filter(field_project_visible_q(user, FieldProject)).values_list("pk", flat=True)
+        )
         allowed = {p.pk for p in everyone if can_view_field_project(user, p)}
         assert listed == allowed
     assert {projects.project.pk} == set(
