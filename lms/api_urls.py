@@ -6,10 +6,12 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from fieldwork import api as fieldwork_api
+from fieldwork.projects.api import register as register_project_routes
 from lms.api import MeView
 
 router = DefaultRouter()
 fieldwork_api.register(router)
+register_project_routes(router)
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "lms",
     "courses",
     "fieldwork",
+    "fieldwork.projects",
     "certificates",
 ]
 

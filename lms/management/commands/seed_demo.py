@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each app that has demo data keeps it in <app>/demo.py with a seed() -> str; order matters.
-DEMO_APPS = ["courses", "fieldwork", "certificates"]
+DEMO_APPS = ["courses", "fieldwork", "fieldwork.projects", "certificates"]
 
 
 class Command(BaseCommand):
