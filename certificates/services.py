@@ -62,7 +62,7 @@ def queue_render(certificate_ids: list[int]) -> int:
                 args=[certificate_id],
                 queue=settings.CERTIFICATES_QUEUE,
                 retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "timeout": 2},
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
             )
             sent += 1
         except Exception:  # kombu raises OperationalError and friends when Redis is down
