@@ -6,6 +6,7 @@ touches the network nor any file but the fonts and the template's own assets: We
 fetcher is replaced by one that refuses everything else. User text is HTML-escaped.
 """
 
+import atexit
 import functools
 import gc
 import hashlib
@@ -139,6 +140,8 @@ def _renderer() -> _Renderer:
         base_css = CSS(string=base_css_text(), font_config=font_config, url_fetcher=fetcher_class())
         renderer = _Renderer(font_config=font_config, base_css=base_css, fetcher_class=fetcher_class)
         _local.renderer = renderer
+        # Drop it before interpreter teardown, when WeasyPrint's __del__ can no longer call into C.
+        atexit.register(_local.__dict__.pop, "renderer", None)
     return renderer
 
 

@@ -9,6 +9,10 @@ from lms.api import MeView
 
 router = DefaultRouter()
 
+from certificates.api import register as register_certificates  # noqa: E402
+
+register_certificates(router)
+
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),

@@ -18,4 +18,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lms.api_urls")),
     path("", include("courses.urls")),
+    path("", include("certificates.urls")),
 ]
