@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
+from django.utils import translation
 
 from certificates import services
 from certificates.codes import ALPHABET, code_normalise
@@ -62,7 +63,7 @@ def test_code_normalise_forgives_case_and_confusables_and_refuses_garbage():
 
 def test_issuing_to_a_trainee_who_is_not_eligible_is_refused_with_the_reasons(certified_world):
     w = certified_world
-    with pytest.raises(ValidationFailed) as error:
+    with translation.override("en"), pytest.raises(ValidationFailed) as error:
         issue(w, picked=[w.done.pk, w.lagging.pk])
     assert error.value.code == "not_eligible"
     assert "陈落后" in str(error.value.message) and "lessons done 0% < 100%" in str(error.value.message)
