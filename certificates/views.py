@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -238,5 +237,3 @@ def template_preview(request, course_id: int):
     return response
 
 
-def cohort_certificates_url(cohort) -> str:
-    return reverse("certificates-cohort", args=[cohort.pk])
