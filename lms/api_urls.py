@@ -13,6 +13,10 @@ router = DefaultRouter()
 fieldwork_api.register(router)
 register_project_routes(router)
 
+from certificates.api import register as register_certificates  # noqa: E402
+
+register_certificates(router)
+
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),

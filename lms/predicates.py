@@ -275,3 +275,34 @@ def field_project_visible_q(user, model) -> Q:
     if user.is_superuser:
         return Q()
     return cohort_taught_q(user, model) | _ids_q(model.team_lookup, team_ids_of(user))
+
+
+# --- certificates
+
+
+@rules.predicate
+def is_own_certificate(user, certificate) -> bool:
+    return certificate is not None and user.is_authenticated and certificate.enrolment.trainee_id == user.pk
+
+
+@rules.predicate
+def is_course_staff(user, course) -> bool:
+    """Staff of a district that runs a cohort of the course (certificate templates are per course)."""
+    staff = roles_of(user).staff_district_ids
+    if course is None or not staff:
+        return False
+    return course.cohorts.filter(district_id__in=staff).exists()
+
+
+can_manage_certificate = is_superuser | is_district_staff_for
+can_download_certificate = can_manage_certificate | is_own_certificate
+can_edit_certificate_template = is_superuser | is_course_staff
+
+
+def certificate_visible_q(user) -> Q:
+    """Certificates the user may download: the twin of can_download_certificate."""
+    from certificates.models import Certificate
+
+    if user.is_superuser:
+        return Q()
+    return _ids_q(Certificate.district_lookup, roles_of(user).staff_district_ids) | Q(enrolment__trainee_id=user.pk)

@@ -20,4 +20,5 @@ urlpatterns = [
     path("projects/", include("fieldwork.projects.urls")),
     path("", include("fieldwork.urls")),
     path("", include("courses.urls")),
+    path("", include("certificates.urls")),
 ]
