@@ -212,6 +212,7 @@ def _grade_page(request, submission, *, error=None):
             "members": members,
             "error": error,
             "posted": request.POST if error else {},
+            "can_grade": request.user.has_perm("fieldwork.grade_submission", submission),
         },
         status=error.status_code if error else 200,
     )
@@ -221,9 +222,12 @@ def _grade_page(request, submission, *, error=None):
 @login_required
 def submission_grade(request, submission_id: int):
     submission = selectors.access_submission(user=request.user, submission_id=submission_id)
-    if not request.user.has_perm("fieldwork.grade_submission", submission):
+    # Staff of the district may look at the work; only the cohort's instructors grade it.
+    if not request.user.has_perm("courses.teach_cohort", submission.assignment.module.cohort):
         raise NotAllowed(_("Only instructors of this cohort can grade its work."))
     if request.method == "POST":
+        if not request.user.has_perm("fieldwork.grade_submission", submission):
+            raise NotAllowed(_("Only instructors of this cohort can grade its work."))
         uploads.guard_content_length(request, max_body=50 * 1024 * 1024)
         uploads.install_upload_limits(request, max_file_size=50 * 1024 * 1024)
     return _submission_grade(request, submission)

@@ -329,3 +329,14 @@ def test_extension_granted_on_the_page(client, field):
     assert (
         client.post(url, {"owner": f"enrolment:{world.enrolment.pk}", "due_at": "2099-01-02T12:00"}).status_code == 403
     )
+
+
+def test_staff_may_look_at_work_but_not_grade_it(client, field):
+    submission = field.submitted()
+    url = reverse("fieldwork:submission-grade", args=[submission.pk])
+    english(client, field.world.staff)
+    page = client.get(url)
+    assert page.status_code == 200 and b'data-testid="grading-form"' not in page.content
+    before = snapshot()
+    assert client.post(url, {"action": "return", "feedback": "x"}).status_code == 403
+    assert snapshot() == before
