@@ -6,6 +6,8 @@ from django.db import transaction
 
 # Each app that has demo data keeps it in <app>/demo.py with a seed() -> str; order matters.
 DEMO_APPS = ["courses", "fieldwork", "certificates"]
+# Further demo modules (a dotted path with seed() -> str), each run right after its app's demo.
+DEMO_EXTRA = {"courses": ["courses.demo_delivery"]}
 
 
 class Command(BaseCommand):
@@ -17,3 +19,6 @@ class Command(BaseCommand):
                 if find_spec(f"{app}.demo"):
                     summary = import_module(f"{app}.demo").seed()
                     self.stdout.write(self.style.SUCCESS(f"{app}: {summary}"))
+                for module in DEMO_EXTRA.get(app, []):
+                    if find_spec(module):
+                        self.stdout.write(self.style.SUCCESS(f"{module}: {import_module(module).seed()}"))
