@@ -19,10 +19,11 @@ from courses.forms import (
     AttendanceRecordForm,
     CheckInForm,
     EnrolForm,
+    SessionForm,
     WithdrawForm,
     first_error,
 )
-from courses.models import Enrolment, Team
+from courses.models import Enrolment, Lesson, LessonKind, Team
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
 from lms.predicates import roles_of
@@ -201,6 +202,11 @@ def cohort_detail(request, cohort_id: int):
         "sessions": selectors.cohort_sessions(cohort=cohort),
         "manages": manages,
     }
+    if request.user.has_perm("courses.schedule_session", cohort):
+        context["in_person_lessons"] = Lesson.objects.filter(
+            module__cohort=cohort,
+            kind__in=[LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE],
+        ).order_by("module__phase", "module__position", "position")
     if manages:
         context["communities"] = Community.objects.filter(town__district_id=cohort.district_id).select_related("town")
         context["teams"] = Team.objects.filter(cohort=cohort)
@@ -248,3 +254,33 @@ def enrolment_withdraw(request, enrolment_id: int):
     services.enrolment_withdraw(enrolment=enrolment, reason=form.cleaned_data["reason"], actor=request.user)
     messages.success(request, _("%(name)s is withdrawn.") % {"name": enrolment.trainee})
     return redirect("cohort-detail", cohort_id=enrolment.cohort_id)
+
+
+@login_required
+@require_POST
+def session_schedule(request, cohort_id: int):
+    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    form = SessionForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    lesson = (
+        Lesson.objects.select_related("module__cohort")
+        .filter(pk=form.cleaned_data["lesson"], module__cohort=cohort)
+        .first()
+    )
+    if lesson is None:
+        raise ValidationFailed(
+            _("Choose a lesson of this cohort."), code="unknown_id", fields={"lesson": [_("Unknown lesson.")]}
+        )
+    session = services.session_create(
+        lesson=lesson,
+        date=form.cleaned_data["date"],
+        start_time=form.cleaned_data["start_time"],
+        end_time=form.cleaned_data["end_time"],
+        place=form.cleaned_data["place"],
+        address=form.cleaned_data["address"],
+        instructors=[request.user] if cohort.pk in roles_of(request.user).instructor_cohort_ids else [],
+        actor=request.user,
+    )
+    messages.success(request, _("The session is scheduled."))
+    return redirect("attendance-sheet", session_id=session.pk)
