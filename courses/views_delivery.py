@@ -63,9 +63,15 @@ def check_in(request, session_id: int):
         form = CheckInForm(request.POST)
         if not form.is_valid():
             raise _invalid(form)
-        attendance, created = services.attendance_check_in(
-            session=session, user=request.user, token=form.cleaned_data["token"], code=form.cleaned_data["code"]
-        )
+        try:
+            attendance, created = services.attendance_check_in(
+                session=session, user=request.user, token=form.cleaned_data["token"], code=form.cleaned_data["code"]
+            )
+        except services.CheckInRefused as refusal:
+            # Show the refusal above the code form, so a mistyped code is retyped at once.
+            visible = request.user.has_perm("courses.view_cohort_content", session)
+            context = {"session": session if visible else None, "session_id": session_id, "refusal": refusal}
+            return render(request, "courses/check_in.html", context, status=refusal.status_code)
         return render(
             request, "courses/check_in_done.html", {"session": session, "attendance": attendance, "created": created}
         )

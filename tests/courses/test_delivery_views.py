@@ -64,6 +64,7 @@ def test_refused_check_in_shows_the_reason_and_changes_nothing(
     assert response.status_code == status
     page = response.content.decode()
     assert f'data-code="{error_code}"' in page and text in page
+    assert 'data-testid="code-input"' in page  # the form is shown again, to retype the code
     assert not Attendance.objects.exists()
 
 
