@@ -140,6 +140,7 @@ def attendance_sheet(request, session_id: int):
         "courses/attendance_sheet.html",
         {
             "session": session,
+            "instructors": list(session.instructors.all()),
             "rows": rows,
             "missing": [row for row in rows if row.attendance is None],
             "statuses": services.attendance.AttendanceStatus.choices,

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 # Queries include the session, the user and its roles (3) on top of the selectors'.
 LIMITS = {
-    "cohort page": 13,
-    "attendance sheet": 8,
+    "cohort page": 14,
+    "attendance sheet": 9,
     "api progress": 9,
     "api sheet": 10,
     "district overview": 9,
