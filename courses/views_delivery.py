@@ -97,21 +97,26 @@ def _qr_svg(url: str) -> str:
     return image.to_string(encoding="unicode")
 
 
-def _screen_state(request, session) -> dict:
-    token = checkin_codes.token_for(session.pk)
-    url = request.build_absolute_uri(reverse("check-in", args=[session.pk])) + f"?t={token}"
+def _screen_state(request, session, *, with_code: bool = True) -> dict:
+    """Who is missing, and (for the projected screen) the current code and QR; the sheet asks without them."""
     missing = selectors.not_checked_in(session=session)
     now = timezone.now()
-    return {
-        "code": checkin_codes.code_for(session.pk),
-        "qr_svg": _qr_svg(url),
-        "check_in_url": url,
-        "seconds_to_rotation": checkin_codes.seconds_to_rotation(),
+    state = {
         "open": session.check_in_opens_at <= now <= session.check_in_closes_at,
         "not_checked_in": [
             {"id": e.pk, "name": e.trainee.full_name, "team": e.team.name if e.team else ""} for e in missing
         ],
     }
+    if with_code:
+        token = checkin_codes.token_for(session.pk)
+        url = request.build_absolute_uri(reverse("check-in", args=[session.pk])) + f"?t={token}"
+        state.update(
+            code=checkin_codes.code_for(session.pk),
+            qr_svg=_qr_svg(url),
+            check_in_url=url,
+            seconds_to_rotation=checkin_codes.seconds_to_rotation(),
+        )
+    return state
 
 
 @login_required
@@ -128,7 +133,7 @@ def check_in_screen(request, session_id: int):
 def check_in_screen_state(request, session_id: int):
     """The screen's rotating code, QR and who is missing, for the page's polling script."""
     session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
-    return JsonResponse(_screen_state(request, session))
+    return JsonResponse(_screen_state(request, session, with_code=request.GET.get("only") != "missing"))
 
 
 @login_required

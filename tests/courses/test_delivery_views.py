@@ -227,3 +227,10 @@ def test_lesson_of_another_cohort_cannot_be_scheduled_here(client, world):
     response = client.post(f"/cohorts/{world.cohort.pk}/sessions/", {**body, "place": "教室"})
     assert response.status_code == 400
     assert not Session.objects.exists()
+
+
+def test_the_sheet_polls_who_is_missing_without_the_code(client, world, session, clock):
+    client.force_login(world.instructor)
+    state = client.get(f"/sessions/{session.pk}/screen.json?only=missing").json()
+    assert "code" not in state and "qr_svg" not in state
+    assert state["open"] is True and len(state["not_checked_in"]) == 1
