@@ -42,3 +42,18 @@ def test_instructor_projects_the_code_a_trainee_types_it_and_the_list_updates_wi
     assert screen.evaluate("window.__notReloaded") is True
     assert Attendance.objects.filter(session=session, enrolment=world.enrolment).count() == 1
     projector.close()
+
+
+def test_instructor_taps_a_status_on_the_phone_sheet_without_reload(phone, world):
+    session = SessionFactory(lesson=world.basics_lessons[0], starts_at=timezone.now() + timedelta(minutes=5))
+    log_in(phone, world.instructor.username, PASSWORD)
+    phone.goto(f"/sessions/{session.pk}/")
+    phone.evaluate("window.__notReloaded = true")
+    row = phone.locator(f"#enrolment-{world.enrolment.pk}")
+    row.locator("button[value=late]").click()
+    expect(row).to_have_class("sheet-row status-late")
+    expect(row.locator("button[value=late]")).to_have_attribute("aria-pressed", "true")
+    expect(phone.get_by_test_id("not-checked-in")).not_to_contain_text(world.trainee.full_name)
+    assert phone.evaluate("window.__notReloaded") is True
+    attendance = Attendance.objects.get(session=session, enrolment=world.enrolment)
+    assert attendance.status == "late" and attendance.source == "instructor"
