@@ -37,3 +37,12 @@ def first_error(form: forms.Form) -> str:
         label = form.fields[field].label if field in form.fields else ""
         return f"{label}: {errors[0]}" if label else str(errors[0])
     return ""
+
+
+class SessionForm(forms.Form):
+    lesson = forms.IntegerField(label=_("Lesson"), min_value=1)
+    date = forms.DateField(label=_("Date"))
+    start_time = forms.TimeField(label=_("Starts at"))
+    end_time = forms.TimeField(label=_("Ends at"))
+    place = forms.CharField(label=_("Place"), max_length=128)
+    address = forms.CharField(label=_("Address"), max_length=256, required=False)

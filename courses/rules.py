@@ -38,11 +38,9 @@ rules.add_perm("courses.change_course", is_superuser)
 rules.add_perm("courses.add_lessoncompletion", is_superuser)
 rules.add_perm("courses.change_lessoncompletion", is_superuser)
 
-# Sessions are scheduled by staff in the admin too; attendance changes only through the pages and API,
-# which keep corrections.
+# Sessions and attendance are read in the admin; they change only through the services (pages and API),
+# which set the check-in window and keep corrections.
 for model in ("session", "attendance", "attendancecorrection"):
     rules.add_perm(f"courses.view_{model}", staff_or_superuser)
-rules.add_perm("courses.add_session", staff_or_superuser)
-rules.add_perm("courses.change_session", staff_or_superuser)
 for model in ("session", "attendance", "attendancecorrection"):
     rules.add_perm(f"courses.delete_{model}", is_superuser)

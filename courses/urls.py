@@ -23,5 +23,6 @@ urlpatterns += [
     path("district/cohorts/", views_delivery.district_overview, name="district-overview"),
     path("cohorts/<int:cohort_id>/", views_delivery.cohort_detail, name="cohort-detail"),
     path("cohorts/<int:cohort_id>/enrol/", views_delivery.cohort_enrol, name="cohort-enrol"),
+    path("cohorts/<int:cohort_id>/sessions/", views_delivery.session_schedule, name="session-schedule"),
     path("enrolments/<int:enrolment_id>/withdraw/", views_delivery.enrolment_withdraw, name="enrolment-withdraw"),
 ]

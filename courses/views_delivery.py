@@ -19,10 +19,11 @@ from courses.forms import (
     AttendanceRecordForm,
     CheckInForm,
     EnrolForm,
+    SessionForm,
     WithdrawForm,
     first_error,
 )
-from courses.models import Enrolment, Team
+from courses.models import Enrolment, Lesson, LessonKind, Team
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
 from lms.predicates import roles_of
@@ -62,9 +63,15 @@ def check_in(request, session_id: int):
         form = CheckInForm(request.POST)
         if not form.is_valid():
             raise _invalid(form)
-        attendance, created = services.attendance_check_in(
-            session=session, user=request.user, token=form.cleaned_data["token"], code=form.cleaned_data["code"]
-        )
+        try:
+            attendance, created = services.attendance_check_in(
+                session=session, user=request.user, token=form.cleaned_data["token"], code=form.cleaned_data["code"]
+            )
+        except services.CheckInRefused as refusal:
+            # Show the refusal above the code form, so a mistyped code is retyped at once.
+            visible = request.user.has_perm("courses.view_cohort_content", session)
+            context = {"session": session if visible else None, "session_id": session_id, "refusal": refusal}
+            return render(request, "courses/check_in.html", context, status=refusal.status_code)
         return render(
             request, "courses/check_in_done.html", {"session": session, "attendance": attendance, "created": created}
         )
@@ -90,21 +97,26 @@ def _qr_svg(url: str) -> str:
     return image.to_string(encoding="unicode")
 
 
-def _screen_state(request, session) -> dict:
-    token = checkin_codes.token_for(session.pk)
-    url = request.build_absolute_uri(reverse("check-in", args=[session.pk])) + f"?t={token}"
+def _screen_state(request, session, *, with_code: bool = True) -> dict:
+    """Who is missing, and (for the projected screen) the current code and QR; the sheet asks without them."""
     missing = selectors.not_checked_in(session=session)
     now = timezone.now()
-    return {
-        "code": checkin_codes.code_for(session.pk),
-        "qr_svg": _qr_svg(url),
-        "check_in_url": url,
-        "seconds_to_rotation": checkin_codes.seconds_to_rotation(),
+    state = {
         "open": session.check_in_opens_at <= now <= session.check_in_closes_at,
         "not_checked_in": [
             {"id": e.pk, "name": e.trainee.full_name, "team": e.team.name if e.team else ""} for e in missing
         ],
     }
+    if with_code:
+        token = checkin_codes.token_for(session.pk)
+        url = request.build_absolute_uri(reverse("check-in", args=[session.pk])) + f"?t={token}"
+        state.update(
+            code=checkin_codes.code_for(session.pk),
+            qr_svg=_qr_svg(url),
+            check_in_url=url,
+            seconds_to_rotation=checkin_codes.seconds_to_rotation(),
+        )
+    return state
 
 
 @login_required
@@ -121,7 +133,7 @@ def check_in_screen(request, session_id: int):
 def check_in_screen_state(request, session_id: int):
     """The screen's rotating code, QR and who is missing, for the page's polling script."""
     session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
-    return JsonResponse(_screen_state(request, session))
+    return JsonResponse(_screen_state(request, session, with_code=request.GET.get("only") != "missing"))
 
 
 @login_required
@@ -133,6 +145,7 @@ def attendance_sheet(request, session_id: int):
         "courses/attendance_sheet.html",
         {
             "session": session,
+            "instructors": list(session.instructors.all()),
             "rows": rows,
             "missing": [row for row in rows if row.attendance is None],
             "statuses": services.attendance.AttendanceStatus.choices,
@@ -201,6 +214,11 @@ def cohort_detail(request, cohort_id: int):
         "sessions": selectors.cohort_sessions(cohort=cohort),
         "manages": manages,
     }
+    if request.user.has_perm("courses.schedule_session", cohort):
+        context["in_person_lessons"] = Lesson.objects.filter(
+            module__cohort=cohort,
+            kind__in=[LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE],
+        ).order_by("module__phase", "module__position", "position")
     if manages:
         context["communities"] = Community.objects.filter(town__district_id=cohort.district_id).select_related("town")
         context["teams"] = Team.objects.filter(cohort=cohort)
@@ -248,3 +266,33 @@ def enrolment_withdraw(request, enrolment_id: int):
     services.enrolment_withdraw(enrolment=enrolment, reason=form.cleaned_data["reason"], actor=request.user)
     messages.success(request, _("%(name)s is withdrawn.") % {"name": enrolment.trainee})
     return redirect("cohort-detail", cohort_id=enrolment.cohort_id)
+
+
+@login_required
+@require_POST
+def session_schedule(request, cohort_id: int):
+    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    form = SessionForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    lesson = (
+        Lesson.objects.select_related("module__cohort")
+        .filter(pk=form.cleaned_data["lesson"], module__cohort=cohort)
+        .first()
+    )
+    if lesson is None:
+        raise ValidationFailed(
+            _("Choose a lesson of this cohort."), code="unknown_id", fields={"lesson": [_("Unknown lesson.")]}
+        )
+    session = services.session_create(
+        lesson=lesson,
+        date=form.cleaned_data["date"],
+        start_time=form.cleaned_data["start_time"],
+        end_time=form.cleaned_data["end_time"],
+        place=form.cleaned_data["place"],
+        address=form.cleaned_data["address"],
+        instructors=[request.user] if cohort.pk in roles_of(request.user).instructor_cohort_ids else [],
+        actor=request.user,
+    )
+    messages.success(request, _("The session is scheduled."))
+    return redirect("attendance-sheet", session_id=session.pk)

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 
 from courses import checkin_codes
-from courses.models import Attendance, AttendanceCorrection, Enrolment, EnrolmentStatus
+from courses.models import Attendance, AttendanceCorrection, Enrolment, EnrolmentStatus, Session
 from lms.models import AuditEntry
 from tests.courses.conftest import SESSION_START
 from tests.lms.factories import UserFactory
@@ -64,6 +64,7 @@ def test_refused_check_in_shows_the_reason_and_changes_nothing(
     assert response.status_code == status
     page = response.content.decode()
     assert f'data-code="{error_code}"' in page and text in page
+    assert 'data-testid="code-input"' in page  # the form is shown again, to retype the code
     assert not Attendance.objects.exists()
 
 
@@ -189,3 +190,47 @@ def test_district_overview_shows_only_own_district(client, world, session):
     client.force_login(world.staff)
     page = client.get("/district/cohorts/").content.decode()
     assert f'data-cohort="{world.cohort.pk}"' in page and f'data-cohort="{world.other_cohort.pk}"' not in page
+
+
+def test_instructor_schedules_a_session_from_the_cohort_page(client, world):
+    client.force_login(world.instructor)
+    page = client.get(f"/cohorts/{world.cohort.pk}/").content.decode()
+    assert 'data-testid="schedule-form"' in page
+    body = {"lesson": world.skills_lesson.pk, "date": "2022-04-16", "start_time": "09:00", "end_time": "11:30"}
+    response = client.post(f"/cohorts/{world.cohort.pk}/sessions/", {**body, "place": "西樵镇河岗社区党群服务中心"})
+    session = Session.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/sessions/{session.pk}/"
+    assert list(session.instructors.all()) == [world.instructor]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "text"),
+    [
+        ({"date": "2022-02-30"}, 400, "Date: Enter a valid date."),
+        ({"start_time": "9点"}, 400, "Starts at: Enter a valid time."),
+        ({"start_time": "11:00", "end_time": "09:00"}, 400, "The session must end after it starts."),
+        ({"lesson": "999999"}, 400, "Choose a lesson of this cohort."),
+    ],
+)
+def test_bad_session_input_on_the_page_shows_a_message_and_changes_nothing(client, world, overrides, status, text):
+    english(client, world.staff)
+    body = {"lesson": world.skills_lesson.pk, "date": "2022-04-16", "start_time": "09:00", "end_time": "11:30"}
+    response = client.post(f"/cohorts/{world.cohort.pk}/sessions/", {**body, "place": "教室", **overrides})
+    assert response.status_code == status
+    assert text in response.content.decode()
+    assert not Session.objects.exists()
+
+
+def test_lesson_of_another_cohort_cannot_be_scheduled_here(client, world):
+    client.force_login(world.staff)
+    body = {"lesson": world.other_lesson.pk, "date": "2022-04-16", "start_time": "09:00", "end_time": "11:30"}
+    response = client.post(f"/cohorts/{world.cohort.pk}/sessions/", {**body, "place": "教室"})
+    assert response.status_code == 400
+    assert not Session.objects.exists()
+
+
+def test_the_sheet_polls_who_is_missing_without_the_code(client, world, session, clock):
+    client.force_login(world.instructor)
+    state = client.get(f"/sessions/{session.pk}/screen.json?only=missing").json()
+    assert "code" not in state and "qr_svg" not in state
+    assert state["open"] is True and len(state["not_checked_in"]) == 1

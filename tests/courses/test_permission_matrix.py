@@ -75,6 +75,18 @@ ENDPOINTS = {
         lambda o: {"trainee": o.newcomer.username, "community": o.world.community.pk},
         PAGE_MANAGE_POST,
     ),
+    "page schedule session": (
+        "post",
+        lambda o: f"/cohorts/{o.world.cohort.pk}/sessions/",
+        lambda o: {
+            "lesson": o.world.skills_lesson.pk,
+            "date": "2022-04-16",
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "place": "西樵镇河岗社区",
+        },
+        PAGE_TEACH_POST,
+    ),
     "page withdraw": (
         "post",
         lambda o: f"/enrolments/{o.second.pk}/withdraw/",
