@@ -1,4 +1,8 @@
+import copy
+import uuid
+
 import pytest
+from django.utils import translation
 
 from courses.models import Phase
 from tests.courses.factories import (
@@ -22,6 +26,27 @@ def private_storage(settings, tmp_path):
         "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(root)}},
     }
     return root
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 at full strength costs ~0.4 s a user here and tests build thousands; hashing is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache_keys(settings):
+    """Counters in the shared Redis (failed check-ins, rate limits) start at zero: a key prefix per test."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = caches
+
+
+@pytest.fixture
+def english():
+    """Messages in English for tests that call services outside a request (zh-hans is the default)."""
+    with translation.override("en"):
+        yield
 
 
 class World:

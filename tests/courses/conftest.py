@@ -40,20 +40,3 @@ def session(world):
 def other_session(world):
     """A session of the other cohort at the same time."""
     return SessionFactory(lesson=world.other_lesson, starts_at=SESSION_START)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache_keys(settings):
-    """Counters in the shared Redis (failed check-ins) start at zero in every test: a key prefix of its own."""
-    import copy
-    import uuid
-
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = caches
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """PBKDF2 at full strength costs ~0.4 s a user here; the matrix builds thousands. Hashing is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,7 +10,7 @@ from lms.models import AuditEntry
 from tests.courses.conftest import SESSION_START
 from tests.courses.factories import EnrolmentFactory, TeachingFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 # --- scheduling

@@ -9,20 +9,6 @@ from tests.courses.factories import EnrolmentFactory, TeamFactory
 from tests.fieldwork.factories import AssignmentFactory, add_rubric, photo, report
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    """Every fieldwork test stores files under its own temporary folder."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    root = tmp_path / "private"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": root}},
-    }
-    return root
-
-
 def stored_files(root) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file())
 

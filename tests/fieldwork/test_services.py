@@ -13,6 +13,8 @@ from tests.fieldwork.conftest import future, past
 from tests.fieldwork.factories import PDF_BYTES, photo, report, upload
 from tests.fieldwork.snapshots import snapshot
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def start(field, enrolment=None, assignment=None):
     enrolment = enrolment or field.world.enrolment

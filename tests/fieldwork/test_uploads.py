@@ -6,6 +6,8 @@ from tests.fieldwork.factories import PDF_BYTES, docx_bytes, jpeg_bytes, png_byt
 
 ALLOWED = ["jpg", "jpeg", "png", "pdf", "docx", "webp", "heic"]
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def check(name, content, *, limit=1024 * 1024, allowed=ALLOWED):
     return check_upload(upload(name, content), allowed_extensions=allowed, max_file_size=limit)
