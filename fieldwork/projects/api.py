@@ -109,6 +109,26 @@ class CaseOut(serializers.Serializer):
     approved_at = serializers.DateTimeField(allow_null=True)
 
 
+TotalsOut = type(
+    "TotalsOut",
+    (serializers.Serializer,),
+    {"activities": serializers.IntegerField(), **{name: serializers.IntegerField() for name in COUNT_FIELDS}},
+)
+
+
+class CohortTotalsOut(serializers.Serializer):
+    cohort = serializers.IntegerField()
+    totals = TotalsOut()
+    per_project = serializers.ListField(child=serializers.DictField())
+    per_community = serializers.ListField(child=serializers.DictField())
+
+
+class LibraryOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    query = serializers.CharField()
+    results = CaseOut(many=True)
+
+
 # --- input
 
 
@@ -219,6 +239,7 @@ class ProjectViewSet(viewsets.GenericViewSet):
         )
         return Response(ProjectOut(project).data)
 
+    @extend_schema(responses=TotalsOut)
     @action(detail=True, methods=["get"])
     def totals(self, request, pk=None):
         project = selectors.access_project(user=request.user, project_id=pk)
@@ -392,7 +413,7 @@ class CaseViewSet(viewsets.GenericViewSet):
 class LibraryViewSet(viewsets.ViewSet):
     """Search the library of approved model cases (q, town, theme, year)."""
 
-    @extend_schema(responses=CaseOut(many=True))
+    @extend_schema(responses=LibraryOut)
     def list(self, request):
         if not request.user.has_perm("projects.read_library"):
             raise NotFound()
@@ -411,6 +432,7 @@ class CohortTotalsViewSet(viewsets.ViewSet):
 
     lookup_value_regex = r"\d+"
 
+    @extend_schema(responses=CohortTotalsOut)
     def retrieve(self, request, pk=None):
         cohort = selectors.access_cohort_for_totals(user=request.user, cohort_id=pk)
         data = selectors.cohort_totals(cohort=cohort)
