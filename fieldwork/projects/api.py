@@ -169,6 +169,7 @@ class PairIn(serializers.Serializer):
     project = serializers.IntegerField()
     place = serializers.CharField(max_length=128)
     caption = serializers.CharField(required=False, allow_blank=True, default="")
+    changed_on = serializers.DateField(required=False, allow_null=True, default=None)
     before = serializers.FileField()
     after = serializers.FileField()
 
@@ -346,6 +347,7 @@ class BeforeAfterViewSet(viewsets.GenericViewSet):
             actor=request.user,
             place=data["place"],
             caption=data["caption"],
+            changed_on=data["changed_on"],
             before_file=data["before"],
             after_file=data["after"],
         )

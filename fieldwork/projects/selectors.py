@@ -172,7 +172,8 @@ class ProjectLog:
             for v in self.visits
         ]
         entries += [
-            TimelineEntry(p.created_at.date(), gettext("Before and after"), p.place, f"pair-{p.pk}") for p in self.pairs
+            TimelineEntry(p.changed_on or p.created_at.date(), gettext("Before and after"), p.place, f"pair-{p.pk}")
+            for p in self.pairs
         ]
         return sorted(entries, key=lambda e: e.day, reverse=True)
 

@@ -255,7 +255,14 @@ def next_step_close(*, step: NextStep, actor: User) -> NextStep:
 
 @transaction.atomic
 def before_after_add(
-    *, project: FieldProject, actor: User, place: str, caption: str = "", before_file, after_file
+    *,
+    project: FieldProject,
+    actor: User,
+    place: str,
+    caption: str = "",
+    changed_on: date | None = None,
+    before_file,
+    after_file,
 ) -> BeforeAfterPair:
     """Add a before/after photo pair of a place the project changed."""
     if not actor.has_perm("projects.edit_project", project):
@@ -266,6 +273,8 @@ def before_after_add(
         fields["before"] = [_("This field is required.")]
     if after_file is None:
         fields["after"] = [_("This field is required.")]
+    if changed_on is not None:
+        _cohort_run_check(project, changed_on, "changed_on", fields)
     _raise_if(fields)
     before_stored = _store_photos(project=project, files=[before_file], field="before")
     try:
@@ -275,7 +284,12 @@ def before_after_add(
         raise
     before, after = _photo_rows(project=project, stored=[*before_stored, *after_stored], actor=actor)
     pair = BeforeAfterPair.objects.create(
-        project=project, place=place[:128], caption=(caption or "").strip()[:255], before=before, after=after
+        project=project,
+        place=place[:128],
+        caption=(caption or "").strip()[:255],
+        changed_on=changed_on,
+        before=before,
+        after=after,
     )
     audit_record(actor=actor, verb="before_after.added", target=pair)
     return pair

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -115,7 +116,7 @@ def activity_new(request, project_id: int):
     project = selectors.access_project(user=request.user, project_id=project_id)
     if not request.user.has_perm("projects.edit_project", project):
         raise NotAllowed(_("Only members of this team can record its activities."))
-    form = forms.ActivityForm(request.POST or None, request.FILES or None)
+    form = forms.ActivityForm(request.POST or None, request.FILES or None, initial={"held_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         activity = _apply(
@@ -144,7 +145,7 @@ def visit_new(request, project_id: int):
     project = selectors.access_project(user=request.user, project_id=project_id)
     if not request.user.has_perm("projects.log_visit", project):
         raise NotAllowed(_("Only instructors of this cohort can log support visits."))
-    form = forms.VisitForm(request.POST or None, request.FILES or None)
+    form = forms.VisitForm(request.POST or None, request.FILES or None, initial={"visited_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         visit = _apply(
@@ -196,6 +197,7 @@ def before_after_new(request, project_id: int):
                 actor=request.user,
                 place=data["place"],
                 caption=data["caption"],
+                changed_on=data["changed_on"],
                 before_file=data["before"],
                 after_file=data["after"],
             ),

@@ -307,3 +307,17 @@ def test_too_many_photos_are_refused(projects):
         record(projects, photo_files=[photo_upload() for _ in range(services.MAX_PHOTOS + 1)])
     assert error.value.code == "too_many_photos"
     assert not EngagementActivity.objects.exists()
+
+
+def test_before_after_change_date_outside_the_run_is_refused(projects):
+    with pytest.raises(ValidationFailed) as error:
+        services.before_after_add(
+            project=projects.project,
+            actor=projects.world.trainee,
+            place="地面",
+            changed_on=date(1999, 1, 1),
+            before_file=photo_upload(),
+            after_file=photo_upload(),
+        )
+    assert list(error.value.fields) == ["changed_on"]
+    assert not BeforeAfterPair.objects.exists() and not ProjectPhoto.objects.exists()
