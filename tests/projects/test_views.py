@@ -220,3 +220,66 @@ def test_cohort_totals_page_for_staff_not_for_trainee(client, projects):
     assert client.get(f"/projects/cohorts/{projects.world.cohort.pk}/totals/").status_code == 404
     english(client, projects.world.other_staff)
     assert client.get(f"/projects/cohorts/{projects.world.cohort.pk}/totals/").status_code == 404
+
+
+PAGE_MATRIX = {
+    # role: (project page, log-visit page, activity page, totals page, library)
+    "trainee": (200, 403, 200, 404, 200),
+    "other_trainee": (404, 404, 404, 404, 200),
+    "instructor": (200, 200, 403, 200, 200),
+    "other_instructor": (404, 404, 404, 404, 200),
+    "staff": (200, 403, 403, 200, 200),
+    "other_staff": (404, 404, 404, 404, 200),
+    "stranger": (404, 404, 404, 404, 404),
+}
+
+
+@pytest.mark.parametrize("role", list(PAGE_MATRIX))
+def test_page_permission_matrix(client, projects, role):
+    client.force_login(projects.world.roles()[role])
+    pk = projects.project.pk
+    urls = (
+        f"/projects/{pk}/",
+        f"/projects/{pk}/visits/new/",
+        f"/projects/{pk}/activities/new/",
+        f"/projects/cohorts/{projects.world.cohort.pk}/totals/",
+        "/projects/library/",
+    )
+    assert tuple(client.get(url).status_code for url in urls) == PAGE_MATRIX[role]
+
+
+def test_user_text_is_escaped_on_the_project_page(client, projects):
+    english(client, projects.world.trainee)
+    response = client.post(
+        f"/projects/{projects.project.pk}/activities/new/",
+        activity_post(projects, title="<script>alert('x')</script>", account="<img src=x onerror=alert(1)>"),
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "<script>alert(" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(" in page
+
+
+def test_api_before_after_multipart_upload(projects):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(projects.world.trainee)
+    response = client.post(
+        "/api/v1/projects/before-after/",
+        {
+            "project": projects.project.pk,
+            "place": "农耕馆地面",
+            "caption": "铺装",
+            "before": photo_upload("b.jpg"),
+            "after": photo_upload("a.png", fmt="PNG"),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["after"]["thumbnail_url"].endswith("/thumb/")
+    listed = client.get("/api/v1/projects/before-after/").json()
+    assert listed["count"] == 1
+    other = APIClient()
+    other.force_authenticate(projects.other_member)
+    assert other.get("/api/v1/projects/before-after/").json()["count"] == 0
