@@ -215,6 +215,8 @@ def case_edit(request, project_id: int):
     if not request.user.has_perm("projects.edit_project", project):
         raise NotAllowed(_("Only members of this team can edit its model case."))
     case = ModelCase.objects.filter(project=project).first()
+    if case and case.status in (CaseStatus.SUBMITTED, CaseStatus.APPROVED) and request.method == "GET":
+        return redirect("projects:case-detail", case_id=case.pk)  # locked while under review or approved
     initial = {"title": project.title}
     if case:
         initial = {

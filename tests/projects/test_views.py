@@ -283,3 +283,15 @@ def test_api_before_after_multipart_upload(projects):
     other = APIClient()
     other.force_authenticate(projects.other_member)
     assert other.get("/api/v1/projects/before-after/").json()["count"] == 0
+
+
+def test_submitted_case_editor_redirects_and_post_is_refused(client, projects):
+    case = ModelCaseFactory(project=projects.project, status=CaseStatus.SUBMITTED, title="原标题")
+    english(client, projects.world.trainee)
+    response = client.get(f"/projects/{projects.project.pk}/case/")
+    assert response.status_code == 302 and response["Location"] == f"/projects/cases/{case.pk}/"
+    response = client.post(f"/projects/{projects.project.pk}/case/", {"title": "改", "theme": "other"})
+    assert response.status_code == 409
+    assert "A submitted or approved case cannot be edited." in response.content.decode()
+    case.refresh_from_db()
+    assert case.title == "原标题"
