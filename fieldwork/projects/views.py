@@ -47,10 +47,16 @@ def home(request):
         Cohort.objects.filter(pk__in=roles.instructor_cohort_ids)
         | Cohort.objects.filter(district_id__in=roles.staff_district_ids)
     )
+    to_review = list(
+        ModelCase.objects.filter(status=CaseStatus.SUBMITTED, project__team__cohort_id__in=roles.instructor_cohort_ids)
+        .select_related("project__team")
+        .order_by("submitted_at")
+    )
     return render(
         request,
         "projects/home.html",
         {
+            "to_review": to_review,
             "projects": projects,
             "teams_without": teams_without,
             "cohorts": cohorts,

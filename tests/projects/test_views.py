@@ -295,3 +295,13 @@ def test_submitted_case_editor_redirects_and_post_is_refused(client, projects):
     assert "A submitted or approved case cannot be edited." in response.content.decode()
     case.refresh_from_db()
     assert case.title == "原标题"
+
+
+def test_instructor_home_lists_cases_awaiting_review(client, projects):
+    ModelCaseFactory(project=projects.project, status=CaseStatus.SUBMITTED, title="待审案例")
+    ModelCaseFactory(project=projects.foreign_project, status=CaseStatus.SUBMITTED, title="别区案例")
+    client.force_login(projects.world.instructor)
+    page = client.get("/projects/").content.decode()
+    assert 'data-testid="cases-to-review"' in page and "待审案例" in page and "别区案例" not in page
+    client.force_login(projects.world.trainee)
+    assert 'data-testid="cases-to-review"' not in client.get("/projects/").content.decode()
