@@ -229,13 +229,15 @@ class ProjectViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ProjectIn, responses=ProjectOut)
     def partial_update(self, request, pk=None):
         project = selectors.access_project(user=request.user, project_id=pk)
-        data = _valid(ProjectIn, request)
+        serializer = ProjectIn(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         project = services.project_update(
             team=project.team,
             actor=request.user,
-            title=data["title"],
-            goals=data["goals"],
-            status=data["status"],
+            title=data.get("title", project.title),
+            goals=data.get("goals", project.goals),
+            status=data.get("status", project.status),
             partners=[(p["kind"], p["name"]) for p in data["partners"]] if "partners" in data else None,
         )
         return Response(ProjectOut(project).data)
