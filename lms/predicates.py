@@ -148,11 +148,42 @@ def enrolment_progress_visible_q(user) -> Q:
     )
 
 
-# --- field projects (fieldwork.projects): team membership
+# --- in-person sessions and attendance
+
+
+@rules.predicate
+def is_own_attendance(user, attendance) -> bool:
+    return attendance is not None and user.is_authenticated and attendance.enrolment.trainee_id == user.pk
+
+
+can_record_attendance = can_teach_cohort
+can_view_attendance = can_teach_cohort | is_own_attendance
+
+
+def cohort_taught_q(user, model) -> Q:
+    """Rows of `model` whose cohort the user teaches or manages: the twin of can_teach_cohort."""
+    if user.is_superuser:
+        return Q()
+    roles = roles_of(user)
+    return _ids_q(model.district_lookup, roles.staff_district_ids) | _ids_q(
+        model.cohort_lookup, roles.instructor_cohort_ids
+    )
+
+
+def attendance_visible_q(user) -> Q:
+    """Attendance rows the user may view: the twin of can_view_attendance."""
+    from courses.models import Attendance
+
+    if user.is_superuser:
+        return Q()
+    return cohort_taught_q(user, Attendance) | Q(enrolment__trainee_id=user.pk)
+
+
+# --- teams: field assignments and field projects belong to an enrolment or to a team
 
 
 def team_ids_of(user) -> frozenset[int]:
-    """Teams in which the user is an active trainee, read once per user object."""
+    """The teams the user belongs to as a trainee not withdrawn, read once per user object."""
     if not user or not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_lms_team_ids", None)
@@ -160,7 +191,8 @@ def team_ids_of(user) -> frozenset[int]:
         from courses.models import Enrolment, EnrolmentStatus
 
         cached = frozenset(
-            Enrolment.objects.filter(trainee=user, status=EnrolmentStatus.ACTIVE, team__isnull=False)
+            Enrolment.objects.filter(trainee=user, team__isnull=False)
+            .exclude(status=EnrolmentStatus.WITHDRAWN)
             .order_by()
             .values_list("team_id", flat=True)
         )
@@ -180,8 +212,43 @@ def team_id_of(obj) -> int | None:
 
 @rules.predicate
 def is_team_member(user, obj) -> bool:
-    """An active trainee of the object's team."""
+    """A trainee of the object's team."""
     return obj is not None and team_id_of(obj) in team_ids_of(user)
+
+
+# --- field assignments (fieldwork)
+
+
+@rules.predicate
+def is_submission_owner(user, submission) -> bool:
+    """The trainee whose submission it is, or a member of the team whose submission it is."""
+    if submission is None or not user.is_authenticated:
+        return False
+    if submission.enrolment_id:
+        return submission.enrolment.trainee_id == user.pk
+    return submission.team_id in team_ids_of(user)
+
+
+@rules.predicate
+def is_released_submission(user, submission) -> bool:
+    return submission is not None and submission.is_released
+
+
+can_view_submission = can_teach_cohort | is_submission_owner
+can_grade_submission = is_superuser | is_cohort_instructor
+can_view_grade = can_teach_cohort | (is_submission_owner & is_released_submission)
+
+
+def submission_visible_q(user) -> Q:
+    """Submissions the user may view: the twin of can_view_submission."""
+    from fieldwork.models import Submission
+
+    if user.is_superuser:  # Q() | x is x: an empty Q would not widen the OR
+        return Q()
+    return cohort_taught_q(user, Submission) | Q(enrolment__trainee_id=user.pk) | Q(team_id__in=team_ids_of(user))
+
+
+# --- field projects and model cases (fieldwork.projects)
 
 
 @rules.predicate
@@ -207,9 +274,35 @@ def field_project_visible_q(user, model) -> Q:
     """Rows of `model` (a project or one of its parts) the user may view: the twin of can_view_field_project."""
     if user.is_superuser:
         return Q()
-    roles = roles_of(user)
-    return (
-        _ids_q(model.district_lookup, roles.staff_district_ids)
-        | _ids_q(model.cohort_lookup, roles.instructor_cohort_ids)
-        | _ids_q(model.team_lookup, team_ids_of(user))
-    )
+    return cohort_taught_q(user, model) | _ids_q(model.team_lookup, team_ids_of(user))
+
+
+# --- certificates
+
+
+@rules.predicate
+def is_own_certificate(user, certificate) -> bool:
+    return certificate is not None and user.is_authenticated and certificate.enrolment.trainee_id == user.pk
+
+
+@rules.predicate
+def is_course_staff(user, course) -> bool:
+    """Staff of a district that runs a cohort of the course (certificate templates are per course)."""
+    staff = roles_of(user).staff_district_ids
+    if course is None or not staff:
+        return False
+    return course.cohorts.filter(district_id__in=staff).exists()
+
+
+can_manage_certificate = is_superuser | is_district_staff_for
+can_download_certificate = can_manage_certificate | is_own_certificate
+can_edit_certificate_template = is_superuser | is_course_staff
+
+
+def certificate_visible_q(user) -> Q:
+    """Certificates the user may download: the twin of can_download_certificate."""
+    from certificates.models import Certificate
+
+    if user.is_superuser:
+        return Q()
+    return _ids_q(Certificate.district_lookup, roles_of(user).staff_district_ids) | Q(enrolment__trainee_id=user.pk)

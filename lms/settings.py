@@ -181,6 +181,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AttendanceStatusEnum": "courses.models.AttendanceStatus",
+        "EnrolmentStatusEnum": "courses.models.EnrolmentStatus",
+    },
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
@@ -211,4 +215,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
+
+# Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
+CERTIFICATES_QUEUE = os.environ.get("CERTIFICATES_QUEUE", "celery")
+LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "600"))
+CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
+CELERY_BEAT_SCHEDULE = {
+    "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": 300.0},
 }

@@ -1,0 +1,214 @@
+"""Certificates under /api/v1/: eligibility, batches (progress), certificates, public verification."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from certificates import selectors, services
+from certificates.codes import code_normalise
+from certificates.eligibility import cohort_eligibility
+from certificates.models import Certificate, CertificateStatus, IssuanceBatch
+from certificates.verification import verification_allowed
+from certificates.views import pdf_response
+from lms.errors import NotFound, error_body
+
+
+class CriterionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class EligibilitySerializer(serializers.Serializer):
+    enrolment_id = serializers.IntegerField(source="enrolment.pk")
+    trainee = serializers.CharField(source="enrolment.trainee.full_name")
+    eligible = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    criteria = CriterionSerializer(source="results", many=True)
+    certificate_id = serializers.IntegerField(source="certificate.pk", allow_null=True, default=None)
+
+
+class CertificateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Certificate
+        fields = [
+            "id",
+            "cohort",
+            "enrolment",
+            "batch",
+            "serial",
+            "code",
+            "trainee_name",
+            "course_title",
+            "cohort_name",
+            "issued_on",
+            "status",
+            "sha256",
+            "attempts",
+            "error",
+            "revoked_at",
+            "revocation_reason",
+            "reissue_of",
+        ]
+        read_only_fields = fields
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IssuanceBatch
+        fields = ["id", "cohort", "created_by", "created_at", "progress"]
+        read_only_fields = fields
+
+    def get_progress(self, batch) -> dict:
+        return selectors.batch_progress(batch=batch).as_dict()
+
+
+class IssueInputSerializer(serializers.Serializer):
+    cohort = serializers.IntegerField()
+    enrolments = serializers.ListField(child=serializers.IntegerField(), required=False, allow_empty=True)
+
+
+class RevokeInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class VerificationSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    trainee_name = serializers.CharField()
+    course_title = serializers.CharField()
+    cohort_name = serializers.CharField()
+    serial = serializers.CharField()
+    issued_on = serializers.DateField()
+    sha256 = serializers.CharField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revocation_reason = serializers.CharField()
+
+
+class EligibilityViewSet(viewsets.ViewSet):
+    """Every active trainee of a cohort, eligible or not, with the reasons why not."""
+
+    @extend_schema(responses=EligibilitySerializer(many=True))
+    def retrieve(self, request, pk=None):
+        cohort = selectors.access_managed_cohort(user=request.user, cohort_id=_int(pk))
+        rows = cohort_eligibility(cohort=cohort)
+        return Response({"cohort": cohort.pk, "trainees": EligibilitySerializer(rows, many=True).data})
+
+
+class BatchViewSet(viewsets.GenericViewSet):
+    serializer_class = BatchSerializer
+
+    def get_queryset(self):
+        from lms.predicates import district_scope_q
+
+        return IssuanceBatch.objects.filter(district_scope_q(self.request.user, IssuanceBatch)).order_by("-created_at")
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(BatchSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        batch = selectors.access_batch(user=request.user, batch_id=_int(pk))
+        return Response(BatchSerializer(batch).data)
+
+    @extend_schema(request=IssueInputSerializer, responses=BatchSerializer)
+    def create(self, request):
+        data = IssueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cohort = selectors.access_managed_cohort(user=request.user, cohort_id=data.validated_data["cohort"])
+        batch = services.certificate_issue_batch(
+            cohort=cohort, actor=request.user, enrolment_ids=data.validated_data.get("enrolments")
+        )
+        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+
+class CertificateViewSet(viewsets.GenericViewSet):
+    serializer_class = CertificateSerializer
+
+    def get_queryset(self):
+        return selectors.visible_certificates(user=self.request.user)
+
+    def list(self, request):
+        queryset = self.get_queryset()
+        if cohort := request.query_params.get("cohort"):
+            queryset = queryset.filter(cohort_id=_int(cohort))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(CertificateSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        certificate = selectors.access_certificate(
+            user=request.user, certificate_id=_int(pk), perm="certificates.download_certificate"
+        )
+        return Response(CertificateSerializer(certificate).data)
+
+    @extend_schema(request=RevokeInputSerializer, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        certificate = selectors.access_certificate(user=request.user, certificate_id=_int(pk))
+        data = RevokeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        certificate = services.certificate_revoke(certificate=certificate, actor=request.user, **data.validated_data)
+        return Response(CertificateSerializer(certificate).data)
+
+    @extend_schema(request=None, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def reissue(self, request, pk=None):
+        certificate = selectors.access_certificate(user=request.user, certificate_id=_int(pk))
+        new = services.certificate_reissue(certificate=certificate, actor=request.user)
+        return Response(CertificateSerializer(new).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        certificate = selectors.access_certificate(user=request.user, certificate_id=_int(pk))
+        certificate = services.certificate_retry(certificate=certificate, actor=request.user)
+        return Response(CertificateSerializer(certificate).data)
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        certificate = selectors.access_certificate(
+            user=request.user, certificate_id=_int(pk), perm="certificates.download_certificate"
+        )
+        return pdf_response(certificate)
+
+
+class VerificationViewSet(viewsets.ViewSet):
+    """Public: whether a code belongs to a valid or revoked certificate. Rate-limited per address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    lookup_value_regex = "[^/]+"
+
+    @extend_schema(responses=VerificationSerializer)
+    def retrieve(self, request, pk=None):
+        if not verification_allowed(request):
+            return Response(
+                error_body(code="rate_limited", message="Too many requests."),
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(settings.CERTIFICATES_VERIFY_RATE[1])},
+            )
+        normal = code_normalise(pk or "")
+        certificate = selectors.certificate_by_code(code=normal) if normal else None
+        if certificate is None or certificate.status not in (CertificateStatus.ISSUED, CertificateStatus.REVOKED):
+            raise NotFound()
+        return Response(VerificationSerializer(certificate).data)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def register(router) -> None:
+    router.register("certificate-eligibility", EligibilityViewSet, basename="certificate-eligibility")
+    router.register("certificate-batches", BatchViewSet, basename="certificate-batch")
+    router.register("certificates", CertificateViewSet, basename="certificate")
+    router.register("certificate-verifications", VerificationViewSet, basename="certificate-verification")

@@ -1,0 +1,351 @@
+"""Certificate state changes: one transactional function each.
+
+The database is the state of record: certificate rows exist (pending) before any render task is
+queued, tasks are queued only after commit and carry ids, and a periodic sweep re-queues rows left
+pending, so a lost message or a dead worker delays a PDF but never loses it.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certificates import rendering
+from certificates.codes import code_generate
+from certificates.eligibility import cohort_eligibility
+from certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CertificateTemplate,
+    CompletionRule,
+    IssuanceBatch,
+    RevocationReason,
+    SerialCounter,
+)
+from courses.models import Cohort, Course, Enrolment
+from lms.audit import audit_record
+from lms.errors import Conflict, NotAllowed, ValidationFailed
+from lms.models import User
+
+logger = logging.getLogger(__name__)
+
+
+class NotEligible(ValidationFailed):
+    code = "not_eligible"
+
+
+class AlreadyCertified(Conflict):
+    code = "already_certified"
+
+
+def _require(actor: User, perm: str, obj, message) -> None:
+    if not actor.has_perm(perm, obj):
+        raise NotAllowed(message)
+
+
+def queue_render(certificate_ids: list[int]) -> int:
+    """Send render tasks for these certificates; a broker outage is logged, not raised (the sweep retries).
+
+    Returns how many were sent.
+    """
+    from certificates.tasks import render_certificate
+
+    sent = 0
+    for certificate_id in certificate_ids:
+        try:
+            render_certificate.apply_async(
+                args=[certificate_id],
+                queue=settings.CERTIFICATES_QUEUE,
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+            )
+            sent += 1
+        except Exception:  # kombu raises OperationalError and friends when Redis is down
+            logger.exception("Could not queue certificate %s; the sweep will re-queue it.", certificate_id)
+            break
+    return sent
+
+
+def _serial_prefix(cohort: Cohort) -> str:
+    return f"{cohort.district.code.upper()}-{cohort.year}"
+
+
+def _next_serials(cohort: Cohort, count: int) -> list[tuple[int, str]]:
+    """Reserve `count` consecutive serial numbers; the counter row lock serialises concurrent issuers."""
+    SerialCounter.objects.get_or_create(cohort=cohort)
+    counter = SerialCounter.objects.select_for_update().get(cohort=cohort)
+    first = counter.last_number + 1
+    counter.last_number += count
+    counter.save(update_fields=["last_number"])
+    prefix = _serial_prefix(cohort)
+    return [(n, f"{prefix}-{n:04d}") for n in range(first, first + count)]
+
+
+def _new_certificate(*, enrolment: Enrolment, batch: IssuanceBatch, number: int, serial: str, now) -> Certificate:
+    cohort = enrolment.cohort
+    return Certificate.objects.create(
+        cohort=cohort,
+        enrolment=enrolment,
+        batch=batch,
+        serial=serial,
+        serial_number=number,
+        code=code_generate(),
+        trainee_name=enrolment.trainee.full_name or enrolment.trainee.username,
+        course_title=cohort.course.title,
+        cohort_name=cohort.name,
+        issuing_body=cohort.course.issuing_body,
+        issued_on=timezone.localdate(now),
+        queued_at=now,
+    )
+
+
+@transaction.atomic
+def certificate_issue_batch(*, cohort: Cohort, actor: User, enrolment_ids: list[int] | None = None) -> IssuanceBatch:
+    """Create pending certificates for the cohort's eligible trainees (all, or those picked).
+
+    All or nothing: a picked trainee who is not eligible or already holds a valid certificate
+    refuses the whole request. Render tasks are queued after commit.
+    """
+    _require(actor, "certificates.issue_certificates", cohort, _("You cannot issue certificates for this cohort."))
+    # One issuer per cohort at a time: the second waits here and then sees the first's certificates.
+    SerialCounter.objects.get_or_create(cohort=cohort)
+    SerialCounter.objects.select_for_update().get(cohort=cohort)
+    cohort = Cohort.objects.select_related("course", "district").get(pk=cohort.pk)
+    picked = enrolment_ids is not None
+    if picked:
+        enrolment_ids = sorted({int(i) for i in enrolment_ids})
+        if not enrolment_ids:
+            raise ValidationFailed(_("Pick at least one trainee."), fields={"enrolments": [_("Pick at least one.")]})
+    rows = cohort_eligibility(cohort=cohort, enrolment_ids=enrolment_ids)
+    if picked:
+        found = {row.enrolment.pk for row in rows}
+        if missing := [i for i in enrolment_ids if i not in found]:
+            raise ValidationFailed(
+                _("Some picked trainees are not active trainees of this cohort."),
+                code="unknown_trainee",
+                fields={"enrolments": [str(i) for i in missing]},
+            )
+        held = [row for row in rows if row.certificate is not None]
+        if held:
+            names = "、".join(row.enrolment.trainee.full_name for row in held)
+            raise AlreadyCertified(
+                _("Already holds a valid certificate for this cohort: %(names)s.") % {"names": names},
+                fields={"enrolments": [str(row.enrolment.pk) for row in held]},
+            )
+        refused = [row for row in rows if not row.eligible]
+        if refused:
+            details = "; ".join(f"{row.enrolment.trainee.full_name}: {', '.join(row.reasons)}" for row in refused)
+            raise NotEligible(
+                _("Not eligible: %(details)s.") % {"details": details},
+                fields={str(row.enrolment.pk): row.reasons for row in refused},
+            )
+    targets = [row.enrolment for row in rows if row.can_be_issued]
+    if not targets:
+        raise NotEligible(_("No trainee of this cohort is eligible for a new certificate."), code="nobody_eligible")
+    batch = IssuanceBatch.objects.create(cohort=cohort, created_by=actor)
+    now = timezone.now()
+    certificates = []
+    for enrolment, (number, serial) in zip(targets, _next_serials(cohort, len(targets)), strict=True):
+        enrolment.cohort = cohort
+        certificates.append(_new_certificate(enrolment=enrolment, batch=batch, number=number, serial=serial, now=now))
+    audit_record(actor=actor, verb="certificates.issued", target=batch, certificates=[c.pk for c in certificates])
+    ids = [c.pk for c in certificates]
+    transaction.on_commit(lambda: queue_render(ids))
+    return batch
+
+
+def _template_for(course_id: int) -> tuple[str, str]:
+    template = CertificateTemplate.objects.filter(course_id=course_id).first()
+    if template is None:
+        return rendering.DEFAULT_HTML, rendering.DEFAULT_CSS
+    return template.html, template.css
+
+
+def _storage_name(certificate: Certificate) -> str:
+    return f"certificates/{certificate.cohort_id}/{certificate.serial}-{certificate.pk}.pdf"
+
+
+def certificate_render(*, certificate_id: int) -> Certificate | None:
+    """Render and store a pending certificate's PDF. Idempotent: a second delivery changes nothing.
+
+    The row stays locked while rendering, so two deliveries at once serialise; the file name is
+    fixed per certificate and overwritten, so a render cut short by a dead worker leaves no
+    stray copy. Raises RenderError for a template that cannot render (permanent), other
+    exceptions for transient trouble (database, storage).
+    """
+    with transaction.atomic():
+        certificate = (
+            Certificate.objects.select_for_update(of=("self",))
+            .select_related("cohort")
+            .filter(pk=certificate_id)
+            .first()
+        )
+        if certificate is None or certificate.status != CertificateStatus.PENDING:
+            return certificate
+        certificate.attempts += 1
+        html, css = _template_for(certificate.cohort.course_id)
+        values = rendering.certificate_values(
+            trainee_name=certificate.trainee_name,
+            course_title=certificate.course_title,
+            cohort_name=certificate.cohort_name,
+            issuing_body=certificate.issuing_body,
+            issued_on=certificate.issued_on,
+            serial=certificate.serial,
+            code=certificate.code,
+        )
+        pdf, _refused = rendering.render_pdf(template_html=html, css=css, values=values)
+        name = _storage_name(certificate)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        stored = default_storage.save(name, ContentFile(pdf))
+        certificate.pdf.name = stored
+        certificate.sha256 = rendering.sha256_of(pdf)
+        certificate.status = CertificateStatus.ISSUED
+        certificate.rendered_at = timezone.now()
+        certificate.error = ""
+        certificate.save(update_fields=["pdf", "sha256", "status", "rendered_at", "error", "attempts", "updated_at"])
+    return certificate
+
+
+@transaction.atomic
+def certificate_mark_failed(*, certificate_id: int, error: str) -> None:
+    """Record that rendering gave up; staff see the error and a retry button."""
+    certificate = Certificate.objects.select_for_update().filter(pk=certificate_id).first()
+    if certificate is None or certificate.status != CertificateStatus.PENDING:
+        return
+    certificate.status = CertificateStatus.FAILED
+    certificate.error = error[:4000]
+    certificate.attempts += 1
+    certificate.save(update_fields=["status", "error", "attempts", "updated_at"])
+
+
+@transaction.atomic
+def certificate_retry(*, certificate: Certificate, actor: User) -> Certificate:
+    """Put a failed certificate back in the queue."""
+    certificate = Certificate.objects.select_for_update().select_related("cohort").get(pk=certificate.pk)
+    _require(actor, "certificates.manage_certificate", certificate, _("You cannot manage this certificate."))
+    if certificate.status != CertificateStatus.FAILED:
+        raise Conflict(_("Only a failed certificate can be retried."), code="not_failed")
+    certificate.status = CertificateStatus.PENDING
+    certificate.error = ""
+    certificate.queued_at = timezone.now()
+    certificate.save(update_fields=["status", "error", "queued_at", "updated_at"])
+    audit_record(actor=actor, verb="certificate.retried", target=certificate)
+    transaction.on_commit(lambda: queue_render([certificate.pk]))
+    return certificate
+
+
+@transaction.atomic
+def certificate_revoke(*, certificate: Certificate, reason: str, note: str = "", actor: User) -> Certificate:
+    """Revoke a certificate with a reason category (and a note); the verification page then says so."""
+    certificate = Certificate.objects.select_for_update().select_related("cohort").get(pk=certificate.pk)
+    _require(actor, "certificates.manage_certificate", certificate, _("You cannot manage this certificate."))
+    if reason not in RevocationReason.values:
+        raise ValidationFailed(
+            _("Choose a reason for the revocation."),
+            code="reason_required",
+            fields={"reason": [_("This field is required.")]},
+        )
+    if certificate.status == CertificateStatus.REVOKED:
+        raise Conflict(_("This certificate is already revoked."), code="already_revoked")
+    certificate.status = CertificateStatus.REVOKED
+    certificate.revoked_at = timezone.now()
+    certificate.revocation_reason = reason
+    certificate.revocation_note = (note or "").strip()[:2000]
+    certificate.revoked_by = actor
+    certificate.save(
+        update_fields=["status", "revoked_at", "revocation_reason", "revocation_note", "revoked_by", "updated_at"]
+    )
+    audit_record(actor=actor, verb="certificate.revoked", target=certificate, reason=reason)
+    return certificate
+
+
+@transaction.atomic
+def certificate_reissue(*, certificate: Certificate, actor: User) -> Certificate:
+    """Issue a new certificate (new serial, new code, today's name) in place of a revoked one."""
+    old = Certificate.objects.select_for_update().select_related("cohort").get(pk=certificate.pk)
+    _require(actor, "certificates.manage_certificate", old, _("You cannot manage this certificate."))
+    if old.status != CertificateStatus.REVOKED:
+        raise Conflict(_("Only a revoked certificate can be reissued."), code="not_revoked")
+    if Certificate.objects.filter(reissue_of=old).exists():
+        raise Conflict(_("This certificate has already been reissued."), code="already_reissued")
+    enrolment = Enrolment.objects.select_related("trainee", "cohort__course", "cohort__district").get(
+        pk=old.enrolment_id
+    )
+    if Certificate.objects.filter(enrolment=enrolment).exclude(status=CertificateStatus.REVOKED).exists():
+        raise AlreadyCertified(_("This trainee already holds a valid certificate for this cohort."))
+    batch = IssuanceBatch.objects.create(cohort=enrolment.cohort, created_by=actor)
+    [(number, serial)] = _next_serials(enrolment.cohort, 1)
+    try:
+        with transaction.atomic():
+            new = _new_certificate(enrolment=enrolment, batch=batch, number=number, serial=serial, now=timezone.now())
+            new.reissue_of = old
+            new.save(update_fields=["reissue_of"])
+    except IntegrityError:
+        raise AlreadyCertified(_("This trainee already holds a valid certificate for this cohort.")) from None
+    audit_record(actor=actor, verb="certificate.reissued", target=new, previous=old.pk)
+    transaction.on_commit(lambda: queue_render([new.pk]))
+    return new
+
+
+def certificates_sweep(*, older_than: timedelta | None = None) -> int:
+    """Re-queue certificates left pending longer than `older_than`. Safe to run any time (renders are idempotent)."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.CERTIFICATES_SWEEP_AFTER_SECONDS)
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        stale = list(
+            Certificate.objects.select_for_update(skip_locked=True)
+            .filter(status=CertificateStatus.PENDING, queued_at__lte=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:1000]
+        )
+        if not stale:
+            return 0
+        Certificate.objects.filter(pk__in=stale).update(queued_at=timezone.now())
+    queue_render(stale)
+    return len(stale)
+
+
+@transaction.atomic
+def completion_rule_save(*, cohort: Cohort, actor: User, **values) -> CompletionRule:
+    """Create or change the cohort's completion rule."""
+    _require(actor, "certificates.issue_certificates", cohort, _("You cannot set the rules of this cohort."))
+    required_lessons = values.pop("required_lessons", None)
+    for name in ("min_lesson_percent", "min_attendance_percent"):
+        value = values.get(name)
+        if value is not None and not 0 <= int(value) <= 100:
+            raise ValidationFailed(_("A share must be between 0 and 100."), fields={name: [_("0 to 100.")]})
+    rule, _created = CompletionRule.objects.select_for_update().get_or_create(cohort=cohort)
+    for name, value in values.items():
+        setattr(rule, name, value)
+    rule.updated_by = actor
+    rule.save()
+    if required_lessons is not None:
+        if any(lesson.module.cohort_id != cohort.pk for lesson in required_lessons):
+            raise ValidationFailed(_("Required lessons must belong to this cohort."), code="foreign_lesson")
+        rule.required_lessons.set(required_lessons)
+    audit_record(actor=actor, verb="completion_rule.saved", target=rule)
+    return rule
+
+
+@transaction.atomic
+def certificate_template_save(*, course: Course, html: str, css: str, actor: User) -> CertificateTemplate:
+    """Create or change a course's certificate template (HTML and CSS)."""
+    _require(actor, "certificates.edit_template", course, _("You cannot edit this course's certificate."))
+    if not (html or "").strip():
+        raise ValidationFailed(_("The template's HTML cannot be empty."), fields={"html": [_("Required.")]})
+    if len(html) > 200_000 or len(css or "") > 200_000:
+        raise ValidationFailed(_("The template is too long."), code="too_long")
+    template, _created = CertificateTemplate.objects.select_for_update().get_or_create(
+        course=course, defaults={"html": html, "css": css or "", "updated_by": actor}
+    )
+    template.html, template.css, template.updated_by = html, css or "", actor
+    template.save()
+    audit_record(actor=actor, verb="certificate_template.saved", target=template)
+    return template

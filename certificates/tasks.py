@@ -1,0 +1,60 @@
+"""Celery tasks: thin wrappers around services, taking ids, safe to run twice."""
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_init, worker_process_init
+from django.db import DatabaseError, InterfaceError, OperationalError
+
+from certificates import services
+from certificates.rendering import RenderError
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, InterfaceError, DatabaseError, OSError)
+MAX_RETRIES = 4
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,  # the render is idempotent, so a redelivery after a crash is harmless
+    reject_on_worker_lost=True,  # a SIGKILLed worker's task goes back to the queue
+    max_retries=MAX_RETRIES,
+    name="certificates.render_certificate",
+)
+def render_certificate(self, certificate_id: int) -> None:
+    """Render one certificate; retry transient failures with backoff, then mark it failed."""
+    try:
+        services.certificate_render(certificate_id=certificate_id)
+    except RenderError as error:
+        services.certificate_mark_failed(certificate_id=certificate_id, error=str(error))
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            services.certificate_mark_failed(certificate_id=certificate_id, error=f"{type(error).__name__}: {error}")
+            return
+        # 5 s, 20 s, 80 s, 320 s: far below the broker's 3 h visibility timeout.
+        raise self.retry(exc=error, countdown=5 * 4**self.request.retries) from error
+
+
+@shared_task(name="certificates.sweep_pending")
+def sweep_pending() -> int:
+    """Re-queue certificates left pending too long (run by Celery beat)."""
+    return services.certificates_sweep()
+
+
+@worker_init.connect
+def check_rendering_environment(**kwargs):
+    from certificates.rendering import check_environment
+
+    for problem in check_environment():
+        logger.error("Certificates: %s", problem)
+
+
+@worker_process_init.connect
+def warm_up_renderer(**kwargs):
+    from certificates.rendering import warm_up
+
+    try:
+        warm_up()
+    except Exception:
+        logger.exception("Certificates: warming up WeasyPrint failed")

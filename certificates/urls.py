@@ -1,0 +1,26 @@
+from django.urls import path
+
+from certificates import views
+
+urlpatterns = [
+    path("certificates/", views.index, name="certificates-index"),
+    path("cohorts/<int:cohort_id>/certificates/", views.cohort_certificates, name="certificates-cohort"),
+    path("cohorts/<int:cohort_id>/certificates/rule/", views.completion_rule_edit, name="certificates-rule"),
+    path("cohorts/<int:cohort_id>/certificates/issue/", views.issue, name="certificates-issue"),
+    path("cohorts/<int:cohort_id>/certificates.zip", views.cohort_archive, name="certificates-archive"),
+    path("certificates/batches/<int:batch_id>/", views.batch_detail, name="certificates-batch"),
+    path("certificates/batches/<int:batch_id>/progress/", views.batch_progress, name="certificates-batch-progress"),
+    path("certificates/<int:certificate_id>/", views.certificate_detail, name="certificates-detail"),
+    path("certificates/<int:certificate_id>/revoke/", views.certificate_revoke, name="certificates-revoke"),
+    path("certificates/<int:certificate_id>/reissue/", views.certificate_reissue, name="certificates-reissue"),
+    path("certificates/<int:certificate_id>/retry/", views.certificate_retry, name="certificates-retry"),
+    path("certificates/<int:certificate_id>/download/", views.certificate_download, name="certificates-download"),
+    path("courses/<int:course_id>/certificate-template/", views.template_edit, name="certificates-template"),
+    path(
+        "courses/<int:course_id>/certificate-template/preview/",
+        views.template_preview,
+        name="certificates-template-preview",
+    ),
+    path("verify/", views.verify_form, name="certificates-verify-form"),
+    path("verify/<str:code>/", views.verify, name="certificates-verify"),
+]

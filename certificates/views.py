@@ -1,0 +1,239 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from certificates import rendering, selectors, services
+from certificates.archive import zip_stream
+from certificates.codes import code_normalise
+from certificates.eligibility import cohort_eligibility
+from certificates.forms import CompletionRuleForm, RevokeForm, TemplateForm
+from certificates.models import CertificateStatus, CertificateTemplate, CompletionRule
+from certificates.verification import verification_allowed
+from lms.errors import ApplicationError, ValidationFailed
+
+
+@login_required
+def index(request):
+    return render(
+        request,
+        "certificates/index.html",
+        {
+            "cohorts": selectors.managed_cohorts(user=request.user),
+            "certificates": selectors.own_certificates(user=request.user),
+        },
+    )
+
+
+@login_required
+def cohort_certificates(request, cohort_id: int):
+    cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
+    rows = cohort_eligibility(cohort=cohort)
+    return render(
+        request,
+        "certificates/cohort.html",
+        {
+            "cohort": cohort,
+            "rows": rows,
+            "eligible_count": sum(1 for r in rows if r.can_be_issued),
+            "rule": CompletionRule.objects.filter(cohort=cohort).first(),
+            "batches": selectors.cohort_batches(cohort=cohort),
+            "certificates": selectors.cohort_certificates(cohort=cohort),
+        },
+    )
+
+
+@login_required
+def completion_rule_edit(request, cohort_id: int):
+    cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
+    rule = CompletionRule.objects.filter(cohort=cohort).first()
+    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        messages.success(request, _("The completion rules are saved."))
+        return redirect("certificates-cohort", cohort_id=cohort.pk)
+    return render(
+        request, "certificates/rule.html", {"cohort": cohort, "form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def issue(request, cohort_id: int):
+    cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
+    picked = None
+    if request.POST.get("scope") == "picked":
+        try:
+            picked = [int(value) for value in request.POST.getlist("enrolments")]
+        except ValueError:
+            raise ValidationFailed(_("Pick trainees from the list.")) from None
+    batch = services.certificate_issue_batch(cohort=cohort, actor=request.user, enrolment_ids=picked)
+    return redirect("certificates-batch", batch_id=batch.pk)
+
+
+@login_required
+def batch_detail(request, batch_id: int):
+    batch = selectors.access_batch(user=request.user, batch_id=batch_id)
+    return render(
+        request,
+        "certificates/batch.html",
+        {
+            "batch": batch,
+            "progress": selectors.batch_progress(batch=batch),
+            "certificates": selectors.batch_certificates(batch=batch),
+        },
+    )
+
+
+@login_required
+@require_GET
+def batch_progress(request, batch_id: int):
+    batch = selectors.access_batch(user=request.user, batch_id=batch_id)
+    progress = selectors.batch_progress(batch=batch).as_dict()
+    failed = list(batch.certificates.filter(status=CertificateStatus.FAILED).values("id", "serial", "error"))
+    return JsonResponse({**progress, "failed_certificates": failed})
+
+
+@login_required
+def certificate_detail(request, certificate_id: int):
+    certificate = selectors.access_certificate(user=request.user, certificate_id=certificate_id)
+    return render(
+        request,
+        "certificates/certificate.html",
+        {"certificate": certificate, "revoke_form": RevokeForm(), "verify_url": rendering.verify_url(certificate.code)},
+    )
+
+
+@login_required
+@require_POST
+def certificate_revoke(request, certificate_id: int):
+    certificate = selectors.access_certificate(user=request.user, certificate_id=certificate_id)
+    form = RevokeForm(request.POST)
+    form.is_valid()
+    services.certificate_revoke(
+        certificate=certificate,
+        reason=form.cleaned_data.get("reason", ""),
+        note=form.cleaned_data.get("note", ""),
+        actor=request.user,
+    )
+    messages.success(request, _("The certificate is revoked."))
+    return redirect("certificates-detail", certificate_id=certificate.pk)
+
+
+@login_required
+@require_POST
+def certificate_reissue(request, certificate_id: int):
+    certificate = selectors.access_certificate(user=request.user, certificate_id=certificate_id)
+    new = services.certificate_reissue(certificate=certificate, actor=request.user)
+    messages.success(request, _("A new certificate is being rendered."))
+    return redirect("certificates-batch", batch_id=new.batch_id)
+
+
+@login_required
+@require_POST
+def certificate_retry(request, certificate_id: int):
+    certificate = selectors.access_certificate(user=request.user, certificate_id=certificate_id)
+    services.certificate_retry(certificate=certificate, actor=request.user)
+    messages.success(request, _("The certificate is queued again."))
+    return redirect("certificates-batch", batch_id=certificate.batch_id)
+
+
+def pdf_response(certificate) -> FileResponse:
+    if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
+        raise Http404
+    response = FileResponse(
+        default_storage.open(certificate.pdf.name, "rb"),
+        as_attachment=True,
+        filename=f"{certificate.serial}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def certificate_download(request, certificate_id: int):
+    certificate = selectors.access_certificate(
+        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
+    )
+    return pdf_response(certificate)
+
+
+@login_required
+def cohort_archive(request, cohort_id: int):
+    cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
+    certificates = list(selectors.issued_certificates_for_archive(cohort=cohort))
+    members = [
+        (f"{c.serial}.pdf", lambda name=c.pdf.name: default_storage.open(name, "rb")) for c in certificates if c.pdf
+    ]
+    response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="certificates-{cohort.pk}.zip"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def verify_form(request):
+    code = request.GET.get("code", "")
+    if code:
+        normal = code_normalise(code)
+        return redirect("certificates-verify", code=normal or "not-a-code")
+    return render(request, "certificates/verify_form.html")
+
+
+def verify(request, code: str):
+    if not verification_allowed(request):
+        return render(request, "certificates/verify_limited.html", status=429)
+    normal = code_normalise(code)
+    certificate = selectors.certificate_by_code(code=normal) if normal else None
+    if certificate is None or certificate.status not in (CertificateStatus.ISSUED, CertificateStatus.REVOKED):
+        return render(request, "certificates/verify_not_found.html", status=404)
+    return render(request, "certificates/verify.html", {"certificate": certificate})
+
+
+@login_required
+def template_edit(request, course_id: int):
+    course = selectors.access_template_course(user=request.user, course_id=course_id)
+    template = CertificateTemplate.objects.filter(course=course).first()
+    initial = {
+        "html": template.html if template else rendering.DEFAULT_HTML,
+        "css": template.css if template else rendering.DEFAULT_CSS,
+    }
+    form = TemplateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.certificate_template_save(
+            course=course, html=form.cleaned_data["html"], css=form.cleaned_data["css"], actor=request.user
+        )
+        messages.success(request, _("The certificate template is saved."))
+        return redirect("certificates-template", course_id=course.pk)
+    return render(
+        request,
+        "certificates/template_edit.html",
+        {"course": course, "form": form, "placeholders": rendering.PLACEHOLDERS},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def template_preview(request, course_id: int):
+    """Render the posted (unsaved) template with sample data."""
+    course = selectors.access_template_course(user=request.user, course_id=course_id)
+    form = TemplateForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(_("The template's HTML cannot be empty."))
+    values = rendering.certificate_values(course_title=course.title, **rendering.SAMPLE)
+    try:
+        pdf, _refused = rendering.render_pdf(
+            template_html=form.cleaned_data["html"], css=form.cleaned_data["css"], values=values
+        )
+    except rendering.RenderError as error:
+        raise ApplicationError(_("The template could not be rendered: %(error)s") % {"error": error}) from None
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="preview.pdf"'
+    return response
+
+

@@ -1,0 +1,23 @@
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from certificates.eligibility import cohort_eligibility
+from certificates.models import CertificateTemplate, CompletionRule
+from courses.models import Cohort
+from lms.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_sets_rules_and_template_and_running_twice_changes_nothing():
+    call_command("seed_demo")
+    counts = [m.objects.count() for m in (CompletionRule, CertificateTemplate, AuditEntry)]
+    call_command("seed_demo")
+    assert [m.objects.count() for m in (CompletionRule, CertificateTemplate, AuditEntry)] == counts
+    cohort = Cohort.objects.get(year=2022, district__code="nh")
+    with translation.override("en"):
+        rows = {row.enrolment.trainee.username: row for row in cohort_eligibility(cohort=cohort)}
+    assert rows["jiancun05"].eligible and rows["jiancun05"].enrolment.trainee.full_name == "刘䶮"
+    assert not rows["hegang01"].eligible and rows["hegang01"].reasons == ["lessons done 39% < 80%"]
+    assert 2 <= sum(row.eligible for row in rows.values()) < len(rows)

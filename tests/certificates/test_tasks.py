@@ -1,0 +1,163 @@
+"""The render path through a real Celery worker, Redis and WeasyPrint, on the test database."""
+
+import subprocess
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from certificates import services
+from certificates.models import Certificate, CertificateStatus
+from certificates.tasks import render_certificate
+from lms.celery import app
+from tests.certificates.factories import complete_all_lessons
+from tests.certificates.workers import all_issued, wait_for
+from tests.courses.factories import EnrolmentFactory
+from tests.lms.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_issued_batch_is_rendered_by_the_worker_with_text_and_checksum(certified_world, celery_worker, media_root):
+    w = certified_world
+    batch = services.certificate_issue_batch(cohort=w.cohort, actor=w.staff)
+    ids = list(batch.certificates.values_list("pk", flat=True))
+    wait_for(lambda: all_issued(ids), timeout=90)
+    certificate = Certificate.objects.get(enrolment=w.done)
+    path = Path(media_root) / certificate.pdf.name
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "刘䶮" in text and certificate.serial in text and certificate.code in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Certificate-Serif" in fonts and " yes yes yes " in fonts  # embedded, subset, with unicode map
+
+
+def test_the_same_task_delivered_twice_gives_one_file_and_one_certificate(certified_world, celery_worker, media_root):
+    w = certified_world
+    certificate = services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.done.pk])
+    certificate = certificate.certificates.get()
+    for _ in range(2):  # on_commit already sent one; two more deliveries of the same message
+        render_certificate.apply_async(args=[certificate.pk], queue=celery_worker_queue(celery_worker))
+    wait_for(lambda: all_issued([certificate.pk]))
+    time.sleep(3)  # let the duplicate deliveries run to completion
+    certificate.refresh_from_db()
+    assert certificate.attempts == 1
+    files = list((Path(media_root) / f"certificates/{w.cohort.pk}").iterdir())
+    assert [f.name for f in files] == [Path(certificate.pdf.name).name]
+    assert Certificate.objects.filter(enrolment=w.done).count() == 1
+
+
+def celery_worker_queue(worker) -> str:
+    from django.conf import settings
+
+    return settings.CERTIFICATES_QUEUE
+
+
+class BrokerDown:
+    """Point the Celery app at a closed port, as if Redis were down, then restore it."""
+
+    def __enter__(self):
+        self.url = app.conf.broker_url
+        app.conf.broker_url = "redis://127.0.0.1:1/0"
+        self._reset()
+
+    def __exit__(self, *exc):
+        app.conf.broker_url = self.url
+        self._reset()
+
+    @staticmethod
+    def _reset():
+        app._pool = None
+        app.amqp._producer_pool = None
+        if "connection_for_write" in app.__dict__:
+            del app.__dict__["connection_for_write"]
+
+
+def test_redis_down_when_staff_press_issue_leaves_pending_rows_that_the_sweep_requeues(
+    certified_world, render_queue, media_root, caplog
+):
+    w = certified_world
+    with BrokerDown():
+        batch = services.certificate_issue_batch(cohort=w.cohort, actor=w.staff)
+    assert "the sweep will re-queue it" in caplog.text
+    ids = list(batch.certificates.values_list("pk", flat=True))
+    assert len(ids) == 2
+    assert Certificate.objects.filter(pk__in=ids, status=CertificateStatus.PENDING).count() == 2
+    from tests.certificates.workers import Worker
+
+    worker = Worker(render_queue, media_root)
+    try:
+        worker.wait_ready()
+        time.sleep(2)
+        assert Certificate.objects.filter(pk__in=ids, status=CertificateStatus.PENDING).count() == 2
+        # Nothing was queued: the rows wait until the sweep finds them old enough.
+        assert services.certificates_sweep(older_than=timedelta(hours=1)) == 0
+        Certificate.objects.filter(pk__in=ids).update(queued_at=timezone.now() - timedelta(hours=2))
+        assert services.certificates_sweep(older_than=timedelta(hours=1)) == 2
+        wait_for(lambda: all_issued(ids), timeout=90)
+    finally:
+        worker.stop()
+
+
+def test_two_staff_issuing_at_once_give_no_duplicate_and_no_gap(certified_world, media_root):
+    w = certified_world
+    for n in range(8):
+        complete_all_lessons(
+            EnrolmentFactory(cohort=w.cohort, community=w.community, trainee=UserFactory(full_name=f"并发{n}"))
+        )
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def press_issue():
+        try:
+            barrier.wait()
+            services.certificate_issue_batch(cohort=w.cohort, actor=w.staff)
+            outcomes.append("issued")
+        except Exception as error:  # the second press finds nobody left
+            outcomes.append(getattr(error, "code", repr(error)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=press_issue) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["issued", "nobody_eligible"]
+    numbers = sorted(Certificate.objects.filter(cohort=w.cohort).values_list("serial_number", flat=True))
+    assert numbers == list(range(1, 11))
+    assert Certificate.objects.values("enrolment").distinct().count() == 10
+    assert connection.vendor == "postgresql"
+
+
+def test_two_staff_picking_different_trainees_at_once_share_one_gapless_sequence(certified_world, media_root):
+    w = certified_world
+    extra = []
+    for n in range(6):
+        enrolment = EnrolmentFactory(cohort=w.cohort, community=w.community, trainee=UserFactory(full_name=f"并发{n}"))
+        complete_all_lessons(enrolment)
+        extra.append(enrolment.pk)
+    picks = [[w.done.pk, *extra[:3]], [w.enrolment.pk, *extra[3:]]]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def press_issue(picked):
+        try:
+            barrier.wait()
+            services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=picked)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=press_issue, args=(p,)) for p in picks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    numbers = sorted(Certificate.objects.filter(cohort=w.cohort).values_list("serial_number", flat=True))
+    assert numbers == list(range(1, 9))
