@@ -118,3 +118,13 @@ def test_list_endpoints_answer_in_fixed_queries(
     with django_assert_max_num_queries(12):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_approved_case_team_ids_for_completion_rules(world, projects, django_assert_num_queries):
+    from tests.projects.factories import ModelCaseFactory
+
+    ModelCaseFactory(project=projects.project, status="approved")
+    ModelCaseFactory(project=projects.other_project, status="submitted")
+    ModelCaseFactory(project=projects.foreign_project, status="approved")
+    with django_assert_num_queries(1):
+        assert selectors.approved_case_team_ids(cohort_id=world.cohort.pk) == {projects.team.pk}
