@@ -109,6 +109,26 @@ class CaseOut(serializers.Serializer):
     approved_at = serializers.DateTimeField(allow_null=True)
 
 
+TotalsOut = type(
+    "TotalsOut",
+    (serializers.Serializer,),
+    {"activities": serializers.IntegerField(), **{name: serializers.IntegerField() for name in COUNT_FIELDS}},
+)
+
+
+class CohortTotalsOut(serializers.Serializer):
+    cohort = serializers.IntegerField()
+    totals = TotalsOut()
+    per_project = serializers.ListField(child=serializers.DictField())
+    per_community = serializers.ListField(child=serializers.DictField())
+
+
+class LibraryOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    query = serializers.CharField()
+    results = CaseOut(many=True)
+
+
 # --- input
 
 
@@ -149,6 +169,7 @@ class PairIn(serializers.Serializer):
     project = serializers.IntegerField()
     place = serializers.CharField(max_length=128)
     caption = serializers.CharField(required=False, allow_blank=True, default="")
+    changed_on = serializers.DateField(required=False, allow_null=True, default=None)
     before = serializers.FileField()
     after = serializers.FileField()
 
@@ -208,17 +229,20 @@ class ProjectViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ProjectIn, responses=ProjectOut)
     def partial_update(self, request, pk=None):
         project = selectors.access_project(user=request.user, project_id=pk)
-        data = _valid(ProjectIn, request)
+        serializer = ProjectIn(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         project = services.project_update(
             team=project.team,
             actor=request.user,
-            title=data["title"],
-            goals=data["goals"],
-            status=data["status"],
+            title=data.get("title", project.title),
+            goals=data.get("goals", project.goals),
+            status=data.get("status", project.status),
             partners=[(p["kind"], p["name"]) for p in data["partners"]] if "partners" in data else None,
         )
         return Response(ProjectOut(project).data)
 
+    @extend_schema(responses=TotalsOut)
     @action(detail=True, methods=["get"])
     def totals(self, request, pk=None):
         project = selectors.access_project(user=request.user, project_id=pk)
@@ -325,6 +349,7 @@ class BeforeAfterViewSet(viewsets.GenericViewSet):
             actor=request.user,
             place=data["place"],
             caption=data["caption"],
+            changed_on=data["changed_on"],
             before_file=data["before"],
             after_file=data["after"],
         )
@@ -392,7 +417,7 @@ class CaseViewSet(viewsets.GenericViewSet):
 class LibraryViewSet(viewsets.ViewSet):
     """Search the library of approved model cases (q, town, theme, year)."""
 
-    @extend_schema(responses=CaseOut(many=True))
+    @extend_schema(responses=LibraryOut)
     def list(self, request):
         if not request.user.has_perm("projects.read_library"):
             raise NotFound()
@@ -411,6 +436,7 @@ class CohortTotalsViewSet(viewsets.ViewSet):
 
     lookup_value_regex = r"\d+"
 
+    @extend_schema(responses=CohortTotalsOut)
     def retrieve(self, request, pk=None):
         cohort = selectors.access_cohort_for_totals(user=request.user, cohort_id=pk)
         data = selectors.cohort_totals(cohort=cohort)

@@ -239,10 +239,10 @@ def _hegang(cohort: Cohort) -> str:
         for step in visit.next_steps.all():
             if any(d == step.description and done for d, _o, _due, done in steps):
                 services.next_step_close(step=step, actor=leader)
-    for place, caption, before, after in [
-        ("农耕馆地面", "社区两委完成了地面铺装。", "before-floor", "after-floor"),
-        ("农耕馆展厅", "加装了风扇和灯具，夏天也能开放。", "before-room", "after-room"),
-        ("农耕馆东墙", "大学生志愿者根据居民口述史绘制的墙绘。", "before-wall", "after-wall"),
+    for place, caption, changed_on, before, after in [
+        ("农耕馆地面", "社区两委完成了地面铺装。", date(2022, 8, 20), "before-floor", "after-floor"),
+        ("农耕馆展厅", "加装了风扇和灯具，夏天也能开放。", date(2022, 8, 27), "before-room", "after-room"),
+        ("农耕馆东墙", "大学生志愿者根据居民口述史绘制的墙绘。", date(2022, 7, 23), "before-wall", "after-wall"),
     ]:
         if not BeforeAfterPair.objects.filter(project=project, place=place).exists():
             services.before_after_add(
@@ -250,6 +250,7 @@ def _hegang(cohort: Cohort) -> str:
                 actor=leader,
                 place=place,
                 caption=caption,
+                changed_on=changed_on,
                 before_file=_drawn_photo("改造前.jpg", before),
                 after_file=_drawn_photo("改造后.jpg", after),
             )

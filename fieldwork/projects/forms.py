@@ -20,7 +20,7 @@ class MultiplePhotoInput(forms.ClearableFileInput):
 
 
 class MultiplePhotoField(forms.FileField):
-    widget = MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"})
+    widget = MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
 
     def clean(self, data, initial=None):
         single = super().clean
@@ -112,6 +112,7 @@ class VisitForm(forms.Form):
 class BeforeAfterForm(forms.Form):
     place = forms.CharField(label=_("Place"), max_length=128)
     caption = forms.CharField(label=_("Caption"), max_length=255, required=False)
+    changed_on = forms.DateField(label=_("Date of the change"), required=False, widget=DATE)
     before = forms.FileField(label=_("Before"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
     after = forms.FileField(label=_("After"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
 

@@ -231,6 +231,7 @@ class BeforeAfterPair(TimeStamped):
     )
     place = models.CharField(_("place"), max_length=128)
     caption = models.CharField(_("caption"), max_length=255, blank=True)
+    changed_on = models.DateField(_("date of the change"), null=True, blank=True)
     before = models.ForeignKey(ProjectPhoto, on_delete=models.PROTECT, related_name="+", verbose_name=_("before"))
     after = models.ForeignKey(ProjectPhoto, on_delete=models.PROTECT, related_name="+", verbose_name=_("after"))
 

@@ -172,7 +172,8 @@ class ProjectLog:
             for v in self.visits
         ]
         entries += [
-            TimelineEntry(p.created_at.date(), gettext("Before and after"), p.place, f"pair-{p.pk}") for p in self.pairs
+            TimelineEntry(p.changed_on or p.created_at.date(), gettext("Before and after"), p.place, f"pair-{p.pk}")
+            for p in self.pairs
         ]
         return sorted(entries, key=lambda e: e.day, reverse=True)
 
@@ -348,3 +349,12 @@ def library_search(*, filters: LibraryFilters, limit: int = LIBRARY_PAGE_SIZE) -
 
 def case_sections(case: ModelCase) -> list[tuple[str, str, str]]:
     return [(name, label, getattr(case, name)) for name, label in CASE_SECTIONS]
+
+
+def approved_case_team_ids(*, cohort_id: int) -> set[int]:
+    """Teams of the cohort whose model case is approved (for completion rules). 1 query."""
+    return set(
+        ModelCase.objects.filter(status=CaseStatus.APPROVED, project__team__cohort_id=cohort_id).values_list(
+            "project__team_id", flat=True
+        )
+    )

@@ -53,25 +53,31 @@ def _choice(value, choices, field: str, fields: dict):
     return value
 
 
-def _photo_records(*, project: FieldProject, files, actor: User, **links) -> list[ProjectPhoto]:
-    records = []
-    for upload in files or []:
-        stored = photos.store_photo(upload, folder=f"projects/{project.pk}")
-        records.append(ProjectPhoto.objects.create(project=project, uploaded_by=actor, **asdict(stored), **links))
-    return records
+MAX_PHOTOS = 10
 
 
-def _check_photos_first(files) -> None:
-    """Refuse a bad photo before anything is written, so a refused request stores nothing."""
-    for upload in files or []:
-        head = upload.read(16)
-        upload.seek(0)
-        if photos.sniff(head) is None:
-            raise ValidationFailed(
-                _("Only JPEG, PNG or WebP photos can be uploaded."),
-                code="bad_photo",
-                fields={"photos": [_("Only JPEG, PNG or WebP photos can be uploaded.")]},
-            )
+def _store_photos(*, project: FieldProject, files, field: str = "photos") -> list[photos.StoredPhoto]:
+    """Store every photo before any row is written; if one is refused, remove those already stored.
+
+    So a refused request leaves neither rows nor files behind.
+    """
+    files = [upload for upload in files or [] if upload]
+    if len(files) > MAX_PHOTOS:
+        message = _("At most %(count)d photos at a time.") % {"count": MAX_PHOTOS}
+        raise ValidationFailed(message, code="too_many_photos", fields={field: [message]})
+    stored: list[photos.StoredPhoto] = []
+    try:
+        for upload in files:
+            stored.append(photos.store_photo(upload, folder=f"projects/{project.pk}"))
+    except ValidationFailed as error:
+        for done in stored:
+            photos.delete_stored(done)
+        raise ValidationFailed(error.message, code=error.code, fields={field: [str(error.message)]}) from None
+    return stored
+
+
+def _photo_rows(*, project: FieldProject, stored, actor: User, **links) -> list[ProjectPhoto]:
+    return [ProjectPhoto.objects.create(project=project, uploaded_by=actor, **asdict(one), **links) for one in stored]
 
 
 @transaction.atomic
@@ -174,7 +180,7 @@ def activity_record(
     _cohort_run_check(project, held_on, "held_on", fields)
     cleaned = _clean_counts(counts or {}, fields)
     _raise_if(fields)
-    _check_photos_first(photo_files)
+    stored = _store_photos(project=project, files=photo_files)
     values = {"kind": kind, "title": title[:128], "held_on": held_on, "place": place[:128], "account": account or ""}
     if activity is None:
         activity = EngagementActivity.objects.create(project=project, recorded_by=actor, **values, **cleaned)
@@ -184,7 +190,7 @@ def activity_record(
             setattr(activity, key, value)
         activity.save()
         verb = "activity.corrected"
-    _photo_records(project=project, files=photo_files, actor=actor, activity=activity)
+    _photo_rows(project=project, stored=stored, actor=actor, activity=activity)
     audit_record(actor=actor, verb=verb, target=activity, **cleaned)
     return activity
 
@@ -221,14 +227,14 @@ def visit_log(
             continue
         steps.append(NextStep(description=description[:255], owner=owner[:64], due_on=due_on))
     _raise_if(fields)
-    _check_photos_first(photo_files)
+    stored = _store_photos(project=project, files=photo_files)
     visit = SupportVisit.objects.create(
         project=project, instructor=actor, visited_on=visited_on, discussion=discussion, attendees=attendees or ""
     )
     for step in steps:
         step.visit = visit
     NextStep.objects.bulk_create(steps)
-    _photo_records(project=project, files=photo_files, actor=actor, visit=visit)
+    _photo_rows(project=project, stored=stored, actor=actor, visit=visit)
     audit_record(actor=actor, verb="visit.logged", target=visit, next_steps=len(steps))
     return visit
 
@@ -249,7 +255,14 @@ def next_step_close(*, step: NextStep, actor: User) -> NextStep:
 
 @transaction.atomic
 def before_after_add(
-    *, project: FieldProject, actor: User, place: str, caption: str = "", before_file, after_file
+    *,
+    project: FieldProject,
+    actor: User,
+    place: str,
+    caption: str = "",
+    changed_on: date | None = None,
+    before_file,
+    after_file,
 ) -> BeforeAfterPair:
     """Add a before/after photo pair of a place the project changed."""
     if not actor.has_perm("projects.edit_project", project):
@@ -260,11 +273,23 @@ def before_after_add(
         fields["before"] = [_("This field is required.")]
     if after_file is None:
         fields["after"] = [_("This field is required.")]
+    if changed_on is not None:
+        _cohort_run_check(project, changed_on, "changed_on", fields)
     _raise_if(fields)
-    _check_photos_first([before_file, after_file])
-    before, after = _photo_records(project=project, files=[before_file, after_file], actor=actor)
+    before_stored = _store_photos(project=project, files=[before_file], field="before")
+    try:
+        after_stored = _store_photos(project=project, files=[after_file], field="after")
+    except ValidationFailed:
+        photos.delete_stored(before_stored[0])
+        raise
+    before, after = _photo_rows(project=project, stored=[*before_stored, *after_stored], actor=actor)
     pair = BeforeAfterPair.objects.create(
-        project=project, place=place[:128], caption=(caption or "").strip()[:255], before=before, after=after
+        project=project,
+        place=place[:128],
+        caption=(caption or "").strip()[:255],
+        changed_on=changed_on,
+        before=before,
+        after=after,
     )
     audit_record(actor=actor, verb="before_after.added", target=pair)
     return pair

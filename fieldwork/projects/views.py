@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,10 +47,16 @@ def home(request):
         Cohort.objects.filter(pk__in=roles.instructor_cohort_ids)
         | Cohort.objects.filter(district_id__in=roles.staff_district_ids)
     )
+    to_review = list(
+        ModelCase.objects.filter(status=CaseStatus.SUBMITTED, project__team__cohort_id__in=roles.instructor_cohort_ids)
+        .select_related("project__team")
+        .order_by("submitted_at")
+    )
     return render(
         request,
         "projects/home.html",
         {
+            "to_review": to_review,
             "projects": projects,
             "teams_without": teams_without,
             "cohorts": cohorts,
@@ -115,7 +122,7 @@ def activity_new(request, project_id: int):
     project = selectors.access_project(user=request.user, project_id=project_id)
     if not request.user.has_perm("projects.edit_project", project):
         raise NotAllowed(_("Only members of this team can record its activities."))
-    form = forms.ActivityForm(request.POST or None, request.FILES or None)
+    form = forms.ActivityForm(request.POST or None, request.FILES or None, initial={"held_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         activity = _apply(
@@ -144,7 +151,7 @@ def visit_new(request, project_id: int):
     project = selectors.access_project(user=request.user, project_id=project_id)
     if not request.user.has_perm("projects.log_visit", project):
         raise NotAllowed(_("Only instructors of this cohort can log support visits."))
-    form = forms.VisitForm(request.POST or None, request.FILES or None)
+    form = forms.VisitForm(request.POST or None, request.FILES or None, initial={"visited_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         visit = _apply(
@@ -196,6 +203,7 @@ def before_after_new(request, project_id: int):
                 actor=request.user,
                 place=data["place"],
                 caption=data["caption"],
+                changed_on=data["changed_on"],
                 before_file=data["before"],
                 after_file=data["after"],
             ),
@@ -213,6 +221,8 @@ def case_edit(request, project_id: int):
     if not request.user.has_perm("projects.edit_project", project):
         raise NotAllowed(_("Only members of this team can edit its model case."))
     case = ModelCase.objects.filter(project=project).first()
+    if case and case.status in (CaseStatus.SUBMITTED, CaseStatus.APPROVED) and request.method == "GET":
+        return redirect("projects:case-detail", case_id=case.pk)  # locked while under review or approved
     initial = {"title": project.title}
     if case:
         initial = {

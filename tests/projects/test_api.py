@@ -155,3 +155,14 @@ def test_permission_matrix(projects, role, project_list, totals_status):
     client = api(projects.world.roles()[role])
     assert client.get("/api/v1/projects/").json()["count"] == project_list
     assert client.get(f"/api/v1/projects/cohort-totals/{projects.world.cohort.pk}/").status_code == totals_status
+
+
+def test_patch_changes_only_the_given_fields_and_refuses_a_bad_status(projects):
+    client = api(projects.world.trainee)
+    url = f"/api/v1/projects/{projects.project.pk}/"
+    response = client.patch(url, {"status": "under_way"}, format="json")
+    assert response.status_code == 200 and response.json()["title"] == "特色农耕馆"
+    assert response.json()["goals"] == "让居民参与社区空间改造"
+    response = client.patch(url, {"status": "finished-ish"}, format="json")
+    assert response.status_code == 400 and "status" in response.json()["error"]["fields"]
+    assert client.get(url).json()["status"] == "under_way"

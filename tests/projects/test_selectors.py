@@ -92,3 +92,39 @@ def test_visible_q_agrees_with_the_predicate(world, projects):
     assert {projects.project.pk} == set(
         FieldProject.objects.filter(field_project_visible_q(world.trainee, FieldProject)).values_list("pk", flat=True)
     )
+
+
+@pytest.mark.parametrize(("teams", "members", "activities"), SIZES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/projects/",
+        "/api/v1/projects/activities/",
+        "/api/v1/projects/visits/",
+        "/api/v1/projects/cases/",
+        "/api/v1/projects/library/?q=治理",
+        "/projects/",
+    ],
+)
+def test_list_endpoints_answer_in_fixed_queries(
+    client, world, django_assert_max_num_queries, teams, members, activities, url
+):
+    from tests.projects.factories import SupportVisitFactory
+
+    build_scale(world, teams=teams, members=members, activities=activities)
+    for project in FieldProject.objects.order_by("pk")[:5]:
+        SupportVisitFactory(project=project, instructor=world.instructor)
+    client.force_login(world.staff)
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_approved_case_team_ids_for_completion_rules(world, projects, django_assert_num_queries):
+    from tests.projects.factories import ModelCaseFactory
+
+    ModelCaseFactory(project=projects.project, status="approved")
+    ModelCaseFactory(project=projects.other_project, status="submitted")
+    ModelCaseFactory(project=projects.foreign_project, status="approved")
+    with django_assert_num_queries(1):
+        assert selectors.approved_case_team_ids(cohort_id=world.cohort.pk) == {projects.team.pk}

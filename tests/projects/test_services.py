@@ -277,3 +277,47 @@ def test_only_an_instructor_of_the_cohort_approves(projects, who):
     case.refresh_from_db()
     assert case.status == CaseStatus.SUBMITTED and case.approved_by is None
     assert not ModelCase.objects.filter(status=CaseStatus.APPROVED).exists()
+
+
+def test_a_bad_second_photo_leaves_no_rows_and_no_files(projects, private_media):
+    broken_png = b"\x89PNG\r\n\x1a\n" + b"not really an image"
+    with pytest.raises(ValidationFailed) as error:
+        record(projects, photo_files=[photo_upload("good.jpg"), photo_upload("bad.png", content=broken_png)])
+    assert error.value.code == "bad_photo" and "photos" in error.value.fields
+    assert not EngagementActivity.objects.exists() and not ProjectPhoto.objects.exists()
+    assert not [p for p in private_media.rglob("*") if p.is_file()]
+
+
+def test_bad_after_photo_removes_the_stored_before_photo(projects, private_media):
+    with pytest.raises(ValidationFailed) as error:
+        services.before_after_add(
+            project=projects.project,
+            actor=projects.world.trainee,
+            place="地面",
+            before_file=photo_upload(),
+            after_file=photo_upload("x.gif", content=b"GIF89a...."),
+        )
+    assert list(error.value.fields) == ["after"]
+    assert not BeforeAfterPair.objects.exists() and not ProjectPhoto.objects.exists()
+    assert not [p for p in private_media.rglob("*") if p.is_file()]
+
+
+def test_too_many_photos_are_refused(projects):
+    with pytest.raises(ValidationFailed) as error:
+        record(projects, photo_files=[photo_upload() for _ in range(services.MAX_PHOTOS + 1)])
+    assert error.value.code == "too_many_photos"
+    assert not EngagementActivity.objects.exists()
+
+
+def test_before_after_change_date_outside_the_run_is_refused(projects):
+    with pytest.raises(ValidationFailed) as error:
+        services.before_after_add(
+            project=projects.project,
+            actor=projects.world.trainee,
+            place="地面",
+            changed_on=date(1999, 1, 1),
+            before_file=photo_upload(),
+            after_file=photo_upload(),
+        )
+    assert list(error.value.fields) == ["changed_on"]
+    assert not BeforeAfterPair.objects.exists() and not ProjectPhoto.objects.exists()

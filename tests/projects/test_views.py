@@ -220,3 +220,88 @@ def test_cohort_totals_page_for_staff_not_for_trainee(client, projects):
     assert client.get(f"/projects/cohorts/{projects.world.cohort.pk}/totals/").status_code == 404
     english(client, projects.world.other_staff)
     assert client.get(f"/projects/cohorts/{projects.world.cohort.pk}/totals/").status_code == 404
+
+
+PAGE_MATRIX = {
+    # role: (project page, log-visit page, activity page, totals page, library)
+    "trainee": (200, 403, 200, 404, 200),
+    "other_trainee": (404, 404, 404, 404, 200),
+    "instructor": (200, 200, 403, 200, 200),
+    "other_instructor": (404, 404, 404, 404, 200),
+    "staff": (200, 403, 403, 200, 200),
+    "other_staff": (404, 404, 404, 404, 200),
+    "stranger": (404, 404, 404, 404, 404),
+}
+
+
+@pytest.mark.parametrize("role", list(PAGE_MATRIX))
+def test_page_permission_matrix(client, projects, role):
+    client.force_login(projects.world.roles()[role])
+    pk = projects.project.pk
+    urls = (
+        f"/projects/{pk}/",
+        f"/projects/{pk}/visits/new/",
+        f"/projects/{pk}/activities/new/",
+        f"/projects/cohorts/{projects.world.cohort.pk}/totals/",
+        "/projects/library/",
+    )
+    assert tuple(client.get(url).status_code for url in urls) == PAGE_MATRIX[role]
+
+
+def test_user_text_is_escaped_on_the_project_page(client, projects):
+    english(client, projects.world.trainee)
+    response = client.post(
+        f"/projects/{projects.project.pk}/activities/new/",
+        activity_post(projects, title="<script>alert('x')</script>", account="<img src=x onerror=alert(1)>"),
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "<script>alert(" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(" in page
+
+
+def test_api_before_after_multipart_upload(projects):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(projects.world.trainee)
+    response = client.post(
+        "/api/v1/projects/before-after/",
+        {
+            "project": projects.project.pk,
+            "place": "农耕馆地面",
+            "caption": "铺装",
+            "before": photo_upload("b.jpg"),
+            "after": photo_upload("a.png", fmt="PNG"),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["after"]["thumbnail_url"].endswith("/thumb/")
+    listed = client.get("/api/v1/projects/before-after/").json()
+    assert listed["count"] == 1
+    other = APIClient()
+    other.force_authenticate(projects.other_member)
+    assert other.get("/api/v1/projects/before-after/").json()["count"] == 0
+
+
+def test_submitted_case_editor_redirects_and_post_is_refused(client, projects):
+    case = ModelCaseFactory(project=projects.project, status=CaseStatus.SUBMITTED, title="原标题")
+    english(client, projects.world.trainee)
+    response = client.get(f"/projects/{projects.project.pk}/case/")
+    assert response.status_code == 302 and response["Location"] == f"/projects/cases/{case.pk}/"
+    response = client.post(f"/projects/{projects.project.pk}/case/", {"title": "改", "theme": "other"})
+    assert response.status_code == 409
+    assert "A submitted or approved case cannot be edited." in response.content.decode()
+    case.refresh_from_db()
+    assert case.title == "原标题"
+
+
+def test_instructor_home_lists_cases_awaiting_review(client, projects):
+    ModelCaseFactory(project=projects.project, status=CaseStatus.SUBMITTED, title="待审案例")
+    ModelCaseFactory(project=projects.foreign_project, status=CaseStatus.SUBMITTED, title="别区案例")
+    client.force_login(projects.world.instructor)
+    page = client.get("/projects/").content.decode()
+    assert 'data-testid="cases-to-review"' in page and "待审案例" in page and "别区案例" not in page
+    client.force_login(projects.world.trainee)
+    assert 'data-testid="cases-to-review"' not in client.get("/projects/").content.decode()
