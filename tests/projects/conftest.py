@@ -32,26 +32,5 @@ def projects(world):
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    """Photos go to a temporary private folder per test."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture(autouse=True)
-def english():
+def in_english(english):
     """Service messages are asserted in English; pages switch language with the set_language post."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The world makes many users; a fast hasher keeps these tests quick (login is not under test here)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 MODELS = (FieldProject, EngagementActivity, SupportVisit, NextStep, BeforeAfterPair, ProjectPhoto, ModelCase)
 
 
-def test_demo_tells_the_hegang_story_and_running_twice_changes_nothing(private_media):
+def test_demo_tells_the_hegang_story_and_running_twice_changes_nothing(private_storage):
     call_command("seed_demo")
     counts = [m.objects.count() for m in MODELS]
     call_command("seed_demo")
@@ -41,4 +41,4 @@ def test_demo_tells_the_hegang_story_and_running_twice_changes_nothing(private_m
     assert [c.pk for c in found.cases] == [case.pk]
     assert FieldProject.objects.exclude(pk=project.pk).filter(status__in=["planning", "under_way"]).count() >= 3
     for photo in ProjectPhoto.objects.all():
-        assert (private_media / photo.thumbnail_path).exists()
+        assert (private_storage / photo.thumbnail_path).exists()

@@ -9,12 +9,12 @@ from tests.projects.factories import image_bytes, photo_upload
 @pytest.mark.parametrize(
     ("fmt", "content_type"), [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")]
 )
-def test_photo_kinds_by_magic_bytes_with_two_derived_sizes(private_media, fmt, content_type):
+def test_photo_kinds_by_magic_bytes_with_two_derived_sizes(private_storage, fmt, content_type):
     stored = photos.store_photo(photo_upload("x.bin", content=image_bytes(fmt, size=(2000, 1500))), folder="t")
     assert stored.content_type == content_type and stored.path.startswith("t/")
-    with Image.open(private_media / stored.thumbnail_path) as thumb:
+    with Image.open(private_storage / stored.thumbnail_path) as thumb:
         assert max(thumb.size) == photos.THUMBNAIL_SIZE[0]
-    with Image.open(private_media / stored.display_path) as display:
+    with Image.open(private_storage / stored.display_path) as display:
         assert max(display.size) == photos.DISPLAY_SIZE[0]
 
 
@@ -22,18 +22,18 @@ def test_photo_kinds_by_magic_bytes_with_two_derived_sizes(private_media, fmt, c
     "content",
     [b"<html><script>alert(1)</script></html>", b"GIF89a\x01\x00", b"%PDF-1.7", b"", b"\xff\xd8\xff truncated jpeg"],
 )
-def test_anything_else_is_refused_and_nothing_is_kept(private_media, content):
+def test_anything_else_is_refused_and_nothing_is_kept(private_storage, content):
     with pytest.raises(ValidationFailed) as error:
         photos.store_photo(photo_upload("x.jpg", content=content), folder="t")
     assert error.value.code == "bad_photo"
-    assert not [p for p in private_media.rglob("*") if p.is_file()]
+    assert not [p for p in private_storage.rglob("*") if p.is_file()]
 
 
-def test_oversized_photo_is_refused(private_media, monkeypatch):
+def test_oversized_photo_is_refused(private_storage, monkeypatch):
     monkeypatch.setattr(photos, "MAX_PHOTO_BYTES", 1000)
     with pytest.raises(ValidationFailed, match="larger than"):
         photos.store_photo(photo_upload(content=image_bytes(size=(400, 400)) + b"\0" * 2000), folder="t")
-    assert not [p for p in private_media.rglob("*") if p.is_file()]
+    assert not [p for p in private_storage.rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize(
