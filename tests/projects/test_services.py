@@ -114,22 +114,22 @@ def test_trainee_cannot_correct_another_teams_activity_through_its_own_project(p
     assert theirs.residents == 3
 
 
-def test_activity_with_photo_stores_private_file_with_hash(projects, private_media):
+def test_activity_with_photo_stores_private_file_with_hash(projects, private_storage):
     activity = record(projects, photo_files=[photo_upload("../../etc/<b>x</b>.jpg")])
     photo = activity.photos.get()
     assert photo.content_type == "image/jpeg" and len(photo.sha256) == 64 and photo.size > 0
     assert "/" not in photo.original_name and "<" not in photo.original_name
-    assert (private_media / photo.path).exists() and (private_media / photo.thumbnail_path).exists()
-    assert (private_media / photo.display_path).exists()
+    assert (private_storage / photo.path).exists() and (private_storage / photo.thumbnail_path).exists()
+    assert (private_storage / photo.display_path).exists()
 
 
-def test_activity_with_a_fake_photo_stores_nothing(projects, private_media):
+def test_activity_with_a_fake_photo_stores_nothing(projects, private_storage):
     fake = photo_upload("x.jpg", content=b"<svg onload=alert(1)></svg>")
     with pytest.raises(ValidationFailed) as error:
         record(projects, photo_files=[fake])
     assert error.value.code == "bad_photo"
     assert not EngagementActivity.objects.exists() and not ProjectPhoto.objects.exists()
-    assert not any(private_media.rglob("*.*"))
+    assert not any(private_storage.rglob("*.*"))
 
 
 def test_instructor_logs_a_visit_and_the_next_one_shows_open_steps(projects):
@@ -279,16 +279,16 @@ def test_only_an_instructor_of_the_cohort_approves(projects, who):
     assert not ModelCase.objects.filter(status=CaseStatus.APPROVED).exists()
 
 
-def test_a_bad_second_photo_leaves_no_rows_and_no_files(projects, private_media):
+def test_a_bad_second_photo_leaves_no_rows_and_no_files(projects, private_storage):
     broken_png = b"\x89PNG\r\n\x1a\n" + b"not really an image"
     with pytest.raises(ValidationFailed) as error:
         record(projects, photo_files=[photo_upload("good.jpg"), photo_upload("bad.png", content=broken_png)])
     assert error.value.code == "bad_photo" and "photos" in error.value.fields
     assert not EngagementActivity.objects.exists() and not ProjectPhoto.objects.exists()
-    assert not [p for p in private_media.rglob("*") if p.is_file()]
+    assert not [p for p in private_storage.rglob("*") if p.is_file()]
 
 
-def test_bad_after_photo_removes_the_stored_before_photo(projects, private_media):
+def test_bad_after_photo_removes_the_stored_before_photo(projects, private_storage):
     with pytest.raises(ValidationFailed) as error:
         services.before_after_add(
             project=projects.project,
@@ -299,7 +299,7 @@ def test_bad_after_photo_removes_the_stored_before_photo(projects, private_media
         )
     assert list(error.value.fields) == ["after"]
     assert not BeforeAfterPair.objects.exists() and not ProjectPhoto.objects.exists()
-    assert not [p for p in private_media.rglob("*") if p.is_file()]
+    assert not [p for p in private_storage.rglob("*") if p.is_file()]
 
 
 def test_too_many_photos_are_refused(projects):
