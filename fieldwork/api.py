@@ -23,7 +23,7 @@ class LevelSerializer(serializers.Serializer):
     max_points = serializers.DecimalField(max_digits=6, decimal_places=1)
 
 
-class CriterionSerializer(serializers.Serializer):
+class RubricCriterionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     description = serializers.CharField()
@@ -49,7 +49,7 @@ class AssignmentSerializer(serializers.Serializer):
 
 
 class AssignmentDetailSerializer(AssignmentSerializer):
-    criteria = CriterionSerializer(many=True, source="criteria.all")
+    criteria = RubricCriterionSerializer(many=True, source="criteria.all")
 
 
 class FileSerializer(serializers.Serializer):

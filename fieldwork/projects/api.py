@@ -1,6 +1,6 @@
 """API of field projects and model cases under /api/v1/: thin views over the same selectors and services."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -435,8 +435,9 @@ class CohortTotalsViewSet(viewsets.ViewSet):
     """Participant totals of a cohort (by cohort id): overall, per project and per community."""
 
     lookup_value_regex = r"\d+"
+    serializer_class = CohortTotalsOut
 
-    @extend_schema(responses=CohortTotalsOut)
+    @extend_schema(responses=CohortTotalsOut, parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)])
     def retrieve(self, request, pk=None):
         cohort = selectors.access_cohort_for_totals(user=request.user, cohort_id=pk)
         data = selectors.cohort_totals(cohort=cohort)
