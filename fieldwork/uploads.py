@@ -301,11 +301,20 @@ def _image_variants(upload, stored: StoredNames, *, folder: str, key: str) -> No
             ("display_name", DISPLAY_SIZE, "display"),
             ("thumbnail_name", THUMBNAIL_SIZE, "thumb"),
         ):
-            copy = image.copy()
-            copy.thumbnail(size)
-            buffer = io.BytesIO()
-            copy.save(buffer, "JPEG", quality=82, optimize=True)
-            setattr(stored, attr, default_storage.save(f"{folder}/{key}-{suffix}.jpg", ContentFile(buffer.getvalue())))
+            setattr(
+                stored, attr, default_storage.save(f"{folder}/{key}-{suffix}.jpg", ContentFile(jpeg_copy(image, size)))
+            )
+
+
+def jpeg_copy(image, size: tuple[int, int]) -> bytes:
+    """A JPEG of `image` fitted inside `size`: the small copies that lists load on a phone."""
+    copy = image.copy()
+    copy.thumbnail(size)
+    if copy.mode not in ("RGB", "L"):
+        copy = copy.convert("RGB")
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=82, optimize=True)
+    return buffer.getvalue()
 
 
 def delete_stored(*names: str) -> None:

@@ -6,7 +6,6 @@ with no MEDIA_URL: they are served only by permission-checked views.
 """
 
 import hashlib
-import io
 import re
 import tempfile
 import unicodedata
@@ -18,18 +17,15 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from fieldwork import uploads
 from lms.errors import ValidationFailed
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 60_000_000
-THUMBNAIL_SIZE = (320, 320)
+THUMBNAIL_SIZE = uploads.THUMBNAIL_SIZE
 DISPLAY_SIZE = (1280, 1280)
 
-# Magic bytes -> (content type, extension). The name and the browser's type are never trusted.
-_SIGNATURES = [
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-]
+PHOTO_TYPES = {uploads.JPEG: "jpg", uploads.PNG: "png", uploads.WEBP: "webp"}
 
 
 @dataclass(frozen=True)
@@ -43,16 +39,6 @@ class StoredPhoto:
     original_name: str
 
 
-def sniff(head: bytes) -> tuple[str, str] | None:
-    """(content type, extension) of a JPEG, PNG or WebP file by its first bytes, else None."""
-    for magic, content_type, extension in _SIGNATURES:
-        if head.startswith(magic):
-            return content_type, extension
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp", "webp"
-    return None
-
-
 def safe_name(name: str) -> str:
     """A display name without paths, control characters or markup; at most 100 characters."""
     name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
@@ -62,16 +48,6 @@ def safe_name(name: str) -> str:
 
 def _refuse(message):
     raise ValidationFailed(message, code="bad_photo", fields={"photo": [str(message)]})
-
-
-def _derive(image: Image.Image, size: tuple[int, int]) -> bytes:
-    copy = image.copy()
-    copy.thumbnail(size)
-    if copy.mode not in ("RGB", "L"):
-        copy = copy.convert("RGB")
-    out = io.BytesIO()
-    copy.save(out, "JPEG", quality=82, optimize=True)
-    return out.getvalue()
 
 
 def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
@@ -92,10 +68,10 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
                 _refuse(_("The photo is larger than %(mb)d MB.") % {"mb": MAX_PHOTO_BYTES // (1024 * 1024)})
             digest.update(chunk)
             spool.write(chunk)
-        kind = sniff(head)
-        if kind is None:
+        detected = uploads.sniff(head, spool)
+        if detected not in PHOTO_TYPES:
             _refuse(_("Only JPEG, PNG or WebP photos can be uploaded."))
-        content_type, extension = kind
+        content_type, extension = detected.content_type, PHOTO_TYPES[detected]
         spool.seek(0)
         try:
             with Image.open(spool) as probe:
@@ -106,7 +82,7 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
             with Image.open(spool) as image:
                 image.load()
                 image = ImageOps.exif_transpose(image)
-                thumbnail, display = _derive(image, THUMBNAIL_SIZE), _derive(image, DISPLAY_SIZE)
+                thumbnail, display = uploads.jpeg_copy(image, THUMBNAIL_SIZE), uploads.jpeg_copy(image, DISPLAY_SIZE)
         except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
             _refuse(_("The photo could not be read as an image."))
         stem = f"{folder.strip('/')}/{uuid.uuid4().hex}"
