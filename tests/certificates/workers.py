@@ -104,3 +104,12 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
 
 def all_issued(ids) -> bool:
     return Certificate.objects.filter(pk__in=ids, status=CertificateStatus.ISSUED).count() == len(ids)
+
+
+def purge_queue(name: str) -> None:
+    """Drop what a test left in its own queue (e.g. duplicate deliveries), so the shared Redis stays clean."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
