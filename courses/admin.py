@@ -3,7 +3,19 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from courses import services
-from courses.models import Cohort, Course, Enrolment, Lesson, LessonCompletion, Module, Teaching, Team
+from courses.models import (
+    Attendance,
+    AttendanceCorrection,
+    Cohort,
+    Course,
+    Enrolment,
+    Lesson,
+    LessonCompletion,
+    Module,
+    Session,
+    Teaching,
+    Team,
+)
 from lms.admin import DistrictScopedAdmin
 from lms.errors import ApplicationError
 from lms.predicates import roles_of
@@ -141,3 +153,42 @@ class LessonCompletionAdmin(DistrictScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyScopedAdmin(DistrictScopedAdmin):
+    """Rows that change only through their services: the admin shows them and never edits them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AttendanceCorrectionInline(admin.TabularInline):
+    model = AttendanceCorrection
+    extra = 0
+    can_delete = False
+    fields = ["corrected_at", "corrected_by", "old_status", "new_status", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(ReadOnlyScopedAdmin):
+    list_display = ["lesson", "cohort", "starts_at", "ends_at", "place"]
+    list_filter = ["cohort"]
+    search_fields = ["lesson__title", "place"]
+    list_select_related = ["lesson", "cohort"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(ReadOnlyScopedAdmin):
+    list_display = ["enrolment", "session", "status", "source", "checked_in_at"]
+    list_filter = ["status", "source", "session__cohort"]
+    list_select_related = ["enrolment__trainee", "enrolment__cohort", "session__lesson"]
+    search_fields = ["enrolment__trainee__full_name", "enrolment__trainee__username"]
+    inlines = [AttendanceCorrectionInline]

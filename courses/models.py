@@ -228,3 +228,114 @@ class LessonCompletion(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.enrolment} ✓ {self.lesson}"
+
+
+class Session(TimeStamped):
+    """An in-person, dated meeting of a lesson (lecture, site visit, workshop), where attendance is taken.
+
+    `cohort` repeats `lesson.module.cohort` so that permission filters and sheets join one table, not three;
+    the service that creates a session sets it from the lesson.
+    """
+
+    district_lookup = "cohort__district"
+    cohort_lookup = "cohort"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("cohort"))
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("lesson"))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    place = models.CharField(_("place"), max_length=128)
+    address = models.CharField(_("address"), max_length=256, blank=True)
+    instructors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="led_sessions", verbose_name=_("instructors")
+    )
+    check_in_opens_at = models.DateTimeField(_("check-in opens at"))
+    check_in_closes_at = models.DateTimeField(_("check-in closes at"))
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(check_in_closes_at__gt=F("check_in_opens_at")), name="session_check_in_window_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["cohort", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.lesson} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The end must be after the start.")})
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", _("Present")
+    LATE = "late", _("Late")
+    EXCUSED = "excused", _("Excused")
+    ABSENT = "absent", _("Absent")
+
+
+ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+
+class AttendanceSource(models.TextChoices):
+    SELF = "self", _("Self check-in")
+    INSTRUCTOR = "instructor", _("Recorded by instructor")
+
+
+class Attendance(TimeStamped):
+    """One trainee's attendance at one session: at most one row, however many scans."""
+
+    district_lookup = "session__cohort__district"
+    cohort_lookup = "session__cohort"
+
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("session")
+    )
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("enrolment")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=AttendanceStatus.choices)
+    source = models.CharField(_("source"), max_length=16, choices=AttendanceSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance records")
+        constraints = [models.UniqueConstraint(fields=["session", "enrolment"], name="attendance_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment.trainee} · {self.session} · {self.get_status_display()}"
+
+
+class AttendanceCorrection(models.Model):
+    """A change of an attendance record, kept with who, when, from what to what, and why."""
+
+    district_lookup = "attendance__session__cohort__district"
+    cohort_lookup = "attendance__session__cohort"
+
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("attendance")
+    )
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("corrected by")
+    )
+    corrected_at = models.DateTimeField(_("corrected at"), auto_now_add=True)
+    old_status = models.CharField(_("old status"), max_length=16, choices=AttendanceStatus.choices)
+    new_status = models.CharField(_("new status"), max_length=16, choices=AttendanceStatus.choices)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("attendance correction")
+        verbose_name_plural = _("attendance corrections")
+        ordering = ["-corrected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.attendance}: {self.old_status} → {self.new_status}"

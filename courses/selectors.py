@@ -3,10 +3,22 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 
-from courses.models import Cohort, Enrolment, EnrolmentStatus, Lesson, LessonCompletion, Module, Phase
+from courses.models import (
+    ATTENDED,
+    Attendance,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Lesson,
+    LessonCompletion,
+    Module,
+    Phase,
+    Session,
+)
 from lms.errors import NotFound
-from lms.predicates import cohort_visible_q, roles_of
+from lms.predicates import cohort_visible_q, district_scope_q, roles_of
 
 
 @dataclass
@@ -218,3 +230,227 @@ def _not_found_message():
     from django.utils.translation import gettext
 
     return gettext("This page does not exist, or you do not have access to it.")
+
+
+# --- in-person sessions, attendance and cohort tables (each with a fixed number of queries)
+
+
+def access_session(*, user, session_id: int, perm: str = "courses.view_cohort_content") -> Session:
+    """The session if the user holds `perm` on it; "not found" otherwise, so IDs cannot be probed."""
+    session = (
+        Session.objects.select_related("lesson__module", "cohort__course", "cohort__district")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None or not user.has_perm(perm, session):
+        raise NotFound(_not_found_message())
+    return session
+
+
+def access_taught_cohort(*, user, cohort_id: int) -> Cohort:
+    """The cohort if the user teaches or manages it; "not found" otherwise."""
+    cohort = Cohort.objects.select_related("course", "district").filter(pk=cohort_id).first()
+    if cohort is None or not user.has_perm("courses.teach_cohort", cohort):
+        raise NotFound(_not_found_message())
+    return cohort
+
+
+def access_attendance(*, user, attendance_id: int, perm: str = "courses.read_attendance") -> Attendance:
+    attendance = Attendance.objects.select_related("session", "enrolment__trainee").filter(pk=attendance_id).first()
+    if attendance is None or not user.has_perm(perm, attendance):
+        raise NotFound(_not_found_message())
+    return attendance
+
+
+@dataclass
+class SheetRow:
+    enrolment: Enrolment
+    attendance: Attendance | None
+
+    @property
+    def status(self) -> str | None:
+        return self.attendance.status if self.attendance else None
+
+    @property
+    def checked_in(self) -> bool:
+        return self.attendance is not None and self.attendance.status in ATTENDED
+
+
+def attendance_sheet(*, session: Session) -> list[SheetRow]:
+    """Every active trainee of the session's cohort with its attendance row, if any. 2 queries."""
+    enrolments = (
+        Enrolment.objects.active()
+        .filter(cohort_id=session.cohort_id)
+        .select_related("trainee", "team")
+        .order_by("team__name", "trainee__full_name", "pk")
+    )
+    attendances = {a.enrolment_id: a for a in Attendance.objects.filter(session=session)}
+    return [SheetRow(enrolment=e, attendance=attendances.get(e.pk)) for e in enrolments]
+
+
+def not_checked_in(*, session: Session) -> list[Enrolment]:
+    """Active trainees with no attendance row yet. 1 query."""
+    return list(
+        Enrolment.objects.active()
+        .filter(cohort_id=session.cohort_id)
+        .exclude(attendances__session=session)
+        .select_related("trainee", "team")
+        .order_by("team__name", "trainee__full_name", "pk")
+    )
+
+
+def cohort_sessions(*, cohort: Cohort) -> list[Session]:
+    """The cohort's sessions in date order, each with `attended_count`. 1 query."""
+    return list(
+        Session.objects.filter(cohort=cohort)
+        .select_related("lesson")
+        .annotate(attended_count=Count("attendances", filter=Q(attendances__status__in=ATTENDED)))
+        .order_by("starts_at", "pk")
+    )
+
+
+def open_sessions_for_trainee(*, user) -> list[Session]:
+    """Sessions of the user's cohorts whose check-in window is open now. 1 query beyond the roles."""
+    now = timezone.now()
+    return list(
+        Session.objects.filter(
+            cohort_id__in=roles_of(user).trainee_cohort_ids, check_in_opens_at__lte=now, check_in_closes_at__gte=now
+        )
+        .select_related("lesson")
+        .order_by("starts_at")
+    )
+
+
+@dataclass
+class PhaseCell:
+    phase: str
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass
+class TraineeRow:
+    enrolment: Enrolment
+    phases: list[PhaseCell]
+    attended: int
+    sessions_held: int
+
+    @property
+    def attendance_percent(self) -> int | None:
+        return round(100 * self.attended / self.sessions_held) if self.sessions_held else None
+
+
+@dataclass
+class ProgressTable:
+    cohort: Cohort
+    phases: list[tuple[str, str, int]]  # (value, label, lesson count)
+    rows: list[TraineeRow]
+    sessions_held: int
+
+
+def _lesson_totals(cohort_ids) -> dict[tuple[int, str], int]:
+    return {
+        (row["module__cohort_id"], row["module__phase"]): row["n"]
+        for row in Lesson.objects.filter(module__cohort_id__in=cohort_ids)
+        .values("module__cohort_id", "module__phase")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+
+
+def cohort_progress_table(*, cohort: Cohort) -> ProgressTable:
+    """Each active trainee's lessons done per phase and sessions attended. 4 queries, whatever the size."""
+    totals = _lesson_totals([cohort.pk])
+    done = {
+        (row["enrolment_id"], row["lesson__module__phase"]): row["n"]
+        for row in LessonCompletion.objects.filter(enrolment__cohort=cohort)
+        .values("enrolment_id", "lesson__module__phase")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    sessions_held = Session.objects.filter(cohort=cohort, starts_at__lte=timezone.now()).count()
+    enrolments = (
+        Enrolment.objects.active()
+        .filter(cohort=cohort)
+        .select_related("trainee", "team", "community")
+        .annotate(attended=Count("attendances", filter=Q(attendances__status__in=ATTENDED)))
+        .order_by("team__name", "trainee__full_name", "pk")
+    )
+    phases = [(value, label, totals.get((cohort.pk, value), 0)) for value, label in Phase.choices]
+    rows = [
+        TraineeRow(
+            enrolment=e,
+            phases=[PhaseCell(phase=v, done=done.get((e.pk, v), 0), total=total) for v, _l, total in phases],
+            attended=e.attended,
+            sessions_held=sessions_held,
+        )
+        for e in enrolments
+    ]
+    return ProgressTable(cohort=cohort, phases=phases, rows=rows, sessions_held=sessions_held)
+
+
+@dataclass
+class CohortOverview:
+    cohort: Cohort
+    enrolled: int
+    phases: list[PhaseCell]
+    attended: int
+    expected: int
+
+    @property
+    def attendance_percent(self) -> int | None:
+        return round(100 * self.attended / self.expected) if self.expected else None
+
+
+def district_cohort_overview(*, user) -> list[CohortOverview]:
+    """The cohorts of the districts the user staffs: enrolled, mean progress per phase, attendance rate. 4 queries."""
+    cohorts = list(
+        Cohort.objects.filter(district_scope_q(user, Cohort))
+        .select_related("course", "district")
+        .annotate(
+            enrolled=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE), distinct=True),
+            sessions_held=Count("sessions", filter=Q(sessions__starts_at__lte=timezone.now()), distinct=True),
+        )
+        .order_by("-year", "name")
+    )
+    ids = [c.pk for c in cohorts]
+    totals = _lesson_totals(ids)
+    done = {
+        (row["enrolment__cohort_id"], row["lesson__module__phase"]): row["n"]
+        for row in LessonCompletion.objects.filter(
+            enrolment__cohort_id__in=ids, enrolment__status=EnrolmentStatus.ACTIVE
+        )
+        .values("enrolment__cohort_id", "lesson__module__phase")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    attended = {
+        row["session__cohort_id"]: row["n"]
+        for row in Attendance.objects.filter(
+            session__cohort_id__in=ids, status__in=ATTENDED, enrolment__status=EnrolmentStatus.ACTIVE
+        )
+        .values("session__cohort_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    return [
+        CohortOverview(
+            cohort=c,
+            enrolled=c.enrolled,
+            phases=[
+                PhaseCell(
+                    phase=value,
+                    done=done.get((c.pk, value), 0),
+                    total=totals.get((c.pk, value), 0) * c.enrolled,
+                )
+                for value, _label in Phase.choices
+            ],
+            attended=attended.get(c.pk, 0),
+            expected=c.sessions_held * c.enrolled,
+        )
+        for c in cohorts
+    ]

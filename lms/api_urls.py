@@ -1,13 +1,17 @@
 """Everything under /api/v1/. Each app adds its routes to `router` (or its own paths) here."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from fieldwork import api as fieldwork_api
+from fieldwork.projects.api import register as register_project_routes
 from lms.api import MeView
 
 router = DefaultRouter()
+fieldwork_api.register(router)
+register_project_routes(router)
 
 from certificates.api import register as register_certificates  # noqa: E402
 
@@ -19,4 +23,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,
+    path("", include("courses.api_urls")),
 ]

@@ -1,4 +1,7 @@
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
+from django.utils import translation
 
 from lms.errors import ApplicationError
 
@@ -21,3 +24,22 @@ class ApplicationErrorMiddleware:
                 status=exception.status_code,
             )
         return None
+
+
+class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+    """Pages speak zh-hans unless the person chose another language with the switch.
+
+    A phone set to English still gets Chinese pages, as the course's own users expect; the API
+    also honours Accept-Language, since its clients cannot click the switch.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen and translation.check_for_language(chosen):
+            language = translation.get_supported_language_variant(chosen)
+        elif request.path.startswith("/api/"):
+            language = translation.get_language_from_request(request)
+        else:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

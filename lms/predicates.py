@@ -148,6 +148,135 @@ def enrolment_progress_visible_q(user) -> Q:
     )
 
 
+# --- in-person sessions and attendance
+
+
+@rules.predicate
+def is_own_attendance(user, attendance) -> bool:
+    return attendance is not None and user.is_authenticated and attendance.enrolment.trainee_id == user.pk
+
+
+can_record_attendance = can_teach_cohort
+can_view_attendance = can_teach_cohort | is_own_attendance
+
+
+def cohort_taught_q(user, model) -> Q:
+    """Rows of `model` whose cohort the user teaches or manages: the twin of can_teach_cohort."""
+    if user.is_superuser:
+        return Q()
+    roles = roles_of(user)
+    return _ids_q(model.district_lookup, roles.staff_district_ids) | _ids_q(
+        model.cohort_lookup, roles.instructor_cohort_ids
+    )
+
+
+def attendance_visible_q(user) -> Q:
+    """Attendance rows the user may view: the twin of can_view_attendance."""
+    from courses.models import Attendance
+
+    if user.is_superuser:
+        return Q()
+    return cohort_taught_q(user, Attendance) | Q(enrolment__trainee_id=user.pk)
+
+
+# --- teams: field assignments and field projects belong to an enrolment or to a team
+
+
+def team_ids_of(user) -> frozenset[int]:
+    """The teams the user belongs to as a trainee not withdrawn, read once per user object."""
+    if not user or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_lms_team_ids", None)
+    if cached is None:
+        from courses.models import Enrolment, EnrolmentStatus
+
+        cached = frozenset(
+            Enrolment.objects.filter(trainee=user, team__isnull=False)
+            .exclude(status=EnrolmentStatus.WITHDRAWN)
+            .order_by()
+            .values_list("team_id", flat=True)
+        )
+        user._lms_team_ids = cached
+    return cached
+
+
+def team_id_of(obj) -> int | None:
+    """The team an object belongs to (its `team_lookup`), or the team itself."""
+    from courses.models import Team
+
+    if isinstance(obj, Team):
+        return obj.pk
+    lookup = getattr(type(obj), "team_lookup", None)
+    return follow_id(obj, lookup) if lookup else None
+
+
+@rules.predicate
+def is_team_member(user, obj) -> bool:
+    """A trainee of the object's team."""
+    return obj is not None and team_id_of(obj) in team_ids_of(user)
+
+
+# --- field assignments (fieldwork)
+
+
+@rules.predicate
+def is_submission_owner(user, submission) -> bool:
+    """The trainee whose submission it is, or a member of the team whose submission it is."""
+    if submission is None or not user.is_authenticated:
+        return False
+    if submission.enrolment_id:
+        return submission.enrolment.trainee_id == user.pk
+    return submission.team_id in team_ids_of(user)
+
+
+@rules.predicate
+def is_released_submission(user, submission) -> bool:
+    return submission is not None and submission.is_released
+
+
+can_view_submission = can_teach_cohort | is_submission_owner
+can_grade_submission = is_superuser | is_cohort_instructor
+can_view_grade = can_teach_cohort | (is_submission_owner & is_released_submission)
+
+
+def submission_visible_q(user) -> Q:
+    """Submissions the user may view: the twin of can_view_submission."""
+    from fieldwork.models import Submission
+
+    if user.is_superuser:  # Q() | x is x: an empty Q would not widen the OR
+        return Q()
+    return cohort_taught_q(user, Submission) | Q(enrolment__trainee_id=user.pk) | Q(team_id__in=team_ids_of(user))
+
+
+# --- field projects and model cases (fieldwork.projects)
+
+
+@rules.predicate
+def has_any_role(user) -> bool:
+    roles = roles_of(user)
+    return bool(roles.staff_district_ids or roles.instructor_cohort_ids or roles.trainee_cohort_ids)
+
+
+@rules.predicate
+def is_any_district_staff(user) -> bool:
+    return bool(roles_of(user).staff_district_ids)
+
+
+can_view_field_project = can_teach_cohort | is_team_member
+can_edit_field_project = is_team_member
+can_log_support_visit = is_cohort_instructor
+can_review_model_case = is_cohort_instructor
+can_read_case_library = is_superuser | has_any_role
+can_export_case_booklet = is_superuser | is_any_district_staff
+
+
+def field_project_visible_q(user, model) -> Q:
+    """Rows of `model` (a project or one of its parts) the user may view: the twin of can_view_field_project."""
+    if user.is_superuser:
+        return Q()
+    return cohort_taught_q(user, model) | _ids_q(model.team_lookup, team_ids_of(user))
+
+
 # --- certificates
 
 

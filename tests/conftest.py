@@ -11,6 +11,19 @@ from tests.courses.factories import (
 from tests.lms.factories import CommunityFactory, DistrictStaffFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    """Each test writes its files into its own folder, never into the app's var/private."""
+    root = tmp_path / "private"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(root)}},
+    }
+    return root
+
+
 class World:
     """Two districts, each with a cohort, an instructor, staff and trainees: every role the rules know."""
 

@@ -1,9 +1,12 @@
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import factory
 
-from courses.models import Cohort, Course, Enrolment, Lesson, LessonKind, Module, Phase, Teaching, Team
+from courses.models import Cohort, Course, Enrolment, Lesson, LessonKind, Module, Phase, Session, Teaching, Team
 from tests.lms.factories import CommunityFactory, DistrictFactory, UserFactory
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class CourseFactory(factory.django.DjangoModelFactory):
@@ -70,3 +73,20 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
     cohort = factory.SubFactory(CohortFactory)
     trainee = factory.SubFactory(UserFactory)
     community = factory.SubFactory(CommunityFactory, town__district=factory.SelfAttribute("...cohort.district"))
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """A session of a lesson; its cohort follows the lesson, its window the start, as the service sets them."""
+
+    class Meta:
+        model = Session
+        skip_postgeneration_save = True
+
+    lesson = factory.SubFactory(LessonFactory)
+    cohort = factory.LazyAttribute(lambda o: o.lesson.module.cohort)
+    starts_at = datetime(2022, 4, 9, 9, 0, tzinfo=SHANGHAI)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
+    place = "南海区社区治理学院"
+    address = "佛山市南海区桂城街道"
+    check_in_opens_at = factory.LazyAttribute(lambda o: o.starts_at - timedelta(minutes=30))
+    check_in_closes_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=30))

@@ -21,3 +21,20 @@ def test_seed_demo_builds_the_nanhai_cohort_and_running_twice_changes_nothing():
     done = {e.completions.count() for e in enrolments}
     assert len(done) > 5  # varied progress
     assert User.objects.get(username="nanhai.staff").is_staff
+
+
+def test_demo_has_dated_sessions_with_mostly_present_trainees_and_a_kept_correction():
+    from courses.models import Attendance, AttendanceCorrection, Session
+
+    call_command("seed_demo")
+    counts = [m.objects.count() for m in (Session, Attendance, AttendanceCorrection)]
+    call_command("seed_demo")
+    assert [m.objects.count() for m in (Session, Attendance, AttendanceCorrection)] == counts
+    visit = Session.objects.get(lesson__title="参访顺德区青田村")
+    assert "青田村" in visit.place
+    assert Session.objects.filter(place__contains="南海区").exists()
+    statuses = list(Attendance.objects.values_list("status", flat=True))
+    assert statuses.count("present") > len(statuses) * 0.7
+    assert {"late", "excused", "absent"} <= set(statuses)
+    correction = AttendanceCorrection.objects.get()  # the one correction the story tells
+    assert correction.attendance.enrolment.trainee.username == "hegang02" and correction.reason

@@ -50,3 +50,9 @@ def test_chinese_is_the_default_and_english_is_one_click_away(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     page = client.get("/accounts/login/").content.decode()
     assert '<html lang="en">' in page and "Log in" in page
+
+
+@pytest.mark.django_db
+def test_a_browser_set_to_english_still_gets_chinese_pages_until_the_switch(client):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "登录" in page

@@ -1,11 +1,16 @@
 from importlib import import_module
-from importlib.util import find_spec
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-# Each app that has demo data keeps it in <app>/demo.py with a seed() -> str; order matters.
-DEMO_APPS = ["courses", "fieldwork", "certificates"]
+# Each module has a seed() -> str that is safe to run again; later ones build on earlier ones.
+DEMO_MODULES = [
+    "courses.demo",
+    "courses.demo_delivery",
+    "fieldwork.demo",
+    "fieldwork.projects.demo",
+    "certificates.demo",
+]
 
 
 class Command(BaseCommand):
@@ -13,7 +18,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            for app in DEMO_APPS:
-                if find_spec(f"{app}.demo"):
-                    summary = import_module(f"{app}.demo").seed()
-                    self.stdout.write(self.style.SUCCESS(f"{app}: {summary}"))
+            for module in DEMO_MODULES:
+                summary = import_module(module).seed()
+                self.stdout.write(self.style.SUCCESS(f"{module}: {summary}"))

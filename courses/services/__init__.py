@@ -85,3 +85,24 @@ def lesson_complete(*, enrolment: Enrolment, lesson: Lesson, actor: User) -> tup
     if created:
         audit_record(actor=actor, verb="lesson.completed", target=completion, lesson=lesson.pk)
     return completion, created
+
+
+from courses.services.attendance import (  # noqa: E402
+    CheckInRefused,
+    attendance_check_in,
+    attendance_correct,
+    attendance_record,
+    session_create,
+)
+
+__all__ = [
+    "CheckInRefused",
+    "PrerequisiteUnfinished",
+    "attendance_check_in",
+    "attendance_correct",
+    "attendance_record",
+    "enrolment_create",
+    "enrolment_withdraw",
+    "lesson_complete",
+    "session_create",
+]

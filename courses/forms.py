@@ -1,0 +1,48 @@
+"""Small input forms of the course-delivery pages; they parse, the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import AttendanceStatus
+
+
+class CheckInForm(forms.Form):
+    code = forms.CharField(label=_("Check-in code"), max_length=32, required=False)
+    token = forms.CharField(max_length=256, required=False, widget=forms.HiddenInput)
+
+
+class AttendanceRecordForm(forms.Form):
+    enrolment = forms.IntegerField(min_value=1)
+    status = forms.ChoiceField(choices=AttendanceStatus.choices)
+
+
+class AttendanceCorrectForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=AttendanceStatus.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class EnrolForm(forms.Form):
+    trainee = forms.CharField(label=_("Username or mobile number"), max_length=150)
+    community = forms.IntegerField(label=_("Community"), min_value=1)
+    team = forms.IntegerField(label=_("Team"), min_value=1, required=False)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for withdrawal"), max_length=500)
+
+
+def first_error(form: forms.Form) -> str:
+    """The first error of a bound, invalid form, as one sentence for the page or the API."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else str(errors[0])
+    return ""
+
+
+class SessionForm(forms.Form):
+    lesson = forms.IntegerField(label=_("Lesson"), min_value=1)
+    date = forms.DateField(label=_("Date"))
+    start_time = forms.TimeField(label=_("Starts at"))
+    end_time = forms.TimeField(label=_("Ends at"))
+    place = forms.CharField(label=_("Place"), max_length=128)
+    address = forms.CharField(label=_("Address"), max_length=256, required=False)

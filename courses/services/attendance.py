@@ -1,0 +1,271 @@
+"""State changes of in-person sessions and their attendance."""
+
+import datetime as dt
+from contextlib import nullcontext
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status as http
+
+from courses import checkin_codes
+from courses.models import (
+    ATTENDED,
+    Attendance,
+    AttendanceCorrection,
+    AttendanceSource,
+    AttendanceStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Lesson,
+    Session,
+    Teaching,
+)
+from lms.audit import audit_record
+from lms.errors import ApplicationError, NotAllowed, ValidationFailed
+from lms.models import User
+from lms.predicates import roles_of
+
+CHECK_IN_BEFORE = timedelta(minutes=30)
+CHECK_IN_AFTER = timedelta(minutes=30)
+# A self check-in this long after the start counts as late.
+LATE_AFTER = timedelta(minutes=10)
+# Wrong codes a trainee may type per session within FAILED_WINDOW before being made to wait: a 6-digit
+# code cannot then be guessed while the window is open.
+MAX_FAILED_ATTEMPTS = 10
+FAILED_WINDOW_SECONDS = 600
+
+
+class CheckInRefused(ApplicationError):
+    """A check-in that did not happen, with the reason as a machine code."""
+
+    STATUS = {
+        "not_enrolled": http.HTTP_403_FORBIDDEN,
+        "other_cohort": http.HTTP_403_FORBIDDEN,
+        "check_in_not_open": http.HTTP_409_CONFLICT,
+        "check_in_closed": http.HTTP_409_CONFLICT,
+        "too_many_attempts": http.HTTP_429_TOO_MANY_REQUESTS,
+    }
+
+    def __init__(self, message, *, code: str):
+        super().__init__(message, code=code)
+        self.status_code = self.STATUS.get(code, http.HTTP_400_BAD_REQUEST)
+
+
+@transaction.atomic
+def session_create(
+    *,
+    lesson: Lesson,
+    date: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    place: str,
+    address: str = "",
+    instructors=(),
+    actor: User,
+) -> Session:
+    """Schedule an in-person session of a lesson; check-in opens 30 min before the start and closes 30 min after."""
+    cohort = lesson.module.cohort
+    if not actor.has_perm("courses.schedule_session", cohort):
+        raise NotAllowed(_("You cannot schedule sessions for this cohort."))
+    if end_time <= start_time:
+        raise ValidationFailed(
+            _("The session must end after it starts."),
+            code="end_before_start",
+            fields={"end_time": [_("The end must be after the start.")]},
+        )
+    place = (place or "").strip()
+    if not place:
+        raise ValidationFailed(
+            _("Say where the session takes place."), fields={"place": [_("This field is required.")]}
+        )
+    instructors = list(instructors)
+    teaching = set(
+        Teaching.objects.filter(cohort=cohort, instructor__in=instructors).values_list("instructor_id", flat=True)
+    )
+    if outsiders := [i for i in instructors if i.pk not in teaching]:
+        raise ValidationFailed(
+            _("%(names)s does not teach this cohort.") % {"names": "、".join(str(i) for i in outsiders)},
+            code="not_cohort_instructor",
+            fields={"instructors": [_("Choose instructors of this cohort.")]},
+        )
+    zone = timezone.get_current_timezone()
+    starts_at = dt.datetime.combine(date, start_time, tzinfo=zone)
+    ends_at = dt.datetime.combine(date, end_time, tzinfo=zone)
+    session = Session.objects.create(
+        cohort=cohort,
+        lesson=lesson,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place,
+        address=(address or "").strip(),
+        check_in_opens_at=starts_at - CHECK_IN_BEFORE,
+        check_in_closes_at=starts_at + CHECK_IN_AFTER,
+    )
+    session.instructors.set(instructors)
+    audit_record(actor=actor, verb="session.created", target=session, lesson=lesson.pk)
+    return session
+
+
+def _refuse_stranger(*, session: Session, user: User) -> None:
+    if roles_of(user).trainee_cohort_ids:
+        raise CheckInRefused(
+            _("This session belongs to another cohort: you can check in only at your own cohort's sessions."),
+            code="other_cohort",
+        )
+    raise CheckInRefused(_("You are not enrolled in this cohort, so you cannot check in here."), code="not_enrolled")
+
+
+def _failed_attempt(*, session: Session, user: User) -> None:
+    key = f"check-in-failures:{session.pk}:{user.pk}"
+    cache.add(key, 0, FAILED_WINDOW_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, FAILED_WINDOW_SECONDS)
+
+
+def _too_many_failures(*, session: Session, user: User) -> bool:
+    return (cache.get(f"check-in-failures:{session.pk}:{user.pk}") or 0) >= MAX_FAILED_ATTEMPTS
+
+
+def attendance_check_in(*, session: Session, user: User, token: str = "", code: str = "") -> tuple[Attendance, bool]:
+    """Check the user in at this session with the screen's token or short code.
+
+    Idempotent: a second check-in returns the existing row and created=False. The credential binds to this
+    session only; nothing is written when the check-in is refused.
+    """
+    # One query for the enrolment and any attendance it already has: this path takes the check-in rush.
+    enrolment = (
+        Enrolment.objects.filter(cohort_id=session.cohort_id, trainee=user, status=EnrolmentStatus.ACTIVE)
+        .annotate(
+            attendance_id=Subquery(
+                Attendance.objects.filter(session=session, enrolment=OuterRef("pk")).values("pk")[:1]
+            )
+        )
+        .only("id", "cohort_id", "trainee_id")
+        .order_by("pk")
+        .first()
+    )
+    if enrolment is None:
+        _refuse_stranger(session=session, user=user)
+    if enrolment.attendance_id is not None:
+        return Attendance.objects.get(pk=enrolment.attendance_id), False
+    now = timezone.now()
+    if now < session.check_in_opens_at:
+        raise CheckInRefused(
+            _("Check-in opens at %(time)s.")
+            % {"time": timezone.localtime(session.check_in_opens_at).strftime("%H:%M")},
+            code="check_in_not_open",
+        )
+    if now > session.check_in_closes_at:
+        raise CheckInRefused(
+            _("Check-in closed at %(time)s. Ask the instructor to record your attendance.")
+            % {"time": timezone.localtime(session.check_in_closes_at).strftime("%H:%M")},
+            code="check_in_closed",
+        )
+    if _too_many_failures(session=session, user=user):
+        raise CheckInRefused(_("Too many wrong codes. Wait a few minutes, then try again."), code="too_many_attempts")
+    if token:
+        if not checkin_codes.token_is_valid(session.pk, token):
+            _failed_attempt(session=session, user=user)
+            raise CheckInRefused(
+                _("This QR code has expired or is for another session. Scan the screen again, or type the code."),
+                code="invalid_token",
+            )
+    elif not checkin_codes.code_is_valid(session.pk, code):
+        _failed_attempt(session=session, user=user)
+        raise CheckInRefused(
+            _("This code is wrong or has expired. Type the code now shown on the screen."), code="wrong_code"
+        )
+    status = AttendanceStatus.LATE if now > session.starts_at + LATE_AFTER else AttendanceStatus.PRESENT
+    try:
+        # A savepoint only inside a caller's transaction; on its own the INSERT commits by itself, which saves
+        # the BEGIN and COMMIT round trips in the rush. Either way a losing duplicate leaves nothing behind.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            attendance = Attendance.objects.create(
+                session=session,
+                enrolment=enrolment,
+                status=status,
+                source=AttendanceSource.SELF,
+                recorded_by=user,
+                checked_in_at=now,
+            )
+    except IntegrityError:  # the same trainee's second phone won the race
+        return Attendance.objects.get(session=session, enrolment=enrolment), False
+    return attendance, True
+
+
+def _validate_status(status: str) -> None:
+    if status not in AttendanceStatus.values:
+        raise ValidationFailed(
+            _("Choose present, late, excused or absent."),
+            code="invalid_status",
+            fields={"status": [_("Choose present, late, excused or absent.")]},
+        )
+
+
+def _change_status(*, attendance: Attendance, status: str, reason: str, actor: User) -> AttendanceCorrection:
+    correction = AttendanceCorrection.objects.create(
+        attendance=attendance, corrected_by=actor, old_status=attendance.status, new_status=status, reason=reason
+    )
+    attendance.status = status
+    attendance.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="attendance.corrected",
+        target=attendance,
+        old=correction.old_status,
+        new=status,
+        reason=reason,
+    )
+    return correction
+
+
+@transaction.atomic
+def attendance_record(*, session: Session, enrolment: Enrolment, status: str, actor: User) -> Attendance:
+    """Record a trainee's attendance from the sheet (one tap). Changing an existing record keeps a correction."""
+    if not actor.has_perm("courses.record_attendance", session):
+        raise NotAllowed(_("You cannot record attendance for this session."))
+    _validate_status(status)
+    if enrolment.cohort_id != session.cohort_id or enrolment.status != EnrolmentStatus.ACTIVE:
+        raise ValidationFailed(_("This trainee is not an active member of the session's cohort."), code="not_in_cohort")
+    attendance = Attendance.objects.select_for_update().filter(session=session, enrolment=enrolment).first()
+    if attendance is None:
+        try:
+            with transaction.atomic():
+                return Attendance.objects.create(
+                    session=session,
+                    enrolment=enrolment,
+                    status=status,
+                    source=AttendanceSource.INSTRUCTOR,
+                    recorded_by=actor,
+                    checked_in_at=timezone.now() if status in ATTENDED else None,
+                )
+        except IntegrityError:  # the trainee checked in at the same moment
+            attendance = Attendance.objects.select_for_update().get(session=session, enrolment=enrolment)
+    if attendance.status != status:
+        _change_status(attendance=attendance, status=status, reason=_("Changed on the attendance sheet."), actor=actor)
+    return attendance
+
+
+@transaction.atomic
+def attendance_correct(*, attendance: Attendance, status: str, reason: str, actor: User) -> AttendanceCorrection:
+    """Correct an attendance record, with a reason; the old status stays in the corrections."""
+    attendance = Attendance.objects.select_for_update().select_related("session").get(pk=attendance.pk)
+    if not actor.has_perm("courses.record_attendance", attendance.session):
+        raise NotAllowed(_("You cannot correct attendance for this session."))
+    _validate_status(status)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Give a reason for the correction."),
+            code="reason_required",
+            fields={"reason": [_("This field is required.")]},
+        )
+    if status == attendance.status:
+        raise ValidationFailed(_("The record already has this status."), code="unchanged")
+    return _change_status(attendance=attendance, status=status, reason=reason, actor=actor)

@@ -1,0 +1,298 @@
+"""Pages for running the course: sessions and check-in, attendance sheets, cohort tables, enrolment."""
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from courses import checkin_codes, selectors, services
+from courses.forms import (
+    AttendanceCorrectForm,
+    AttendanceRecordForm,
+    CheckInForm,
+    EnrolForm,
+    SessionForm,
+    WithdrawForm,
+    first_error,
+)
+from courses.models import Enrolment, Lesson, LessonKind, Team
+from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.models import Community, User
+from lms.predicates import roles_of
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _invalid(form) -> ValidationFailed:
+    return ValidationFailed(first_error(form), fields={k: [str(e) for e in v] for k, v in form.errors.items()})
+
+
+# --- trainee check-in
+
+
+@login_required
+def check_in_list(request):
+    """The trainee's sessions whose check-in is open now, each with a code form."""
+    sessions = selectors.open_sessions_for_trainee(user=request.user)
+    return render(request, "courses/check_in_list.html", {"sessions": sessions, "form": CheckInForm()})
+
+
+@login_required
+@never_cache
+def check_in(request, session_id: int):
+    """Check in at one session: by the QR code's token (?t=...) or by typing the short code.
+
+    A user who may not view the session still gets the explicit refusal of the service, never a false success.
+    """
+    from courses.models import Session
+
+    session = Session.objects.select_related("lesson", "cohort").filter(pk=session_id).first()
+    if session is None:
+        raise NotFound(_("This session does not exist."))
+    if request.method == "POST":
+        form = CheckInForm(request.POST)
+        if not form.is_valid():
+            raise _invalid(form)
+        try:
+            attendance, created = services.attendance_check_in(
+                session=session, user=request.user, token=form.cleaned_data["token"], code=form.cleaned_data["code"]
+            )
+        except services.CheckInRefused as refusal:
+            # Show the refusal above the code form, so a mistyped code is retyped at once.
+            visible = request.user.has_perm("courses.view_cohort_content", session)
+            context = {"session": session if visible else None, "session_id": session_id, "refusal": refusal}
+            return render(request, "courses/check_in.html", context, status=refusal.status_code)
+        return render(
+            request, "courses/check_in_done.html", {"session": session, "attendance": attendance, "created": created}
+        )
+    visible = request.user.has_perm("courses.view_cohort_content", session)
+    form = CheckInForm(initial={"token": request.GET.get("t", "")})
+    return render(
+        request,
+        "courses/check_in.html",
+        {
+            "session": session if visible else None,
+            "session_id": session_id,
+            "form": form,
+            "token": request.GET.get("t"),
+        },
+    )
+
+
+# --- instructor: projector screen, sheet, live list
+
+
+def _qr_svg(url: str) -> str:
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    return image.to_string(encoding="unicode")
+
+
+def _screen_state(request, session, *, with_code: bool = True) -> dict:
+    """Who is missing, and (for the projected screen) the current code and QR; the sheet asks without them."""
+    missing = selectors.not_checked_in(session=session)
+    now = timezone.now()
+    state = {
+        "open": session.check_in_opens_at <= now <= session.check_in_closes_at,
+        "not_checked_in": [
+            {"id": e.pk, "name": e.trainee.full_name, "team": e.team.name if e.team else ""} for e in missing
+        ],
+    }
+    if with_code:
+        token = checkin_codes.token_for(session.pk)
+        url = request.build_absolute_uri(reverse("check-in", args=[session.pk])) + f"?t={token}"
+        state.update(
+            code=checkin_codes.code_for(session.pk),
+            qr_svg=_qr_svg(url),
+            check_in_url=url,
+            seconds_to_rotation=checkin_codes.seconds_to_rotation(),
+        )
+    return state
+
+
+@login_required
+@never_cache
+def check_in_screen(request, session_id: int):
+    session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
+    return render(
+        request, "courses/check_in_screen.html", {"session": session, "state": _screen_state(request, session)}
+    )
+
+
+@login_required
+@never_cache
+def check_in_screen_state(request, session_id: int):
+    """The screen's rotating code, QR and who is missing, for the page's polling script."""
+    session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
+    return JsonResponse(_screen_state(request, session, with_code=request.GET.get("only") != "missing"))
+
+
+@login_required
+def attendance_sheet(request, session_id: int):
+    session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
+    rows = selectors.attendance_sheet(session=session)
+    return render(
+        request,
+        "courses/attendance_sheet.html",
+        {
+            "session": session,
+            "instructors": list(session.instructors.all()),
+            "rows": rows,
+            "missing": [row for row in rows if row.attendance is None],
+            "statuses": services.attendance.AttendanceStatus.choices,
+            "correct_form": AttendanceCorrectForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def attendance_record(request, session_id: int):
+    session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
+    form = AttendanceRecordForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    enrolment = Enrolment.objects.filter(pk=form.cleaned_data["enrolment"], cohort_id=session.cohort_id).first()
+    if enrolment is None:
+        raise NotFound(_("This trainee is not in the session's cohort."))
+    attendance = services.attendance_record(
+        session=session, enrolment=enrolment, status=form.cleaned_data["status"], actor=request.user
+    )
+    if _wants_json(request):
+        return JsonResponse({"enrolment": enrolment.pk, "status": attendance.status})
+    return redirect(f"{reverse('attendance-sheet', args=[session.pk])}#enrolment-{enrolment.pk}")
+
+
+@login_required
+@require_POST
+def attendance_correct(request, attendance_id: int):
+    attendance = selectors.access_attendance(
+        user=request.user, attendance_id=attendance_id, perm="courses.record_attendance"
+    )
+    form = AttendanceCorrectForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    services.attendance_correct(
+        attendance=attendance,
+        status=form.cleaned_data["status"],
+        reason=form.cleaned_data["reason"],
+        actor=request.user,
+    )
+    messages.success(request, _("The correction is saved."))
+    return redirect(f"{reverse('attendance-sheet', args=[attendance.session_id])}#enrolment-{attendance.enrolment_id}")
+
+
+# --- cohort tables and enrolment
+
+
+@login_required
+def district_overview(request):
+    roles = roles_of(request.user)
+    if not (request.user.is_superuser or roles.staff_district_ids):
+        raise NotAllowed(_("Only district staff see the district overview."))
+    return render(
+        request, "courses/district_overview.html", {"overviews": selectors.district_cohort_overview(user=request.user)}
+    )
+
+
+@login_required
+def cohort_detail(request, cohort_id: int):
+    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    manages = request.user.has_perm("courses.manage_cohort", cohort)
+    context = {
+        "cohort": cohort,
+        "table": selectors.cohort_progress_table(cohort=cohort),
+        "sessions": selectors.cohort_sessions(cohort=cohort),
+        "manages": manages,
+    }
+    if request.user.has_perm("courses.schedule_session", cohort):
+        context["in_person_lessons"] = Lesson.objects.filter(
+            module__cohort=cohort,
+            kind__in=[LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE],
+        ).order_by("module__phase", "module__position", "position")
+    if manages:
+        context["communities"] = Community.objects.filter(town__district_id=cohort.district_id).select_related("town")
+        context["teams"] = Team.objects.filter(cohort=cohort)
+        context["enrol_form"] = EnrolForm()
+    return render(request, "courses/cohort_detail.html", context)
+
+
+@login_required
+@require_POST
+def cohort_enrol(request, cohort_id: int):
+    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    form = EnrolForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    handle = form.cleaned_data["trainee"].strip()
+    trainee = User.objects.filter(Q(username=handle) | Q(mobile=handle), is_active=True).first()
+    if trainee is None:
+        raise ValidationFailed(
+            _("No user has the username or mobile number “%(handle)s”.") % {"handle": handle},
+            code="unknown_user",
+            fields={"trainee": [_("Unknown user.")]},
+        )
+    community = Community.objects.select_related("town").filter(pk=form.cleaned_data["community"]).first()
+    if community is None:
+        raise ValidationFailed(_("Choose a community."), fields={"community": [_("Unknown community.")]})
+    team = None
+    if form.cleaned_data["team"]:
+        team = Team.objects.filter(pk=form.cleaned_data["team"]).first()
+        if team is None:
+            raise ValidationFailed(_("Choose a team of this cohort."), fields={"team": [_("Unknown team.")]})
+    services.enrolment_create(cohort=cohort, trainee=trainee, community=community, team=team, actor=request.user)
+    messages.success(request, _("%(name)s is enrolled.") % {"name": trainee})
+    return redirect("cohort-detail", cohort_id=cohort.pk)
+
+
+@login_required
+@require_POST
+def enrolment_withdraw(request, enrolment_id: int):
+    enrolment = Enrolment.objects.select_related("cohort", "trainee").filter(pk=enrolment_id).first()
+    if enrolment is None or not request.user.has_perm("courses.teach_cohort", enrolment.cohort):
+        raise NotFound(_("This page does not exist, or you do not have access to it."))
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    services.enrolment_withdraw(enrolment=enrolment, reason=form.cleaned_data["reason"], actor=request.user)
+    messages.success(request, _("%(name)s is withdrawn.") % {"name": enrolment.trainee})
+    return redirect("cohort-detail", cohort_id=enrolment.cohort_id)
+
+
+@login_required
+@require_POST
+def session_schedule(request, cohort_id: int):
+    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    form = SessionForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    lesson = (
+        Lesson.objects.select_related("module__cohort")
+        .filter(pk=form.cleaned_data["lesson"], module__cohort=cohort)
+        .first()
+    )
+    if lesson is None:
+        raise ValidationFailed(
+            _("Choose a lesson of this cohort."), code="unknown_id", fields={"lesson": [_("Unknown lesson.")]}
+        )
+    session = services.session_create(
+        lesson=lesson,
+        date=form.cleaned_data["date"],
+        start_time=form.cleaned_data["start_time"],
+        end_time=form.cleaned_data["end_time"],
+        place=form.cleaned_data["place"],
+        address=form.cleaned_data["address"],
+        instructors=[request.user] if cohort.pk in roles_of(request.user).instructor_cohort_ids else [],
+        actor=request.user,
+    )
+    messages.success(request, _("The session is scheduled."))
+    return redirect("attendance-sheet", session_id=session.pk)

@@ -1,0 +1,143 @@
+"""Page forms: they parse input; the services hold every rule, so pages and API refuse alike."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fieldwork.projects.models import (
+    CASE_SECTIONS,
+    PARTICIPANT_GROUPS,
+    ActivityKind,
+    CaseTheme,
+    PartnerKind,
+    ProjectStatus,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    widget = MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"})
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ProjectForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=128)
+    goals = forms.CharField(label=_("Goals"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=ProjectStatus.choices)
+    partners = forms.CharField(
+        label=_("Partners"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One a line: kind code, a colon, the name, e.g. party_branch: 西坊党支部. Kinds: %(kinds)s.")
+        % {"kinds": ", ".join(PartnerKind.values)},
+    )
+
+    def partner_list(self) -> list[tuple[str, str]]:
+        rows = []
+        for line in self.cleaned_data.get("partners", "").splitlines():
+            if line.strip():
+                kind, _sep, name = line.partition(":")
+                rows.append((kind.strip(), name.strip()))
+        return rows
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
+    title = forms.CharField(label=_("Title"), max_length=128)
+    held_on = forms.DateField(label=_("Date"), widget=DATE)
+    place = forms.CharField(label=_("Place"), max_length=128)
+    account = forms.CharField(label=_("Short account"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    photos = MultiplePhotoField(label=_("Photos"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Counts are parsed by the service, so a page and the API answer a bad count alike.
+        for name, label in PARTICIPANT_GROUPS:
+            self.fields[name] = forms.CharField(
+                label=label,
+                required=False,
+                initial=0,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*", "class": "count"}),
+            )
+
+    def counts(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name, _label in PARTICIPANT_GROUPS}
+
+    def count_fields(self):
+        return [self[name] for name, _label in PARTICIPANT_GROUPS]
+
+
+class VisitForm(forms.Form):
+    visited_on = forms.DateField(label=_("Date"), widget=DATE)
+    attendees = forms.CharField(label=_("Who came"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    discussion = forms.CharField(label=_("What was discussed"), widget=forms.Textarea(attrs={"rows": 4}))
+    photos = MultiplePhotoField(label=_("Photos"), required=False)
+
+    STEPS = 3
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(self.STEPS):
+            self.fields[f"step_{i}_description"] = forms.CharField(label=_("Next step"), required=False, max_length=255)
+            self.fields[f"step_{i}_owner"] = forms.CharField(label=_("Owner"), required=False, max_length=64)
+            self.fields[f"step_{i}_due_on"] = forms.DateField(label=_("Due date"), required=False, widget=DATE)
+
+    def step_rows(self):
+        return [
+            (self[f"step_{i}_description"], self[f"step_{i}_owner"], self[f"step_{i}_due_on"])
+            for i in range(self.STEPS)
+        ]
+
+    def next_steps(self) -> list[dict]:
+        data = self.cleaned_data
+        return [
+            {
+                "description": data.get(f"step_{i}_description", ""),
+                "owner": data.get(f"step_{i}_owner", ""),
+                "due_on": data.get(f"step_{i}_due_on"),
+            }
+            for i in range(self.STEPS)
+        ]
+
+
+class BeforeAfterForm(forms.Form):
+    place = forms.CharField(label=_("Place"), max_length=128)
+    caption = forms.CharField(label=_("Caption"), max_length=255, required=False)
+    before = forms.FileField(label=_("Before"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    after = forms.FileField(label=_("After"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+
+
+class CaseForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=128)
+    theme = forms.ChoiceField(label=_("Theme"), choices=CaseTheme.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in CASE_SECTIONS:
+            self.fields[name] = forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 5}))
+
+    def sections(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name, _label in CASE_SECTIONS}
+
+    def section_fields(self):
+        return [self[name] for name, _label in CASE_SECTIONS]
+
+
+class ReviewForm(forms.Form):
+    comments = forms.CharField(label=_("Comments"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class LibraryForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    town = forms.CharField(label=_("Town"), required=False)
+    theme = forms.ChoiceField(label=_("Theme"), required=False, choices=[("", _("All themes")), *CaseTheme.choices])
+    year = forms.CharField(label=_("Year"), required=False)

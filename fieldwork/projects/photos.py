@@ -1,0 +1,131 @@
+"""Private photo storage for field projects.
+
+Kept small on purpose (one function in, one record out) so it can later share the field
+assignments' upload code. Files go to Django's default storage, which is a private folder
+with no MEDIA_URL: they are served only by permission-checked views.
+"""
+
+import hashlib
+import io
+import re
+import tempfile
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from lms.errors import ValidationFailed
+
+MAX_PHOTO_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 60_000_000
+THUMBNAIL_SIZE = (320, 320)
+DISPLAY_SIZE = (1280, 1280)
+
+# Magic bytes -> (content type, extension). The name and the browser's type are never trusted.
+_SIGNATURES = [
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+]
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    path: str
+    thumbnail_path: str
+    display_path: str
+    content_type: str
+    size: int
+    sha256: str
+    original_name: str
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a JPEG, PNG or WebP file by its first bytes, else None."""
+    for magic, content_type, extension in _SIGNATURES:
+        if head.startswith(magic):
+            return content_type, extension
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", "webp"
+    return None
+
+
+def safe_name(name: str) -> str:
+    """A display name without paths, control characters or markup; at most 100 characters."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip(" .")
+    return name[:100] or "photo"
+
+
+def _refuse(message):
+    raise ValidationFailed(message, code="bad_photo", fields={"photo": [str(message)]})
+
+
+def _derive(image: Image.Image, size: tuple[int, int]) -> bytes:
+    copy = image.copy()
+    copy.thumbnail(size)
+    if copy.mode not in ("RGB", "L"):
+        copy = copy.convert("RGB")
+    out = io.BytesIO()
+    copy.save(out, "JPEG", quality=82, optimize=True)
+    return out.getvalue()
+
+
+def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
+    """Stream an upload to private storage, checking its type by magic bytes; derive two sizes.
+
+    Refuses (ValidationFailed, code "bad_photo") anything not a readable JPEG, PNG or WebP or
+    larger than MAX_PHOTO_BYTES; stores nothing in that case.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    with tempfile.TemporaryFile() as spool:
+        for chunk in uploaded_file.chunks():
+            if len(head) < 16:
+                head += chunk[: 16 - len(head)]
+            size += len(chunk)
+            if size > MAX_PHOTO_BYTES:
+                _refuse(_("The photo is larger than %(mb)d MB.") % {"mb": MAX_PHOTO_BYTES // (1024 * 1024)})
+            digest.update(chunk)
+            spool.write(chunk)
+        kind = sniff(head)
+        if kind is None:
+            _refuse(_("Only JPEG, PNG or WebP photos can be uploaded."))
+        content_type, extension = kind
+        spool.seek(0)
+        try:
+            with Image.open(spool) as probe:
+                if probe.width * probe.height > MAX_PIXELS:
+                    _refuse(_("The photo has too many pixels."))
+                probe.verify()
+            spool.seek(0)
+            with Image.open(spool) as image:
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                thumbnail, display = _derive(image, THUMBNAIL_SIZE), _derive(image, DISPLAY_SIZE)
+        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+            _refuse(_("The photo could not be read as an image."))
+        stem = f"{folder.strip('/')}/{uuid.uuid4().hex}"
+        spool.seek(0)
+        path = default_storage.save(f"{stem}.{extension}", File(spool))
+    thumbnail_path = default_storage.save(f"{stem}.thumb.jpg", ContentFile(thumbnail))
+    display_path = default_storage.save(f"{stem}.display.jpg", ContentFile(display))
+    return StoredPhoto(
+        path=path,
+        thumbnail_path=thumbnail_path,
+        display_path=display_path,
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        original_name=safe_name(getattr(uploaded_file, "name", "")),
+    )
+
+
+def delete_stored(stored: StoredPhoto) -> None:
+    """Remove the files of a photo whose record was not kept (e.g. the transaction rolled back)."""
+    for path in (stored.path, stored.thumbnail_path, stored.display_path):
+        default_storage.delete(path)

@@ -1,0 +1,356 @@
+"""State changes of field projects and model cases: one transactional function each."""
+
+from dataclasses import asdict
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses.models import Team
+from fieldwork.projects import photos
+from fieldwork.projects.models import (
+    COUNT_FIELDS,
+    REQUIRED_SECTIONS,
+    ActivityKind,
+    BeforeAfterPair,
+    CaseStatus,
+    CaseTheme,
+    EngagementActivity,
+    FieldProject,
+    ModelCase,
+    NextStep,
+    Partner,
+    PartnerKind,
+    ProjectPhoto,
+    ProjectStatus,
+    SupportVisit,
+)
+from fieldwork.projects.selectors import project_totals
+from lms.audit import audit_record
+from lms.errors import Conflict, NotAllowed, ValidationFailed
+from lms.models import User
+
+MAX_COUNT = 100_000
+
+
+def _required_text(value, field: str, fields: dict) -> str:
+    value = (value or "").strip()
+    if not value:
+        fields[field] = [_("This field is required.")]
+    return value
+
+
+def _raise_if(fields: dict, message=None):
+    if fields:
+        first = next(iter(fields.values()))[0]
+        raise ValidationFailed(message or first, fields=fields)
+
+
+def _choice(value, choices, field: str, fields: dict):
+    if value not in choices.values:
+        fields[field] = [_("Choose one of the listed options.")]
+    return value
+
+
+def _photo_records(*, project: FieldProject, files, actor: User, **links) -> list[ProjectPhoto]:
+    records = []
+    for upload in files or []:
+        stored = photos.store_photo(upload, folder=f"projects/{project.pk}")
+        records.append(ProjectPhoto.objects.create(project=project, uploaded_by=actor, **asdict(stored), **links))
+    return records
+
+
+def _check_photos_first(files) -> None:
+    """Refuse a bad photo before anything is written, so a refused request stores nothing."""
+    for upload in files or []:
+        head = upload.read(16)
+        upload.seek(0)
+        if photos.sniff(head) is None:
+            raise ValidationFailed(
+                _("Only JPEG, PNG or WebP photos can be uploaded."),
+                code="bad_photo",
+                fields={"photos": [_("Only JPEG, PNG or WebP photos can be uploaded.")]},
+            )
+
+
+@transaction.atomic
+def project_update(
+    *,
+    team: Team,
+    actor: User,
+    title: str,
+    goals: str = "",
+    status: str = ProjectStatus.PLANNING,
+    partners: list[tuple[str, str]] | None = None,
+) -> FieldProject:
+    """Create or update the team's project; `partners` (kind, name) replaces the list when given."""
+    if not actor.has_perm("projects.edit_project", team):
+        raise NotAllowed(_("Only members of this team can edit its project."))
+    fields: dict = {}
+    title = _required_text(title, "title", fields)
+    _choice(status, ProjectStatus, "status", fields)
+    cleaned_partners = []
+    for kind, name in partners or []:
+        name = (name or "").strip()
+        if kind not in PartnerKind.values or not name:
+            fields["partners"] = [_("Each partner needs a kind and a name.")]
+        else:
+            cleaned_partners.append((kind, name[:128]))
+    if team.community_id is None:
+        fields["team"] = [_("The team has no community yet; ask district staff to set it.")]
+    _raise_if(fields)
+    project = FieldProject.objects.select_for_update().filter(team=team).first()
+    created = project is None
+    if created:
+        project = FieldProject(team=team, community_id=team.community_id)
+    project.title, project.goals, project.status = title[:128], (goals or "").strip(), status
+    project.save()
+    if partners is not None:
+        project.partners.all().delete()
+        Partner.objects.bulk_create(
+            [Partner(project=project, kind=k, name=n) for k, n in dict.fromkeys(cleaned_partners)]
+        )
+    audit_record(actor=actor, verb="project.created" if created else "project.updated", target=project)
+    return project
+
+
+def _clean_counts(counts: dict, fields: dict) -> dict[str, int]:
+    cleaned = {}
+    for name in COUNT_FIELDS:
+        raw = counts.get(name, 0)
+        if raw in (None, ""):
+            raw = 0
+        try:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            value = int(str(raw).strip()) if not isinstance(raw, int) else raw
+        except (TypeError, ValueError):
+            fields[name] = [_("Enter a whole number.")]
+            continue
+        if value < 0:
+            fields[name] = [_("A count cannot be negative.")]
+        elif value > MAX_COUNT:
+            fields[name] = [_("This count is too large.")]
+        else:
+            cleaned[name] = value
+    return cleaned
+
+
+def _cohort_run_check(project: FieldProject, day, field: str, fields: dict):
+    cohort = project.team.cohort
+    if not isinstance(day, date):
+        fields[field] = [_("Enter a valid date.")]
+    elif not cohort.starts_on <= day <= cohort.ends_on:
+        fields[field] = [
+            _("The date must fall within the cohort's run (%(start)s – %(end)s).")
+            % {"start": cohort.starts_on.isoformat(), "end": cohort.ends_on.isoformat()}
+        ]
+
+
+@transaction.atomic
+def activity_record(
+    *,
+    project: FieldProject,
+    actor: User,
+    kind: str,
+    title: str,
+    held_on: date,
+    place: str,
+    account: str = "",
+    counts: dict | None = None,
+    photo_files=None,
+    activity: EngagementActivity | None = None,
+) -> EngagementActivity:
+    """Record (or correct, when `activity` is given) an engagement activity with its participant counts."""
+    if not actor.has_perm("projects.edit_project", project):
+        raise NotAllowed(_("Only members of this team can record its activities."))
+    if activity is not None and activity.project_id != project.pk:
+        raise NotAllowed(_("Only members of this team can record its activities."))
+    fields: dict = {}
+    _choice(kind, ActivityKind, "kind", fields)
+    title = _required_text(title, "title", fields)
+    place = _required_text(place, "place", fields)
+    _cohort_run_check(project, held_on, "held_on", fields)
+    cleaned = _clean_counts(counts or {}, fields)
+    _raise_if(fields)
+    _check_photos_first(photo_files)
+    values = {"kind": kind, "title": title[:128], "held_on": held_on, "place": place[:128], "account": account or ""}
+    if activity is None:
+        activity = EngagementActivity.objects.create(project=project, recorded_by=actor, **values, **cleaned)
+        verb = "activity.recorded"
+    else:
+        for key, value in {**values, **cleaned}.items():
+            setattr(activity, key, value)
+        activity.save()
+        verb = "activity.corrected"
+    _photo_records(project=project, files=photo_files, actor=actor, activity=activity)
+    audit_record(actor=actor, verb=verb, target=activity, **cleaned)
+    return activity
+
+
+@transaction.atomic
+def visit_log(
+    *,
+    project: FieldProject,
+    actor: User,
+    visited_on: date,
+    discussion: str,
+    attendees: str = "",
+    next_steps: list[dict] | None = None,
+    photo_files=None,
+) -> SupportVisit:
+    """Log an instructor's support visit with its next steps (description, owner, due_on) and photos."""
+    if not actor.has_perm("projects.log_visit", project):
+        raise NotAllowed(_("Only instructors of this cohort can log support visits."))
+    fields: dict = {}
+    discussion = _required_text(discussion, "discussion", fields)
+    _cohort_run_check(project, visited_on, "visited_on", fields)
+    steps = []
+    for step in next_steps or []:
+        description = (step.get("description") or "").strip()
+        owner = (step.get("owner") or "").strip()
+        if not description and not owner:
+            continue
+        if not description or not owner:
+            fields["next_steps"] = [_("Each next step needs what to do and who owns it.")]
+            continue
+        due_on = step.get("due_on")
+        if due_on is not None and not isinstance(due_on, date):
+            fields["next_steps"] = [_("Enter a valid due date.")]
+            continue
+        steps.append(NextStep(description=description[:255], owner=owner[:64], due_on=due_on))
+    _raise_if(fields)
+    _check_photos_first(photo_files)
+    visit = SupportVisit.objects.create(
+        project=project, instructor=actor, visited_on=visited_on, discussion=discussion, attendees=attendees or ""
+    )
+    for step in steps:
+        step.visit = visit
+    NextStep.objects.bulk_create(steps)
+    _photo_records(project=project, files=photo_files, actor=actor, visit=visit)
+    audit_record(actor=actor, verb="visit.logged", target=visit, next_steps=len(steps))
+    return visit
+
+
+@transaction.atomic
+def next_step_close(*, step: NextStep, actor: User) -> NextStep:
+    """Mark a next step done. Team members and the cohort's instructors may. Idempotent."""
+    step = NextStep.objects.select_for_update().select_related("visit__project__team__cohort").get(pk=step.pk)
+    project = step.visit.project
+    if not (actor.has_perm("projects.edit_project", project) or actor.has_perm("projects.log_visit", project)):
+        raise NotAllowed(_("You cannot close next steps of this project."))
+    if not step.done:
+        step.done, step.done_at = True, timezone.now()
+        step.save(update_fields=["done", "done_at", "updated_at"])
+        audit_record(actor=actor, verb="next_step.closed", target=step)
+    return step
+
+
+@transaction.atomic
+def before_after_add(
+    *, project: FieldProject, actor: User, place: str, caption: str = "", before_file, after_file
+) -> BeforeAfterPair:
+    """Add a before/after photo pair of a place the project changed."""
+    if not actor.has_perm("projects.edit_project", project):
+        raise NotAllowed(_("Only members of this team can add before and after photos."))
+    fields: dict = {}
+    place = _required_text(place, "place", fields)
+    if before_file is None:
+        fields["before"] = [_("This field is required.")]
+    if after_file is None:
+        fields["after"] = [_("This field is required.")]
+    _raise_if(fields)
+    _check_photos_first([before_file, after_file])
+    before, after = _photo_records(project=project, files=[before_file, after_file], actor=actor)
+    pair = BeforeAfterPair.objects.create(
+        project=project, place=place[:128], caption=(caption or "").strip()[:255], before=before, after=after
+    )
+    audit_record(actor=actor, verb="before_after.added", target=pair)
+    return pair
+
+
+def _locked_case(case: ModelCase) -> ModelCase:
+    return ModelCase.objects.select_for_update().select_related("project__team__cohort").get(pk=case.pk)
+
+
+@transaction.atomic
+def case_save(*, project: FieldProject, actor: User, title: str, theme: str = CaseTheme.OTHER, **sections) -> ModelCase:
+    """Create or edit the project's model case while it is a draft or returned."""
+    if not actor.has_perm("projects.edit_project", project):
+        raise NotAllowed(_("Only members of this team can edit its model case."))
+    fields: dict = {}
+    title = _required_text(title, "title", fields)
+    _choice(theme, CaseTheme, "theme", fields)
+    unknown = set(sections) - set(REQUIRED_SECTIONS)
+    if unknown:
+        fields["sections"] = [_("Unknown section.")]
+    _raise_if(fields)
+    case = ModelCase.objects.select_for_update().filter(project=project).first()
+    if case is not None and case.status in (CaseStatus.SUBMITTED, CaseStatus.APPROVED):
+        raise Conflict(_("A submitted or approved case cannot be edited."), code="case_locked")
+    created = case is None
+    case = case or ModelCase(project=project)
+    case.title, case.theme = title[:128], theme
+    for name in REQUIRED_SECTIONS:
+        if name in sections:
+            setattr(case, name, (sections[name] or "").strip())
+    case.save()
+    audit_record(actor=actor, verb="case.created" if created else "case.saved", target=case)
+    return case
+
+
+@transaction.atomic
+def case_submit(*, case: ModelCase, actor: User) -> ModelCase:
+    """Submit the case for review; results in figures are frozen from the activity records."""
+    case = _locked_case(case)
+    if not actor.has_perm("projects.edit_project", case):
+        raise NotAllowed(_("Only members of this team can submit its model case."))
+    if case.status not in (CaseStatus.DRAFT, CaseStatus.RETURNED):
+        raise Conflict(_("Only a draft or returned case can be submitted."), code="case_not_draft")
+    empty = {name: [_("This section is required.")] for name in REQUIRED_SECTIONS if not getattr(case, name).strip()}
+    if empty:
+        raise ValidationFailed(_("Fill in every section before submitting."), code="empty_section", fields=empty)
+    case.results = project_totals(project=case.project)
+    case.status, case.submitted_at = CaseStatus.SUBMITTED, timezone.now()
+    case.save(update_fields=["results", "status", "submitted_at", "updated_at"])
+    audit_record(actor=actor, verb="case.submitted", target=case)
+    return case
+
+
+def _review_check(case: ModelCase, actor: User):
+    if not actor.has_perm("projects.review_case", case):
+        raise NotAllowed(_("Only instructors of this cohort can review its model cases."))
+    if case.status != CaseStatus.SUBMITTED:
+        raise Conflict(_("Only a submitted case can be reviewed."), code="case_not_submitted")
+
+
+@transaction.atomic
+def case_return(*, case: ModelCase, actor: User, comments: str) -> ModelCase:
+    """Return a submitted case for revision, with comments."""
+    case = _locked_case(case)
+    _review_check(case, actor)
+    comments = (comments or "").strip()
+    if not comments:
+        raise ValidationFailed(
+            _("Say what should be revised."),
+            code="comments_required",
+            fields={"comments": [_("This field is required.")]},
+        )
+    case.status, case.review_comments = CaseStatus.RETURNED, comments
+    case.save(update_fields=["status", "review_comments", "updated_at"])
+    audit_record(actor=actor, verb="case.returned", target=case, comments=comments)
+    return case
+
+
+@transaction.atomic
+def case_approve(*, case: ModelCase, actor: User, comments: str = "") -> ModelCase:
+    """Approve a submitted case: it joins the case library with its figures refreshed from the records."""
+    case = _locked_case(case)
+    _review_check(case, actor)
+    case.results = project_totals(project=case.project)
+    case.status, case.approved_by, case.approved_at = CaseStatus.APPROVED, actor, timezone.now()
+    case.review_comments = (comments or "").strip()
+    case.save(update_fields=["results", "status", "approved_by", "approved_at", "review_comments", "updated_at"])
+    audit_record(actor=actor, verb="case.approved", target=case)
+    return case

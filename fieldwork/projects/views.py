@@ -1,0 +1,371 @@
+"""Pages of field projects and model cases: parse, one access call, one service call, answer."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from courses.models import Team
+from fieldwork.projects import forms, selectors, services
+from fieldwork.projects.models import CaseStatus, FieldProject, ModelCase
+from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.predicates import roles_of, team_ids_of
+
+
+def _apply(form, call):
+    """Run a service; on ValidationFailed put its messages on the form and return None."""
+    try:
+        return call()
+    except ValidationFailed as error:
+        placed = False
+        for field, errors in error.fields.items():
+            if field in form.fields:
+                for message in errors:
+                    form.add_error(field, message)
+                placed = True
+        if not placed or error.code != "invalid":
+            form.add_error(None, error.message)
+        return None
+
+
+@login_required
+def home(request):
+    """Projects the user may see, teams of its own still without a project, and its cohorts' totals."""
+    projects = list(selectors.visible_projects(user=request.user))
+    have = {p.team_id for p in projects}
+    teams_without = list(
+        Team.objects.filter(pk__in=team_ids_of(request.user)).exclude(pk__in=have).select_related("cohort")
+    )
+    roles = roles_of(request.user)
+    from courses.models import Cohort
+
+    cohorts = list(
+        Cohort.objects.filter(pk__in=roles.instructor_cohort_ids)
+        | Cohort.objects.filter(district_id__in=roles.staff_district_ids)
+    )
+    return render(
+        request,
+        "projects/home.html",
+        {
+            "projects": projects,
+            "teams_without": teams_without,
+            "cohorts": cohorts,
+            "can_read_library": request.user.has_perm("projects.read_library"),
+        },
+    )
+
+
+@login_required
+def project_edit(request, team_id: int):
+    team = selectors.access_team(user=request.user, team_id=team_id)
+    if not request.user.has_perm("projects.edit_project", team):
+        raise NotAllowed(_("Only members of this team can edit its project."))
+    project = FieldProject.objects.filter(team=team).prefetch_related("partners").first()
+    initial = {}
+    if project:
+        initial = {
+            "title": project.title,
+            "goals": project.goals,
+            "status": project.status,
+            "partners": "\n".join(f"{p.kind}: {p.name}" for p in project.partners.all()),
+        }
+    form = forms.ProjectForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = _apply(
+            form,
+            lambda: services.project_update(
+                team=team,
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                goals=form.cleaned_data["goals"],
+                status=form.cleaned_data["status"],
+                partners=form.partner_list(),
+            ),
+        )
+        if saved:
+            messages.success(request, _("The project is saved."))
+            return redirect("projects:detail", project_id=saved.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "projects/project_form.html", {"form": form, "team": team}, status=status)
+
+
+@login_required
+def project_detail(request, project_id: int):
+    project = selectors.access_project(user=request.user, project_id=project_id)
+    log = selectors.project_log(project=project)
+    case = ModelCase.objects.filter(project=project).first()
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "log": log,
+            "case": case,
+            "can_edit": request.user.has_perm("projects.edit_project", project),
+            "can_log_visit": request.user.has_perm("projects.log_visit", project),
+        },
+    )
+
+
+@login_required
+def activity_new(request, project_id: int):
+    project = selectors.access_project(user=request.user, project_id=project_id)
+    if not request.user.has_perm("projects.edit_project", project):
+        raise NotAllowed(_("Only members of this team can record its activities."))
+    form = forms.ActivityForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        activity = _apply(
+            form,
+            lambda: services.activity_record(
+                project=project,
+                actor=request.user,
+                kind=data["kind"],
+                title=data["title"],
+                held_on=data["held_on"],
+                place=data["place"],
+                account=data["account"],
+                counts=form.counts(),
+                photo_files=data["photos"],
+            ),
+        )
+        if activity:
+            messages.success(request, _("The activity “%(title)s” is recorded.") % {"title": activity.title})
+            return redirect("projects:detail", project_id=project.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "projects/activity_form.html", {"form": form, "project": project}, status=status)
+
+
+@login_required
+def visit_new(request, project_id: int):
+    project = selectors.access_project(user=request.user, project_id=project_id)
+    if not request.user.has_perm("projects.log_visit", project):
+        raise NotAllowed(_("Only instructors of this cohort can log support visits."))
+    form = forms.VisitForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        visit = _apply(
+            form,
+            lambda: services.visit_log(
+                project=project,
+                actor=request.user,
+                visited_on=data["visited_on"],
+                attendees=data["attendees"],
+                discussion=data["discussion"],
+                next_steps=form.next_steps(),
+                photo_files=data["photos"],
+            ),
+        )
+        if visit:
+            messages.success(request, _("The support visit is logged."))
+            return redirect("projects:detail", project_id=project.pk)
+    status = 400 if request.method == "POST" else 200
+    open_steps = selectors.last_visit_open_steps(project=project)
+    return render(
+        request, "projects/visit_form.html", {"form": form, "project": project, "open_steps": open_steps}, status=status
+    )
+
+
+@login_required
+@require_POST
+def next_step_close(request, step_id: int):
+    step = selectors.access_next_step(user=request.user, step_id=step_id)
+    services.next_step_close(step=step, actor=request.user)
+    messages.success(request, _("“%(step)s” is done.") % {"step": step.description})
+    back = request.POST.get("next", "")
+    if back.startswith("/projects/") and "//" not in back:
+        return redirect(back)
+    return redirect("projects:detail", project_id=step.visit.project_id)
+
+
+@login_required
+def before_after_new(request, project_id: int):
+    project = selectors.access_project(user=request.user, project_id=project_id)
+    if not request.user.has_perm("projects.edit_project", project):
+        raise NotAllowed(_("Only members of this team can add before and after photos."))
+    form = forms.BeforeAfterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        pair = _apply(
+            form,
+            lambda: services.before_after_add(
+                project=project,
+                actor=request.user,
+                place=data["place"],
+                caption=data["caption"],
+                before_file=data["before"],
+                after_file=data["after"],
+            ),
+        )
+        if pair:
+            messages.success(request, _("The before and after photos are added."))
+            return redirect("projects:detail", project_id=project.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "projects/before_after_form.html", {"form": form, "project": project}, status=status)
+
+
+@login_required
+def case_edit(request, project_id: int):
+    project = selectors.access_project(user=request.user, project_id=project_id)
+    if not request.user.has_perm("projects.edit_project", project):
+        raise NotAllowed(_("Only members of this team can edit its model case."))
+    case = ModelCase.objects.filter(project=project).first()
+    initial = {"title": project.title}
+    if case:
+        initial = {
+            "title": case.title,
+            "theme": case.theme,
+            **{n: getattr(case, n) for n, _l in selectors.CASE_SECTIONS},
+        }
+    form = forms.CaseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+
+        def save_and_maybe_submit():
+            saved = services.case_save(
+                project=project,
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                theme=form.cleaned_data["theme"],
+                **form.sections(),
+            )
+            if "submit" in request.POST:
+                saved = services.case_submit(case=saved, actor=request.user)
+            return saved
+
+        from django.db import transaction
+
+        with transaction.atomic():
+            saved = _apply(form, save_and_maybe_submit)
+            if saved is None:
+                transaction.set_rollback(True)
+        if saved:
+            if saved.status == CaseStatus.SUBMITTED:
+                messages.success(request, _("The case is submitted for review."))
+            else:
+                messages.success(request, _("The draft is saved."))
+            return redirect("projects:case-detail", case_id=saved.pk)
+    status = 400 if request.method == "POST" else 200
+    totals = selectors.project_totals(project=project)
+    return render(
+        request,
+        "projects/case_form.html",
+        {
+            "form": form,
+            "project": project,
+            "case": case,
+            "rows": selectors.participant_rows(totals),
+            "totals": totals,
+        },
+        status=status,
+    )
+
+
+@login_required
+def case_detail(request, case_id: int):
+    case = selectors.access_case(user=request.user, case_id=case_id)
+    results = case.results if case.status in (CaseStatus.SUBMITTED, CaseStatus.APPROVED) else None
+    if results is None:
+        results = selectors.project_totals(project=case.project)
+    can_review = case.status == CaseStatus.SUBMITTED and request.user.has_perm("projects.review_case", case)
+    return render(
+        request,
+        "projects/case_detail.html",
+        {
+            "case": case,
+            "sections": selectors.case_sections(case),
+            "rows": selectors.participant_rows(results),
+            "results": results,
+            "can_review": can_review,
+            "can_edit": request.user.has_perm("projects.edit_project", case),
+            "review_form": forms.ReviewForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def case_review(request, case_id: int):
+    case = selectors.access_case(user=request.user, case_id=case_id)
+    form = forms.ReviewForm(request.POST)
+    form.is_valid()
+    comments = form.cleaned_data.get("comments", "")
+    if request.POST.get("decision") == "approve":
+        services.case_approve(case=case, actor=request.user, comments=comments)
+        messages.success(request, _("The case is approved and now in the case library."))
+    else:
+        services.case_return(case=case, actor=request.user, comments=comments)
+        messages.success(request, _("The case is returned to the team with your comments."))
+    return redirect("projects:case-detail", case_id=case.pk)
+
+
+@login_required
+def cohort_totals(request, cohort_id: int):
+    cohort = selectors.access_cohort_for_totals(user=request.user, cohort_id=cohort_id)
+    return render(request, "projects/cohort_totals.html", {"data": selectors.cohort_totals(cohort=cohort)})
+
+
+def _library_filters(request):
+    form = forms.LibraryForm(request.GET or None)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {}) or {}
+    return form, selectors.clean_library_filters(
+        query=data.get("q", "") or request.GET.get("q", "")[: selectors.MAX_QUERY_LENGTH],
+        town=data.get("town", ""),
+        theme=data.get("theme", ""),
+        year=data.get("year", ""),
+    )
+
+
+@login_required
+def library(request):
+    if not request.user.has_perm("projects.read_library"):
+        raise NotFound(_("This page does not exist, or you do not have access to it."))
+    form, filters = _library_filters(request)
+    page = selectors.library_search(filters=filters)
+    return render(
+        request,
+        "projects/library.html",
+        {
+            "form": form,
+            "page": page,
+            "can_export": request.user.has_perm("projects.export_booklet"),
+            "query_string": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+def library_booklet(request):
+    if not request.user.has_perm("projects.export_booklet"):
+        raise NotAllowed(_("Only district staff can export the case booklet."))
+    from fieldwork.projects.booklet import render_booklet
+
+    _form, filters = _library_filters(request)
+    cases = list(selectors.library_cases(filters=filters)[:200])
+    pdf = render_booklet(cases=cases)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="model-cases.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def photo_file(request, photo_id: int, variant: str):
+    photo = selectors.access_photo(user=request.user, photo_id=photo_id)
+    path, content_type = {
+        "thumb": (photo.thumbnail_path, "image/jpeg"),
+        "display": (photo.display_path, "image/jpeg"),
+        "original": (photo.path, photo.content_type),
+    }.get(variant, (None, None))
+    if path is None:
+        raise NotFound()
+    response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+    # Stored types are checked by magic bytes; nosniff keeps the browser to the declared one.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    if variant == "original":
+        response["Content-Disposition"] = f'attachment; filename="photo-{photo.pk}.{path.rsplit(".", 1)[-1]}"'
+    return response

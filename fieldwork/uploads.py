@@ -1,0 +1,314 @@
+"""Uploaded files: limits while streaming, type by content, safe names, private storage with SHA-256.
+
+Nothing here holds a whole file in memory: Django streams the request body to a temporary file
+(or memory for small files) in 64 KB chunks, `PerFileLimitHandler` stops keeping a file once it
+passes the assignment's limit, and hashing, sniffing and storing read the file chunk by chunk.
+"""
+
+import hashlib
+import io
+import os
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status
+
+from lms.errors import ApplicationError, ValidationFailed
+
+# Room for the multipart wrapping (boundaries, part headers, form fields) around the files, so a
+# file exactly at the limit is accepted while anything much larger is refused before it is read.
+MULTIPART_MARGIN = 64 * 1024
+HEAD_BYTES = 8192
+THUMBNAIL_SIZE = (320, 320)
+DISPLAY_SIZE = (1600, 1600)
+MAX_NAME_LENGTH = 120
+
+
+class FileTooLarge(ApplicationError):
+    code = "file_too_large"
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+class RequestTooLarge(FileTooLarge):
+    code = "request_too_large"
+
+
+class FileRefused(ValidationFailed):
+    code = "file_refused"
+
+
+@dataclass(frozen=True)
+class Detected:
+    kind: str  # FileKind value
+    content_type: str
+    extensions: frozenset[str]
+
+
+JPEG = Detected("image", "image/jpeg", frozenset({"jpg", "jpeg"}))
+PNG = Detected("image", "image/png", frozenset({"png"}))
+WEBP = Detected("image", "image/webp", frozenset({"webp"}))
+HEIC = Detected("image", "image/heic", frozenset({"heic", "heif"}))
+PDF = Detected("pdf", "application/pdf", frozenset({"pdf"}))
+DOCX = Detected(
+    "document", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", frozenset({"docx"})
+)
+XLSX = Detected("document", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", frozenset({"xlsx"}))
+PPTX = Detected(
+    "document", "application/vnd.openxmlformats-officedocument.presentationml.presentation", frozenset({"pptx"})
+)
+HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"}
+# Markup a browser would run if it were ever served inline.
+MARKUP_SIGNS = (b"<!doctype", b"<html", b"<script", b"<svg", b"<?xml", b"<body", b"<iframe", b"<head")
+
+
+# --- streaming limit
+
+
+class RefusedUpload(UploadedFile):
+    """Stands in for a file the handler stopped keeping; carries the reason to the service."""
+
+    def __init__(self, *, name: str, error: ApplicationError):
+        super().__init__(file=io.BytesIO(b""), name=name, content_type="application/octet-stream", size=0)
+        self.error = error
+
+
+class PerFileLimitHandler(FileUploadHandler):
+    """Stop keeping a file once it passes `max_file_size`: the rest of it is read and dropped.
+
+    Raising StopUpload here answers with a 500 under gunicorn, so the handler drops the data and
+    hands the view a RefusedUpload, which the service turns into a 413 with a clear message.
+    """
+
+    def __init__(self, request=None, *, max_file_size: int):
+        super().__init__(request)
+        self.max_file_size = max_file_size
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.received = 0
+        self.refused = False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.max_file_size:
+            self.refused = True
+            return None  # later handlers (the temporary file) get nothing more
+        return raw_data
+
+    def file_complete(self, file_size):
+        if self.refused:
+            return RefusedUpload(name=self.file_name or "", error=file_too_large(self.file_name, self.max_file_size))
+        return None
+
+
+def file_too_large(name, limit: int) -> FileTooLarge:
+    return FileTooLarge(
+        _("“%(name)s” is larger than the %(limit)s allowed per file.")
+        % {"name": name or "?", "limit": filesizeformat(limit)}
+    )
+
+
+def install_upload_limits(request, *, max_file_size: int) -> None:
+    """Put the per-file limit first in the request's upload handlers (before the body is read)."""
+    request.upload_handlers.insert(0, PerFileLimitHandler(request, max_file_size=max_file_size))
+
+
+def guard_content_length(request, *, max_body: int) -> None:
+    """Refuse a request whose declared length cannot fit the limit, before reading its body."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > max_body + MULTIPART_MARGIN:
+        raise RequestTooLarge(
+            _("The upload is too large: at most %(limit)s can be sent at once.") % {"limit": filesizeformat(max_body)}
+        )
+
+
+# --- names and types
+
+
+def clean_file_name(raw: str) -> str:
+    """A safe display name; refuses path traversal, separators and control characters."""
+    name = unicodedata.normalize("NFC", raw or "").strip()
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in name):
+        raise FileRefused(
+            _("The file name contains control characters. Rename the file and try again."), code="bad_file_name"
+        )
+    if "/" in name or "\\" in name or name in {".", ".."} or ".." in name.split("."):
+        raise FileRefused(
+            _("The file name must not contain a folder path. Rename the file and try again."), code="bad_file_name"
+        )
+    if ".." in name:
+        raise FileRefused(
+            _("The file name must not contain “..”. Rename the file and try again."), code="bad_file_name"
+        )
+    for ch in '<>:"|?*':
+        name = name.replace(ch, "_")
+    name = name.lstrip(". ")
+    if not name:
+        raise FileRefused(_("The file has no name."), code="bad_file_name")
+    stem, ext = os.path.splitext(name)
+    if len(name) > MAX_NAME_LENGTH:
+        name = stem[: MAX_NAME_LENGTH - len(ext)] + ext
+    return name
+
+
+def extension_of(name: str) -> str:
+    return os.path.splitext(name)[1].lower().lstrip(".")
+
+
+def sniff(head: bytes, file) -> Detected | None:
+    """The file's type by its first bytes (and, for ZIP containers, its member names)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return WEBP
+    if head[4:8] == b"ftyp" and head[8:12] in HEIC_BRANDS:
+        return HEIC
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            file.seek(0)
+            with zipfile.ZipFile(file) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        if "[Content_Types].xml" in names:
+            for prefix, detected in (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX)):
+                if any(n.startswith(prefix) for n in names):
+                    return detected
+    return None
+
+
+def refuse_dangerous(head: bytes) -> None:
+    if (
+        head.startswith(b"MZ")
+        or head.startswith(b"\x7fELF")
+        or head.startswith(b"#!")
+        or head[:4]
+        in {
+            b"\xca\xfe\xba\xbe",
+            b"\xcf\xfa\xed\xfe",
+            b"\xce\xfa\xed\xfe",
+        }
+    ):
+        raise FileRefused(_("Programs cannot be uploaded."), code="file_type_mismatch")
+    # Text that opens with markup; binary formats are then checked by their magic bytes, and are
+    # always served with their own type and nosniff, so markup buried inside them never runs.
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00").lower()
+    if text.startswith(b"<") or any(text.startswith(sign) for sign in MARKUP_SIGNS):
+        raise FileRefused(
+            _("Web pages, SVG drawings and scripts cannot be uploaded, whatever their name."), code="file_type_mismatch"
+        )
+
+
+# --- checking and storing
+
+
+@dataclass
+class CheckedUpload:
+    upload: UploadedFile
+    name: str
+    size: int
+    sha256: str
+    detected: Detected
+
+
+def check_upload(upload: UploadedFile, *, allowed_extensions, max_file_size: int) -> CheckedUpload:
+    """Check one uploaded file by name, size and content; reads it once, chunk by chunk."""
+    if isinstance(upload, RefusedUpload):
+        raise upload.error
+    name = clean_file_name(upload.name)
+    ext = extension_of(name)
+    allowed = {e.lower().lstrip(".") for e in allowed_extensions}
+    if ext not in allowed:
+        raise FileRefused(
+            _("Files of type “%(ext)s” are not accepted here. Allowed: %(allowed)s.")
+            % {"ext": ext or "?", "allowed": ", ".join(sorted(allowed))},
+            code="file_type_not_allowed",
+        )
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    upload.seek(0)
+    for chunk in upload.chunks():
+        if len(head) < HEAD_BYTES:
+            head += chunk[: HEAD_BYTES - len(head)]
+        size += len(chunk)
+        if size > max_file_size:
+            raise file_too_large(name, max_file_size)
+        digest.update(chunk)
+    if size == 0:
+        raise FileRefused(_("“%(name)s” is empty.") % {"name": name}, code="file_empty")
+    refuse_dangerous(head)
+    detected = sniff(head, upload)
+    if detected is None or ext not in detected.extensions:
+        raise FileRefused(
+            _("The content of “%(name)s” does not match its name: it is not a real %(ext)s file.")
+            % {"name": name, "ext": ext.upper()},
+            code="file_type_mismatch",
+        )
+    upload.seek(0)
+    return CheckedUpload(upload=upload, name=name, size=size, sha256=digest.hexdigest(), detected=detected)
+
+
+@dataclass
+class StoredNames:
+    storage_name: str
+    thumbnail_name: str = ""
+    display_name: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+def store_checked(checked: CheckedUpload, *, folder: str) -> StoredNames:
+    """Save the original under a random name in the private storage; photos also get two small copies."""
+    stamp = timezone.now().strftime("%Y/%m")
+    key = uuid.uuid4().hex
+    ext = extension_of(checked.name)
+    storage_name = default_storage.save(f"{folder}/{stamp}/{key}.{ext}", checked.upload)
+    stored = StoredNames(storage_name=storage_name)
+    if checked.detected.kind == "image" and checked.detected is not HEIC:
+        try:
+            _image_variants(checked.upload, stored, folder=f"{folder}/{stamp}", key=key)
+        except Exception:  # a picture Pillow cannot read is kept, just without previews
+            stored.thumbnail_name = stored.display_name = ""
+    return stored
+
+
+def _image_variants(upload, stored: StoredNames, *, folder: str, key: str) -> None:
+    from PIL import Image, ImageOps
+
+    upload.seek(0)
+    with Image.open(upload) as image:
+        stored.width, stored.height = image.size
+        image.draft("RGB", DISPLAY_SIZE)  # JPEG: decode at a reduced scale, not the full photo
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        for attr, size, suffix in (
+            ("display_name", DISPLAY_SIZE, "display"),
+            ("thumbnail_name", THUMBNAIL_SIZE, "thumb"),
+        ):
+            copy = image.copy()
+            copy.thumbnail(size)
+            buffer = io.BytesIO()
+            copy.save(buffer, "JPEG", quality=82, optimize=True)
+            setattr(stored, attr, default_storage.save(f"{folder}/{key}-{suffix}.jpg", ContentFile(buffer.getvalue())))
+
+
+def delete_stored(*names: str) -> None:
+    for name in names:
+        if name:
+            default_storage.delete(name)
