@@ -16,7 +16,7 @@ from certificates.views import pdf_response
 from lms.errors import NotFound, error_body
 
 
-class CriterionSerializer(serializers.Serializer):
+class EligibilityCriterionSerializer(serializers.Serializer):
     key = serializers.CharField()
     status = serializers.CharField()
     reason = serializers.CharField()
@@ -27,7 +27,7 @@ class EligibilitySerializer(serializers.Serializer):
     trainee = serializers.CharField(source="enrolment.trainee.full_name")
     eligible = serializers.BooleanField()
     reasons = serializers.ListField(child=serializers.CharField())
-    criteria = CriterionSerializer(source="results", many=True)
+    criteria = EligibilityCriterionSerializer(source="results", many=True)
     certificate_id = serializers.IntegerField(source="certificate.pk", allow_null=True, default=None)
 
 

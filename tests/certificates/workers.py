@@ -93,13 +93,14 @@ class Worker:
         self.log.close()
 
 
-def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
+def wait_for(predicate, timeout: float = 60, interval: float = 0.2, *, workers=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := predicate():
             return value
         time.sleep(interval)
-    raise AssertionError("timed out waiting")
+    logs = "\n".join(w.log_path.read_text()[-3000:] for w in workers)
+    raise AssertionError("timed out waiting" + (f"; worker logs:\n{logs}" if logs else ""))
 
 
 def all_issued(ids) -> bool:
