@@ -1,7 +1,7 @@
 """Certificates under /api/v1/: eligibility, batches (progress), certificates, public verification."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -16,7 +16,7 @@ from certificates.views import pdf_response
 from lms.errors import NotFound, error_body
 
 
-class CriterionSerializer(serializers.Serializer):
+class EligibilityCriterionSerializer(serializers.Serializer):
     key = serializers.CharField()
     status = serializers.CharField()
     reason = serializers.CharField()
@@ -27,7 +27,7 @@ class EligibilitySerializer(serializers.Serializer):
     trainee = serializers.CharField(source="enrolment.trainee.full_name")
     eligible = serializers.BooleanField()
     reasons = serializers.ListField(child=serializers.CharField())
-    criteria = CriterionSerializer(source="results", many=True)
+    criteria = EligibilityCriterionSerializer(source="results", many=True)
     certificate_id = serializers.IntegerField(source="certificate.pk", allow_null=True, default=None)
 
 
@@ -91,9 +91,14 @@ class VerificationSerializer(serializers.Serializer):
 
 
 class EligibilityViewSet(viewsets.ViewSet):
-    """Every active trainee of a cohort, eligible or not, with the reasons why not."""
+    """Every active trainee of a cohort (the id is the cohort's), eligible or not, with the reasons why not."""
 
-    @extend_schema(responses=EligibilitySerializer(many=True))
+    lookup_value_regex = "[0-9]+"
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Cohort id")],
+        responses=EligibilitySerializer(many=True),
+    )
     def retrieve(self, request, pk=None):
         cohort = selectors.access_managed_cohort(user=request.user, cohort_id=_int(pk))
         rows = cohort_eligibility(cohort=cohort)

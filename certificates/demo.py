@@ -13,14 +13,8 @@ def seed() -> str:
     )
     staff = User.objects.get(username="nanhai.staff")
     if not CompletionRule.objects.filter(cohort=cohort).exists():
-        # Attendance and the model case are shown as "not available yet" until their records exist.
-        services.completion_rule_save(
-            cohort=cohort,
-            actor=staff,
-            min_lesson_percent=80,
-            min_attendance_percent=80,
-            require_model_case_approved=True,
-        )
+        # Lessons and attendance; staff may add "model case approved" once the teams' cases are reviewed.
+        services.completion_rule_save(cohort=cohort, actor=staff, min_lesson_percent=80, min_attendance_percent=80)
     if not CertificateTemplate.objects.filter(course=cohort.course).exists():
         services.certificate_template_save(
             course=cohort.course, html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS, actor=staff
@@ -33,4 +27,4 @@ def seed() -> str:
     )
     for lesson in lessons:
         course_services.lesson_complete(enrolment=enrolment, lesson=lesson, actor=enrolment.trainee)
-    return f"{cohort.name}: completion rule (lessons ≥ 80%) and the default certificate template"
+    return f"{cohort.name}: completion rule (lessons and attendance ≥ 80%) and the default certificate template"

@@ -7,12 +7,13 @@ Each function costs a fixed number of queries, whatever the number of trainees.
 """
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.core.exceptions import FieldError
-from django.db.models import Count
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, CompletionRule
@@ -21,6 +22,10 @@ from courses.models import Cohort, Enrolment, EnrolmentStatus, Lesson, LessonCom
 logger = logging.getLogger(__name__)
 
 MET, UNMET, UNAVAILABLE = "met", "unmet", "unavailable"
+# The values other apps use for these states (courses.AttendanceStatus, fieldwork.SubmissionState), by
+# value so that this module imports even where those apps are not installed.
+ATTENDED_STATUSES = {"present", "late"}
+RELEASED_SUBMISSION_STATES = {"released", "objected", "final"}
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,8 @@ Criterion = Callable[[CompletionRule, Cohort, list[Enrolment]], dict[int, Criter
 
 def _model(app_label: str, name: str):
     """A model of another part of the system, or None while that part is not installed."""
-    if not apps.is_installed(app_label):
-        return None
     try:
-        return apps.get_model(app_label, name)
+        return apps.get_model(app_label, name)  # LookupError for an app or model that is not installed
     except LookupError:
         return None
 
@@ -110,55 +113,104 @@ def lessons_criterion(rule, cohort, enrolments):
 
 
 def attendance_criterion(rule, cohort, enrolments):
-    """Share of the cohort's in-person sessions attended (from courses' attendance, once installed)."""
+    """Share of the cohort's sessions held so far that the trainee attended (present or late). 2 queries.
+
+    A session excused for the trainee counts neither for nor against it.
+    """
     if rule.min_attendance_percent is None:
         return None
-    session_model = _model("courses", "InPersonSession") or _model("courses", "Session")
+    session_model = _model("courses", "Session")
     attendance_model = _model("courses", "Attendance")
     if session_model is None or attendance_model is None:
         return _unavailable("attendance", enrolments, _("attendance: not available yet"))
-    try:
-        total = session_model.objects.filter(lesson__module__cohort=cohort).count()
-        attended = dict(
-            attendance_model.objects.filter(enrolment__in=[e.pk for e in enrolments])
-            .values("enrolment_id")
-            .annotate(n=Count("session_id", distinct=True))
-            .values_list("enrolment_id", "n")
-        )
-    except FieldError:  # the attendance records are not shaped as expected yet
-        logger.warning("Attendance models exist but do not match the certificate criterion.")
-        return _unavailable("attendance", enrolments, _("attendance: not available yet"))
+    held = list(session_model.objects.filter(cohort=cohort, starts_at__lte=timezone.now()).values_list("pk", flat=True))
+    attended: Counter = Counter()
+    excused: Counter = Counter()
+    for enrolment_id, status in attendance_model.objects.filter(
+        session_id__in=held, enrolment__in=[e.pk for e in enrolments]
+    ).values_list("enrolment_id", "status"):
+        if status in ATTENDED_STATUSES:
+            attended[enrolment_id] += 1
+        elif status == "excused":
+            excused[enrolment_id] += 1
     results = {}
     for enrolment in enrolments:
-        percent = _percent(attended.get(enrolment.pk, 0), total)
+        percent = _percent(attended[enrolment.pk], len(held) - excused[enrolment.pk])
         values = {"percent": percent, "minimum": rule.min_attendance_percent}
         if percent < rule.min_attendance_percent:
-            results[enrolment.pk] = CriterionResult(
-                "attendance", UNMET, _("attendance %(percent)d%% < %(minimum)d%%") % values
-            )
+            reason = _("attendance %(percent)d%% < %(minimum)d%%") % values
+            results[enrolment.pk] = CriterionResult("attendance", UNMET, reason)
         else:
             results[enrolment.pk] = CriterionResult("attendance", MET, _("attendance %(percent)d%%") % values)
     return results
 
 
 def assignments_criterion(rule, cohort, enrolments):
-    """Required field assignments graded at or above their pass mark (from fieldwork, once installed)."""
+    """Every assignment that counts toward completion graded (released) at or above its pass mark. 2 queries.
+
+    Team assignments are passed by the trainee's team's submission.
+    """
     if not rule.require_assignments_passed:
         return None
-    if _model("fieldwork", "Assignment") is None or _model("fieldwork", "Assessment") is None:
+    assignment_model = _model("fieldwork", "Assignment")
+    submission_model = _model("fieldwork", "Submission")
+    if assignment_model is None or submission_model is None:
         return _unavailable("assignments", enrolments, _("assignments passed: not available yet"))
-    # The grading data of fieldwork is being built; until its contract is settled this criterion
-    # reports itself unavailable instead of guessing.
-    return _unavailable("assignments", enrolments, _("assignments passed: not available yet"))
+    required = {
+        a["pk"]: a
+        for a in assignment_model.objects.filter(module__cohort=cohort, counts_toward_completion=True).values(
+            "pk", "mode", "pass_mark"
+        )
+    }
+    team_ids = {e.team_id for e in enrolments if e.team_id}
+    passed = set()
+    for assignment_id, enrolment_id, team_id, score in (
+        submission_model.objects.filter(assignment_id__in=list(required), state__in=RELEASED_SUBMISSION_STATES)
+        .filter(Q(enrolment__in=[e.pk for e in enrolments]) | Q(team_id__in=team_ids))
+        .exclude(score=None)
+        .values_list("assignment_id", "enrolment_id", "team_id", "score")
+    ):
+        if score >= required[assignment_id]["pass_mark"]:
+            passed.add((assignment_id, "team", team_id) if team_id else (assignment_id, "trainee", enrolment_id))
+    results = {}
+    for enrolment in enrolments:
+        done = sum(
+            1
+            for a in required.values()
+            if (a["pk"], "team", enrolment.team_id) in passed or (a["pk"], "trainee", enrolment.pk) in passed
+        )
+        values = {"passed": done, "total": len(required)}
+        if done < len(required):
+            reason = _("assignments passed %(passed)d of %(total)d") % values
+            results[enrolment.pk] = CriterionResult("assignments", UNMET, reason)
+        else:
+            results[enrolment.pk] = CriterionResult(
+                "assignments", MET, _("assignments passed %(passed)d of %(total)d") % values
+            )
+    return results
 
 
 def model_case_criterion(rule, cohort, enrolments):
-    """The trainee's (team's) model case approved (from fieldwork, once installed)."""
+    """The trainee's team's model case approved. 1 query."""
     if not rule.require_model_case_approved:
         return None
-    if _model("fieldwork", "ModelCase") is None:
+    case_model = _model("projects", "ModelCase")
+    if case_model is None:
         return _unavailable("model_case", enrolments, _("model case approved: not available yet"))
-    return _unavailable("model_case", enrolments, _("model case approved: not available yet"))
+    approved = set(
+        case_model.objects.filter(project__team__cohort=cohort, status="approved").values_list(
+            "project__team_id", flat=True
+        )
+    )
+    results = {}
+    for enrolment in enrolments:
+        if enrolment.team_id in approved:
+            results[enrolment.pk] = CriterionResult("model_case", MET, _("model case approved"))
+        elif enrolment.team_id is None:
+            results[enrolment.pk] = CriterionResult("model_case", UNMET, _("no team, so no model case"))
+        else:
+            results[enrolment.pk] = CriterionResult("model_case", UNMET, _("model case not approved yet"))
+    return results
 
 
 CRITERIA: list[Criterion] = [lessons_criterion, attendance_criterion, assignments_criterion, model_case_criterion]

@@ -213,14 +213,14 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
 
 
 @transaction.atomic
-def certificate_mark_failed(*, certificate_id: int, error: str) -> None:
+def certificate_mark_failed(*, certificate_id: int, error: str, attempts: int = 1) -> None:
     """Record that rendering gave up; staff see the error and a retry button."""
     certificate = Certificate.objects.select_for_update().filter(pk=certificate_id).first()
     if certificate is None or certificate.status != CertificateStatus.PENDING:
         return
     certificate.status = CertificateStatus.FAILED
     certificate.error = error[:4000]
-    certificate.attempts += 1
+    certificate.attempts += attempts
     certificate.save(update_fields=["status", "error", "attempts", "updated_at"])
 
 

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_init, worker_process_init
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from certificates import services
@@ -27,13 +28,18 @@ def render_certificate(self, certificate_id: int) -> None:
     try:
         services.certificate_render(certificate_id=certificate_id)
     except RenderError as error:
-        services.certificate_mark_failed(certificate_id=certificate_id, error=str(error))
+        services.certificate_mark_failed(certificate_id=certificate_id, error=str(error), attempts=1)
     except TRANSIENT as error:
         if self.request.retries >= self.max_retries:
-            services.certificate_mark_failed(certificate_id=certificate_id, error=f"{type(error).__name__}: {error}")
+            services.certificate_mark_failed(
+                certificate_id=certificate_id,
+                error=f"{type(error).__name__}: {error}",
+                attempts=self.request.retries + 1,
+            )
             return
-        # 5 s, 20 s, 80 s, 320 s: far below the broker's 3 h visibility timeout.
-        raise self.retry(exc=error, countdown=5 * 4**self.request.retries) from error
+        # 5 s, 20 s, 80 s, 320 s by default: far below the broker's 3 h visibility timeout.
+        countdown = settings.CERTIFICATES_RETRY_BASE_SECONDS * 4**self.request.retries
+        raise self.retry(exc=error, countdown=countdown) from error
 
 
 @shared_task(name="certificates.sweep_pending")

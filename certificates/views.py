@@ -235,5 +235,3 @@ def template_preview(request, course_id: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="preview.pdf"'
     return response
-
-

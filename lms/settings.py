@@ -221,6 +221,7 @@ LOGGING = {
 CERTIFICATES_QUEUE = os.environ.get("CERTIFICATES_QUEUE", "celery")
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "600"))
+CERTIFICATES_RETRY_BASE_SECONDS = float(os.environ.get("CERTIFICATES_RETRY_BASE_SECONDS", "5"))
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": 300.0},

@@ -5,7 +5,7 @@ import pytest
 
 from certificates.models import CompletionRule
 from tests.certificates.factories import complete_all_lessons
-from tests.certificates.workers import Worker
+from tests.certificates.workers import Worker, purge_queue
 from tests.courses.factories import EnrolmentFactory
 from tests.lms.factories import UserFactory
 
@@ -28,7 +28,8 @@ def render_queue(settings):
     """A queue name of this test's own, so parallel runs and other branches never share tasks."""
     queue = f"certificates-test-{os.environ.get('CACHE_KEY_PREFIX', 'lms')}-{uuid.uuid4().hex[:8]}"
     settings.CERTIFICATES_QUEUE = queue
-    return queue
+    yield queue
+    purge_queue(queue)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ def test_demo_sets_rules_and_template_and_running_twice_changes_nothing():
     cohort = Cohort.objects.get(year=2022, district__code="nh")
     with translation.override("en"):
         rows = {row.enrolment.trainee.username: row for row in cohort_eligibility(cohort=cohort)}
-    assert rows["jiancun05"].eligible and rows["jiancun05"].enrolment.trainee.full_name == "刘䶮"
-    assert not rows["hegang01"].eligible and rows["hegang01"].reasons == ["lessons done 39% < 80%"]
+    assert not rows["hegang01"].eligible and "lessons done 39% < 80%" in rows["hegang01"].reasons
+    reasons = [reason for row in rows.values() for reason in row.reasons]
+    assert any(reason.startswith("attendance ") for reason in reasons)  # e.g. "attendance 78% < 80%"
     assert 2 <= sum(row.eligible for row in rows.values()) < len(rows)

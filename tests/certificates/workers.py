@@ -93,14 +93,24 @@ class Worker:
         self.log.close()
 
 
-def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
+def wait_for(predicate, timeout: float = 60, interval: float = 0.2, *, workers=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := predicate():
             return value
         time.sleep(interval)
-    raise AssertionError("timed out waiting")
+    logs = "\n".join(w.log_path.read_text()[-3000:] for w in workers)
+    raise AssertionError("timed out waiting" + (f"; worker logs:\n{logs}" if logs else ""))
 
 
 def all_issued(ids) -> bool:
     return Certificate.objects.filter(pk__in=ids, status=CertificateStatus.ISSUED).count() == len(ids)
+
+
+def purge_queue(name: str) -> None:
+    """Drop what a test left in its own queue (e.g. duplicate deliveries), so the shared Redis stays clean."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from certificates.models import Certificate, CompletionRule
 from tests.certificates.factories import complete_all_lessons
-from tests.certificates.workers import Worker
+from tests.certificates.workers import Worker, purge_queue
 from tests.courses.factories import EnrolmentFactory
 from tests.e2e.conftest import log_in
 from tests.lms.factories import PASSWORD, UserFactory
@@ -28,6 +28,7 @@ def worker(settings, tmp_path, live_server):
     process.wait_ready()
     yield process
     process.stop()
+    purge_queue(settings.CERTIFICATES_QUEUE)
 
 
 def test_staff_issues_watches_progress_verifies_and_revokes(phone, browser, live_server, world, worker):

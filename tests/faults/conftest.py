@@ -3,12 +3,15 @@ import uuid
 
 import pytest
 
+from tests.certificates.workers import purge_queue
+
 
 @pytest.fixture
 def render_queue(settings):
     queue = f"certificates-fault-{os.environ.get('CACHE_KEY_PREFIX', 'lms')}-{uuid.uuid4().hex[:8]}"
     settings.CERTIFICATES_QUEUE = queue
-    return queue
+    yield queue
+    purge_queue(queue)
 
 
 @pytest.fixture

@@ -53,7 +53,11 @@ def test_whole_worker_killed_mid_batch_then_another_worker_and_the_sweep_finish_
     first.wait_ready()
     batch = services.certificate_issue_batch(cohort=cohort, actor=staff)
     ids = list(batch.certificates.values_list("pk", flat=True))
-    wait_for(lambda: Certificate.objects.filter(pk__in=ids, status=CertificateStatus.ISSUED).count() >= 2, timeout=90)
+    wait_for(
+        lambda: Certificate.objects.filter(pk__in=ids, status=CertificateStatus.ISSUED).count() >= 2,
+        timeout=90,
+        workers=[first],
+    )
     first.kill()
     first.stop()
     done_at_kill = Certificate.objects.filter(pk__in=ids, status=CertificateStatus.ISSUED).count()
@@ -66,7 +70,7 @@ def test_whole_worker_killed_mid_batch_then_another_worker_and_the_sweep_finish_
         # the periodic sweep re-queues what is still pending (renders are idempotent).
         time.sleep(1)
         services.certificates_sweep(older_than=timedelta(0))
-        wait_for(lambda: all_issued(ids), timeout=120)
+        wait_for(lambda: all_issued(ids), timeout=120, workers=[second])
     finally:
         second.stop()
     assert_each_issued_once_with_a_valid_pdf(ids, media_root)
@@ -79,12 +83,15 @@ def test_pool_process_killed_mid_render_is_requeued_by_the_worker(render_queue, 
         worker.wait_ready()
         batch = services.certificate_issue_batch(cohort=cohort, actor=staff)
         ids = list(batch.certificates.values_list("pk", flat=True))
-        wait_for(lambda: Certificate.objects.filter(pk__in=ids, status=CertificateStatus.ISSUED).count() >= 1)
+        wait_for(
+            lambda: Certificate.objects.filter(pk__in=ids, status=CertificateStatus.ISSUED).count() >= 1,
+            workers=[worker],
+        )
         children = worker.children()
         assert children
         subprocess.run(["kill", "-9", *map(str, children)], check=True)
         # No sweep: acks_late + reject_on_worker_lost put the task back in the queue.
-        wait_for(lambda: all_issued(ids), timeout=120)
+        wait_for(lambda: all_issued(ids), timeout=120, workers=[worker])
     finally:
         worker.stop()
     assert "WorkerLostError" in worker.log_path.read_text() or "exited prematurely" in worker.log_path.read_text()
