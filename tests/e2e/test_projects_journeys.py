@@ -42,7 +42,10 @@ def test_instructor_logs_a_support_visit_with_a_photo(phone, projects):
     expect(visits).to_contain_text("召开第一次居民议事会")
     photo = visits.locator("img").first
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    photo.scroll_into_view_if_needed()
+    # Wait for the protected thumbnail to arrive, then check it decoded as a picture.
+    photo.evaluate("img => img.complete || new Promise(done => img.addEventListener('load', done, {once: true}))")
+    assert photo.evaluate("img => img.naturalWidth > 0")
     assert SupportVisit.objects.get().photos.count() == 1
 
     # The next visit shows the open step of this one.
