@@ -138,3 +138,8 @@ def managed_cohorts(*, user) -> list[Cohort]:
 
 def certificate_by_code(*, code: str) -> Certificate | None:
     return Certificate.objects.select_related("cohort").filter(code=code).first()
+
+
+def issued_certificate_of(*, enrolment) -> Certificate | None:
+    """The enrolment's valid, rendered certificate, for the trainee's home page. 1 query."""
+    return Certificate.objects.filter(enrolment=enrolment, status=CertificateStatus.ISSUED).first()

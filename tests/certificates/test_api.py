@@ -1,16 +1,10 @@
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from certificates import services
 from certificates.models import Certificate, CertificateStatus, IssuanceBatch
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    cache.clear()
 
 
 def api(user=None) -> APIClient:

@@ -2,7 +2,6 @@ import io
 import zipfile
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from certificates import services
@@ -26,11 +25,6 @@ def issued(world, enrolment):
     services.certificate_render(certificate_id=certificate.pk)
     certificate.refresh_from_db()
     return certificate
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    cache.clear()
 
 
 def test_eligibility_page_lists_every_trainee_with_reasons(client, certified_world):
@@ -185,6 +179,16 @@ def test_trainee_downloads_own_certificate_and_not_another(client, certified_wor
     assert client.get(f"/certificates/{theirs.pk}/download/").status_code == 404
     assert client.get(f"/certificates/{own.pk}/").status_code == 404  # the staff page
     assert 'data-testid="download-own"' in client.get("/certificates/").content.decode()
+
+
+def test_trainee_home_offers_its_issued_certificate(client, certified_world):
+    w = certified_world
+    own = issued(w, w.done)
+    client.force_login(w.done.trainee)
+    page = client.get(f"/cohorts/{w.cohort.pk}/learn/").content.decode()
+    assert 'data-testid="own-certificate"' in page and f"/certificates/{own.pk}/download/" in page
+    client.force_login(w.enrolment.trainee)  # no certificate yet
+    assert 'data-testid="own-certificate"' not in client.get(f"/cohorts/{w.cohort.pk}/learn/").content.decode()
 
 
 def test_cohort_zip_streams_every_issued_pdf(client, certified_world):
