@@ -287,11 +287,13 @@ def is_own_certificate(user, certificate) -> bool:
 
 @rules.predicate
 def is_course_staff(user, course) -> bool:
-    """Staff of a district that runs a cohort of the course (certificate templates are per course)."""
+    """Staff of every district that runs the course: a template is per course, so editing it must
+    not change the certificates of a district the user does not staff."""
     staff = roles_of(user).staff_district_ids
     if course is None or not staff:
         return False
-    return course.cohorts.filter(district_id__in=staff).exists()
+    districts = set(course.cohorts.values_list("district_id", flat=True))
+    return bool(districts) and districts <= staff
 
 
 can_manage_certificate = is_superuser | is_district_staff_for

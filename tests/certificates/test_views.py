@@ -240,6 +240,17 @@ def test_template_editor_saves_and_previews_for_staff_only(client, certified_wor
     assert client.get(url).status_code == 404
 
 
+def test_a_course_shared_with_another_district_keeps_its_template_out_of_one_districts_reach(client, certified_world):
+    from tests.courses.factories import CohortFactory
+
+    w = certified_world
+    CohortFactory(course=w.cohort.course, district=w.other_cohort.district)
+    client.force_login(w.staff)
+    url = f"/courses/{w.cohort.course_id}/certificate-template/"
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"html": "<h1>changed</h1>", "css": ""}).status_code == 404
+
+
 def test_cohort_page_query_count_is_fixed(client, certified_world, django_assert_max_num_queries):
     w = certified_world
     client.force_login(w.staff)
