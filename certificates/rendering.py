@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
+from lms.qr import qr_svg
+
 logger = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
@@ -156,16 +158,6 @@ def _template_css(css_text: str, _thread_id: int):
         font_config=renderer.font_config,
         url_fetcher=renderer.fetcher_class(),
     )
-
-
-def qr_svg(url: str) -> str:
-    """An inline SVG QR code for `url` (vector, so sharp at any print size)."""
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    svg = image.to_string(encoding="unicode")
-    return re.sub(r"^<\?xml[^>]*\?>\s*", "", svg)
 
 
 def fill(template_html: str, values: dict[str, str]) -> str:

@@ -1,7 +1,5 @@
 """Pages for running the course: sessions and check-in, attendance sheets, cohort tables, enrolment."""
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -27,6 +25,7 @@ from courses.models import Enrolment, Lesson, LessonKind, Team
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
 from lms.predicates import roles_of
+from lms.qr import qr_svg
 
 
 def _wants_json(request) -> bool:
@@ -92,11 +91,6 @@ def check_in(request, session_id: int):
 # --- instructor: projector screen, sheet, live list
 
 
-def _qr_svg(url: str) -> str:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
-    return image.to_string(encoding="unicode")
-
-
 def _screen_state(request, session, *, with_code: bool = True) -> dict:
     """Who is missing, and (for the projected screen) the current code and QR; the sheet asks without them."""
     missing = selectors.not_checked_in(session=session)
@@ -112,7 +106,7 @@ def _screen_state(request, session, *, with_code: bool = True) -> dict:
         url = request.build_absolute_uri(reverse("check-in", args=[session.pk])) + f"?t={token}"
         state.update(
             code=checkin_codes.code_for(session.pk),
-            qr_svg=_qr_svg(url),
+            qr_svg=qr_svg(url, box_size=12),
             check_in_url=url,
             seconds_to_rotation=checkin_codes.seconds_to_rotation(),
         )

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fieldwork import uploads
 from lms.errors import ValidationFailed
@@ -56,6 +55,8 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
     Refuses (ValidationFailed, code "bad_photo") anything not a readable JPEG, PNG or WebP or
     larger than MAX_PHOTO_BYTES; stores nothing in that case.
     """
+    from PIL import Image, ImageOps, UnidentifiedImageError  # loaded on first use, as in uploads.py
+
     digest = hashlib.sha256()
     size = 0
     head = b""
