@@ -9,6 +9,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 
 from certificates import services
 from certificates.rendering import RenderError
+from lms.celery import app  # noqa: F401 -- binds the shared tasks below to the project's app
 
 logger = logging.getLogger(__name__)
 
