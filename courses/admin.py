@@ -16,7 +16,7 @@ from courses.models import (
     Teaching,
     Team,
 )
-from lms.admin import DistrictScopedAdmin
+from lms.admin import DistrictScopedAdmin, ReadOnlyScopedAdmin
 from lms.errors import ApplicationError
 from lms.predicates import roles_of
 
@@ -150,16 +150,6 @@ class LessonCompletionAdmin(DistrictScopedAdmin):
     list_display = ["enrolment", "lesson", "created_at"]
     list_select_related = ["enrolment__trainee", "enrolment__cohort", "lesson"]
     list_filter = ["enrolment__cohort"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyScopedAdmin(DistrictScopedAdmin):
-    """Rows that change only through their services: the admin shows them and never edits them."""
-
-    def has_add_permission(self, request):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False

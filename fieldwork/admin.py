@@ -11,7 +11,7 @@ from fieldwork.models import (
     Submission,
     SubmissionVersion,
 )
-from lms.admin import DistrictScopedAdmin
+from lms.admin import DistrictScopedAdmin, ReadOnlyScopedAdmin
 
 
 class RubricCriterionInline(admin.TabularInline):
@@ -59,14 +59,8 @@ class ExtensionAdmin(DistrictScopedAdmin):
         return False
 
 
-class ReadOnlyHistoryAdmin(DistrictScopedAdmin):
-    """Submissions and grades change only through services; the admin shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+class ReadOnlyHistoryAdmin(ReadOnlyScopedAdmin):
+    """Submissions and grades change only through services, and their history is never deleted."""
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -60,6 +60,16 @@ class DistrictScopedAdmin(admin.ModelAdmin):
         return self.has_view_permission(request)
 
 
+class ReadOnlyScopedAdmin(DistrictScopedAdmin):
+    """Rows that change only through their services (which record who and why): the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(District)
 class DistrictAdmin(DistrictScopedAdmin):
     list_display = ["name", "code"]

@@ -4,6 +4,7 @@ Each object predicate has a queryset twin (`*_q`) that answers "which rows?" wit
 tests/lms/test_predicates.py checks that the two agree.
 """
 
+import functools
 from dataclasses import dataclass
 
 import rules
@@ -113,33 +114,41 @@ can_complete_lesson = is_own_enrolment & is_active_enrolment
 # --- queryset twins
 
 
+def superuser_sees_all(twin):
+    """A superuser's twin is the empty Q (every row), decided here once for all twins: since
+    `Q() | x` is `x`, an empty Q OR-ed inside a twin would silently narrow a superuser's view."""
+
+    @functools.wraps(twin)
+    def wrapper(user, *args, **kwargs):
+        return Q() if user.is_superuser else twin(user, *args, **kwargs)
+
+    return wrapper
+
+
 def _ids_q(lookup: str, ids) -> Q:
     return Q(**{f"{lookup}__in": ids})
 
 
+@superuser_sees_all
 def district_scope_q(user, model) -> Q:
     """Rows of `model` in the districts the user staffs (all rows for a superuser)."""
-    if user.is_superuser:
-        return Q()
     return _ids_q(model.district_lookup, roles_of(user).staff_district_ids)
 
 
+@superuser_sees_all
 def cohort_visible_q(user, model) -> Q:
     """Rows of `model` whose cohort the user may view: the twin of can_view_cohort."""
-    if user.is_superuser:
-        return Q()
     roles = roles_of(user)
     return _ids_q(model.district_lookup, roles.staff_district_ids) | _ids_q(
         model.cohort_lookup, roles.instructor_cohort_ids | roles.trainee_cohort_ids
     )
 
 
+@superuser_sees_all
 def enrolment_progress_visible_q(user) -> Q:
     """Enrolments whose progress the user may view: the twin of can_view_progress."""
     from courses.models import Enrolment
 
-    if user.is_superuser:
-        return Q()
     roles = roles_of(user)
     return (
         _ids_q(Enrolment.district_lookup, roles.staff_district_ids)
@@ -160,22 +169,20 @@ can_record_attendance = can_teach_cohort
 can_view_attendance = can_teach_cohort | is_own_attendance
 
 
+@superuser_sees_all
 def cohort_taught_q(user, model) -> Q:
     """Rows of `model` whose cohort the user teaches or manages: the twin of can_teach_cohort."""
-    if user.is_superuser:
-        return Q()
     roles = roles_of(user)
     return _ids_q(model.district_lookup, roles.staff_district_ids) | _ids_q(
         model.cohort_lookup, roles.instructor_cohort_ids
     )
 
 
+@superuser_sees_all
 def attendance_visible_q(user) -> Q:
     """Attendance rows the user may view: the twin of can_view_attendance."""
     from courses.models import Attendance
 
-    if user.is_superuser:
-        return Q()
     return cohort_taught_q(user, Attendance) | Q(enrolment__trainee_id=user.pk)
 
 
@@ -239,12 +246,11 @@ can_grade_submission = is_superuser | is_cohort_instructor
 can_view_grade = can_teach_cohort | (is_submission_owner & is_released_submission)
 
 
+@superuser_sees_all
 def submission_visible_q(user) -> Q:
     """Submissions the user may view: the twin of can_view_submission."""
     from fieldwork.models import Submission
 
-    if user.is_superuser:  # Q() | x is x: an empty Q would not widen the OR
-        return Q()
     return cohort_taught_q(user, Submission) | Q(enrolment__trainee_id=user.pk) | Q(team_id__in=team_ids_of(user))
 
 
@@ -270,10 +276,9 @@ can_read_case_library = is_superuser | has_any_role
 can_export_case_booklet = is_superuser | is_any_district_staff
 
 
+@superuser_sees_all
 def field_project_visible_q(user, model) -> Q:
     """Rows of `model` (a project or one of its parts) the user may view: the twin of can_view_field_project."""
-    if user.is_superuser:
-        return Q()
     return cohort_taught_q(user, model) | _ids_q(model.team_lookup, team_ids_of(user))
 
 
@@ -301,10 +306,9 @@ can_download_certificate = can_manage_certificate | is_own_certificate
 can_edit_certificate_template = is_superuser | is_course_staff
 
 
+@superuser_sees_all
 def certificate_visible_q(user) -> Q:
     """Certificates the user may download: the twin of can_download_certificate."""
     from certificates.models import Certificate
 
-    if user.is_superuser:
-        return Q()
     return _ids_q(Certificate.district_lookup, roles_of(user).staff_district_ids) | Q(enrolment__trainee_id=user.pk)

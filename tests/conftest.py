@@ -28,6 +28,12 @@ def private_storage(settings, tmp_path):
     return root
 
 
+@pytest.fixture
+def media_root(private_storage) -> str:
+    """The test's private storage folder, for worker processes the test starts."""
+    return str(private_storage)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at full strength costs ~0.4 s a user here and tests build thousands; hashing is not under test."""

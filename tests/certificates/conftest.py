@@ -33,15 +33,6 @@ def render_queue(settings):
 
 
 @pytest.fixture
-def media_root(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path)}},
-    }
-    return str(tmp_path)
-
-
-@pytest.fixture
 def celery_worker(transactional_db, render_queue, media_root):
     worker = Worker(render_queue, media_root)
     worker.wait_ready()

@@ -37,3 +37,21 @@ def test_expected_visibility(world):
     assert not can_view_cohort(world.other_staff, world.cohort)
     assert can_view_progress(world.trainee, world.enrolment)
     assert not can_view_progress(world.trainee, world.other_enrolment)
+
+
+def test_a_superuser_sees_every_row_through_every_twin(world):
+    from courses.models import Attendance, Session
+    from lms.predicates import attendance_visible_q, cohort_taught_q
+    from tests.courses.factories import SessionFactory
+    from tests.lms.factories import UserFactory
+
+    admin = UserFactory(is_superuser=True)
+    session = SessionFactory(lesson=world.other_lesson)
+    Attendance.objects.create(
+        session=session, enrolment=world.other_enrolment, status="present", source="instructor", recorded_by=admin
+    )
+    assert Cohort.objects.filter(cohort_visible_q(admin, Cohort)).count() == Cohort.objects.count()
+    assert Enrolment.objects.filter(enrolment_progress_visible_q(admin)).count() == Enrolment.objects.count()
+    assert Session.objects.filter(cohort_taught_q(admin, Session)).count() == Session.objects.count()
+    # An OR of an empty Q would narrow to the superuser's own rows: the twin must not.
+    assert Attendance.objects.filter(attendance_visible_q(admin)).count() == 1
