@@ -18,7 +18,7 @@ from courses.models import (
 )
 from lms.admin import DistrictScopedAdmin, ReadOnlyScopedAdmin
 from lms.errors import ApplicationError
-from lms.predicates import roles_of
+from lms.predicates import district_people_q, enrollable_trainees_q, roles_of
 
 
 @admin.register(Course)
@@ -39,6 +39,12 @@ class TeachingInline(admin.TabularInline):
     model = Teaching
     extra = 0
     autocomplete_fields = ["instructor"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The autocomplete posts any user id: the field accepts only people of the staff member's districts.
+        if db_field.name == "instructor":
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(district_people_q(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Cohort)
@@ -116,6 +122,11 @@ class EnrolmentAdmin(DistrictScopedAdmin):
     list_select_related = ["trainee", "cohort", "community__town", "team"]
     autocomplete_fields = ["trainee"]
     readonly_fields = ["status", "withdrawn_reason", "withdrawn_at"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "trainee":
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(enrollable_trainees_q(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "cohort", "trainee"] if obj else self.readonly_fields

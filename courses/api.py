@@ -30,7 +30,12 @@ from courses.models import (
 )
 from lms.errors import NotFound, ValidationFailed
 from lms.models import Community, User
-from lms.predicates import attendance_visible_q, cohort_visible_q, enrolment_progress_visible_q
+from lms.predicates import (
+    attendance_visible_q,
+    cohort_visible_q,
+    enrollable_trainees_q,
+    enrolment_progress_visible_q,
+)
 
 # --- serializers (output)
 
@@ -350,7 +355,9 @@ class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         cohort = Cohort.objects.filter(pk=data["cohort"]).first()
         if cohort is None or not request.user.has_perm("courses.view_cohort_content", cohort):
             raise NotFound(_("Unknown cohort."))
-        trainee = _get_or_invalid(User.objects.filter(is_active=True), data["trainee"], "trainee")
+        trainee = _get_or_invalid(
+            User.objects.filter(enrollable_trainees_q(request.user), is_active=True), data["trainee"], "trainee"
+        )
         community = _get_or_invalid(Community.objects.select_related("town"), data["community"], "community")
         team = _get_or_invalid(Team.objects.all(), data["team"], "team") if data.get("team") else None
         enrolment = services.enrolment_create(

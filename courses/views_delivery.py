@@ -24,7 +24,7 @@ from courses.forms import (
 from courses.models import Enrolment, Lesson, LessonKind, Team
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
-from lms.predicates import roles_of
+from lms.predicates import enrollable_trainees_q, roles_of
 from lms.qr import qr_svg
 
 
@@ -228,7 +228,11 @@ def cohort_enrol(request, cohort_id: int):
     if not form.is_valid():
         raise _invalid(form)
     handle = form.cleaned_data["trainee"].strip()
-    trainee = User.objects.filter(Q(username=handle) | Q(mobile=handle), is_active=True).first()
+    trainee = (
+        User.objects.filter(Q(username=handle) | Q(mobile=handle), is_active=True)
+        .filter(enrollable_trainees_q(request.user))
+        .first()
+    )
     if trainee is None:
         raise ValidationFailed(
             _("No user has the username or mobile number “%(handle)s”.") % {"handle": handle},

@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lms.models import AuditEntry, Community, District, DistrictStaff, Town, User
-from lms.predicates import district_scope_q, roles_of
+from lms.predicates import district_scope_q, governed_users_q
 
 
 class DistrictScopedAdmin(admin.ModelAdmin):
@@ -98,15 +97,6 @@ class DistrictStaffAdmin(DistrictScopedAdmin):
     autocomplete_fields = ["user"]
 
 
-def users_of_districts_q(district_ids) -> Q:
-    """Users with any role in the given districts."""
-    return (
-        Q(enrolments__cohort__district_id__in=district_ids)
-        | Q(teachings__cohort__district_id__in=district_ids)
-        | Q(district_roles__district_id__in=district_ids)
-    )
-
-
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "full_name", "mobile", "email", "is_active"]
@@ -124,13 +114,8 @@ class UserAdmin(BaseUserAdmin):
     ]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        # A staff member sees the people of its districts, and itself.
-        district_ids = roles_of(request.user).staff_district_ids
-        ids = queryset.filter(users_of_districts_q(district_ids) | Q(pk=request.user.pk)).values("pk")
-        return queryset.filter(pk__in=ids)
+        # Staff see only the accounts they govern, so the password form is out of reach for the rest.
+        return super().get_queryset(request).filter(governed_users_q(request.user))
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
@@ -144,9 +129,7 @@ class UserAdmin(BaseUserAdmin):
         return request.user.has_perm("lms.add_user")
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not request.user.is_superuser:
-            return obj.is_superuser is False and self.get_queryset(request).filter(pk=obj.pk).exists()
-        return request.user.has_perm("lms.change_user")
+        return request.user.has_perm("lms.change_user", obj)
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser

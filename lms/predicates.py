@@ -312,3 +312,76 @@ def certificate_visible_q(user) -> Q:
     from certificates.models import Certificate
 
     return _ids_q(Certificate.district_lookup, roles_of(user).staff_district_ids) | Q(enrolment__trainee_id=user.pk)
+
+
+# --- accounts: who may act on whom
+
+
+def _role_district_ids(target) -> tuple[set[int], bool]:
+    """The districts of every role the target holds, and whether one of them is a staff role."""
+    from courses.models import Enrolment, Teaching
+    from lms.models import DistrictStaff
+
+    districts = set(Enrolment.objects.filter(trainee=target).values_list("cohort__district_id", flat=True))
+    districts |= set(Teaching.objects.filter(instructor=target).values_list("cohort__district_id", flat=True))
+    return districts, DistrictStaff.objects.filter(user=target).exists()
+
+
+@rules.predicate
+def can_govern_user(user, target) -> bool:
+    """Superusers govern every account; staff govern an account that is not a superuser, holds no
+    staff role and has at least one role, every one of them in the staff member's districts.
+    Anything wider would let staff of one district reset the password of another's staff.
+    With no target, staff of any district (for model-level checks)."""
+    if user.is_superuser:
+        return True
+    staff = roles_of(user).staff_district_ids
+    if target is None:
+        return bool(staff)
+    if not staff or target.is_superuser or target.pk == user.pk:
+        return False
+    districts, holds_staff_role = _role_district_ids(target)
+    return not holds_staff_role and bool(districts) and districts <= staff
+
+
+def _users_with_role_in_q(district_ids, *, inside: bool) -> Q:
+    from courses.models import Enrolment, Teaching
+
+    lookup = "cohort__district_id__in"
+    enrolments = Enrolment.objects.filter(**{lookup: district_ids})
+    teachings = Teaching.objects.filter(**{lookup: district_ids})
+    if not inside:
+        enrolments = Enrolment.objects.exclude(**{lookup: district_ids})
+        teachings = Teaching.objects.exclude(**{lookup: district_ids})
+    return Q(pk__in=enrolments.values("trainee_id")) | Q(pk__in=teachings.values("instructor_id"))
+
+
+def _privileged_q() -> Q:
+    """Superusers and holders of a staff role: accounts staff never act on."""
+    from lms.models import DistrictStaff
+
+    return Q(is_superuser=True) | Q(pk__in=DistrictStaff.objects.values("user_id"))
+
+
+@superuser_sees_all
+def governed_users_q(user) -> Q:
+    """Accounts the user governs: the twin of can_govern_user."""
+    staff = roles_of(user).staff_district_ids
+    return (
+        _users_with_role_in_q(staff, inside=True)
+        & ~_users_with_role_in_q(staff, inside=False)
+        & ~_privileged_q()
+        & ~Q(pk=user.pk)
+    )
+
+
+@superuser_sees_all
+def district_people_q(user) -> Q:
+    """People with a role in the user's districts that staff may assign (instructors): no superusers, no staff."""
+    return _users_with_role_in_q(roles_of(user).staff_district_ids, inside=True) & ~_privileged_q()
+
+
+@superuser_sees_all
+def enrollable_trainees_q(user) -> Q:
+    """Accounts the user may enrol as trainees: only a superuser enrols a superuser or a staff member."""
+    return ~_privileged_q()

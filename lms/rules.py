@@ -1,11 +1,13 @@
 import rules
 
-from lms.predicates import is_district_staff_for, is_superuser
+from lms.predicates import can_govern_user, is_district_staff_for, is_superuser
 
 staff_or_superuser = is_superuser | is_district_staff_for
 for model in ("district", "town", "community", "districtstaff", "user"):
     rules.add_perm(f"lms.view_{model}", staff_or_superuser)
-for model in ("town", "community", "user"):
+rules.add_perm("lms.add_user", staff_or_superuser)
+rules.add_perm("lms.change_user", can_govern_user)
+for model in ("town", "community"):
     rules.add_perm(f"lms.add_{model}", staff_or_superuser)
     rules.add_perm(f"lms.change_{model}", staff_or_superuser)
 for model in ("district", "districtstaff"):

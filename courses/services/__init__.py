@@ -28,6 +28,9 @@ def enrolment_create(
     """Enrol a trainee in a cohort. Refuses a second enrolment of the same trainee."""
     if not actor.has_perm("courses.manage_cohort", cohort):
         raise NotAllowed(_("You cannot enrol trainees in this cohort."))
+    if not actor.is_superuser and (trainee.is_superuser or trainee.district_roles.exists()):
+        # Enrolling a staff member would make its account look like a trainee's to the enrolling staff.
+        raise NotFound(_("No trainee account matches."), code="not_enrollable")
     if community.town.district_id != cohort.district_id:
         raise ValidationFailed(
             _("The community %(community)s is not in the cohort's district.") % {"community": community},
