@@ -31,6 +31,13 @@ class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason for withdrawal"), max_length=500)
 
 
+def form_error(form: forms.Form):
+    """The domain error for a bound, invalid form: its first error as the message, every error by field."""
+    from lms.errors import ValidationFailed
+
+    return ValidationFailed(first_error(form), fields={k: [str(e) for e in v] for k, v in form.errors.items()})
+
+
 def first_error(form: forms.Form) -> str:
     """The first error of a bound, invalid form, as one sentence for the page or the API."""
     for field, errors in form.errors.items():

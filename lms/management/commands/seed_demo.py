@@ -6,7 +6,7 @@ from django.db import transaction
 # Each module has a seed() -> str that is safe to run again; later ones build on earlier ones.
 DEMO_MODULES = [
     "courses.demo",
-    "courses.demo_delivery",
+    "courses.demo_attendance",
     "fieldwork.demo",
     "fieldwork.projects.demo",
     "certificates.demo",

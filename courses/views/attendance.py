@@ -1,8 +1,7 @@
-"""Pages for running the course: sessions and check-in, attendance sheets, cohort tables, enrolment."""
+"""Pages for in-person sessions: trainee check-in, the projector screen, the attendance sheet."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,24 +15,15 @@ from courses.forms import (
     AttendanceCorrectForm,
     AttendanceRecordForm,
     CheckInForm,
-    EnrolForm,
-    SessionForm,
-    WithdrawForm,
-    first_error,
+    form_error,
 )
-from courses.models import Enrolment, Lesson, LessonKind, Team
-from lms.errors import NotAllowed, NotFound, ValidationFailed
-from lms.models import Community, User
-from lms.predicates import enrollable_trainees_q, roles_of
+from courses.models import Enrolment
+from lms.errors import NotFound
 from lms.qr import qr_svg
 
 
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
-
-
-def _invalid(form) -> ValidationFailed:
-    return ValidationFailed(first_error(form), fields={k: [str(e) for e in v] for k, v in form.errors.items()})
 
 
 # --- trainee check-in
@@ -61,7 +51,7 @@ def check_in(request, session_id: int):
     if request.method == "POST":
         form = CheckInForm(request.POST)
         if not form.is_valid():
-            raise _invalid(form)
+            raise form_error(form)
         try:
             attendance, created = services.attendance_check_in(
                 session=session, user=request.user, token=form.cleaned_data["token"], code=form.cleaned_data["code"]
@@ -154,7 +144,7 @@ def attendance_record(request, session_id: int):
     session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
     form = AttendanceRecordForm(request.POST)
     if not form.is_valid():
-        raise _invalid(form)
+        raise form_error(form)
     enrolment = Enrolment.objects.filter(pk=form.cleaned_data["enrolment"], cohort_id=session.cohort_id).first()
     if enrolment is None:
         raise NotFound(_("This trainee is not in the session's cohort."))
@@ -174,7 +164,7 @@ def attendance_correct(request, attendance_id: int):
     )
     form = AttendanceCorrectForm(request.POST)
     if not form.is_valid():
-        raise _invalid(form)
+        raise form_error(form)
     services.attendance_correct(
         attendance=attendance,
         status=form.cleaned_data["status"],
@@ -183,114 +173,3 @@ def attendance_correct(request, attendance_id: int):
     )
     messages.success(request, _("The correction is saved."))
     return redirect(f"{reverse('attendance-sheet', args=[attendance.session_id])}#enrolment-{attendance.enrolment_id}")
-
-
-# --- cohort tables and enrolment
-
-
-@login_required
-def district_overview(request):
-    roles = roles_of(request.user)
-    if not (request.user.is_superuser or roles.staff_district_ids):
-        raise NotAllowed(_("Only district staff see the district overview."))
-    return render(
-        request, "courses/district_overview.html", {"overviews": selectors.district_cohort_overview(user=request.user)}
-    )
-
-
-@login_required
-def cohort_detail(request, cohort_id: int):
-    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
-    manages = request.user.has_perm("courses.manage_cohort", cohort)
-    context = {
-        "cohort": cohort,
-        "table": selectors.cohort_progress_table(cohort=cohort),
-        "sessions": selectors.cohort_sessions(cohort=cohort),
-        "manages": manages,
-    }
-    if request.user.has_perm("courses.schedule_session", cohort):
-        context["in_person_lessons"] = Lesson.objects.filter(
-            module__cohort=cohort,
-            kind__in=[LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE],
-        ).order_by("module__phase", "module__position", "position")
-    if manages:
-        context["communities"] = Community.objects.filter(town__district_id=cohort.district_id).select_related("town")
-        context["teams"] = Team.objects.filter(cohort=cohort)
-        context["enrol_form"] = EnrolForm()
-    return render(request, "courses/cohort_detail.html", context)
-
-
-@login_required
-@require_POST
-def cohort_enrol(request, cohort_id: int):
-    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
-    form = EnrolForm(request.POST)
-    if not form.is_valid():
-        raise _invalid(form)
-    handle = form.cleaned_data["trainee"].strip()
-    trainee = (
-        User.objects.filter(Q(username=handle) | Q(mobile=handle), is_active=True)
-        .filter(enrollable_trainees_q(request.user))
-        .first()
-    )
-    if trainee is None:
-        raise ValidationFailed(
-            _("No user has the username or mobile number “%(handle)s”.") % {"handle": handle},
-            code="unknown_user",
-            fields={"trainee": [_("Unknown user.")]},
-        )
-    community = Community.objects.select_related("town").filter(pk=form.cleaned_data["community"]).first()
-    if community is None:
-        raise ValidationFailed(_("Choose a community."), fields={"community": [_("Unknown community.")]})
-    team = None
-    if form.cleaned_data["team"]:
-        team = Team.objects.filter(pk=form.cleaned_data["team"]).first()
-        if team is None:
-            raise ValidationFailed(_("Choose a team of this cohort."), fields={"team": [_("Unknown team.")]})
-    services.enrolment_create(cohort=cohort, trainee=trainee, community=community, team=team, actor=request.user)
-    messages.success(request, _("%(name)s is enrolled.") % {"name": trainee})
-    return redirect("cohort-detail", cohort_id=cohort.pk)
-
-
-@login_required
-@require_POST
-def enrolment_withdraw(request, enrolment_id: int):
-    enrolment = Enrolment.objects.select_related("cohort", "trainee").filter(pk=enrolment_id).first()
-    if enrolment is None or not request.user.has_perm("courses.teach_cohort", enrolment.cohort):
-        raise NotFound(_("This page does not exist, or you do not have access to it."))
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        raise _invalid(form)
-    services.enrolment_withdraw(enrolment=enrolment, reason=form.cleaned_data["reason"], actor=request.user)
-    messages.success(request, _("%(name)s is withdrawn.") % {"name": enrolment.trainee})
-    return redirect("cohort-detail", cohort_id=enrolment.cohort_id)
-
-
-@login_required
-@require_POST
-def session_schedule(request, cohort_id: int):
-    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
-    form = SessionForm(request.POST)
-    if not form.is_valid():
-        raise _invalid(form)
-    lesson = (
-        Lesson.objects.select_related("module__cohort")
-        .filter(pk=form.cleaned_data["lesson"], module__cohort=cohort)
-        .first()
-    )
-    if lesson is None:
-        raise ValidationFailed(
-            _("Choose a lesson of this cohort."), code="unknown_id", fields={"lesson": [_("Unknown lesson.")]}
-        )
-    session = services.session_create(
-        lesson=lesson,
-        date=form.cleaned_data["date"],
-        start_time=form.cleaned_data["start_time"],
-        end_time=form.cleaned_data["end_time"],
-        place=form.cleaned_data["place"],
-        address=form.cleaned_data["address"],
-        instructors=[request.user] if cohort.pk in roles_of(request.user).instructor_cohort_ids else [],
-        actor=request.user,
-    )
-    messages.success(request, _("The session is scheduled."))
-    return redirect("attendance-sheet", session_id=session.pk)
