@@ -219,7 +219,7 @@ CRITERIA: list[Criterion] = [lessons_criterion, attendance_criterion, assignment
 def cohort_eligibility(*, cohort: Cohort, enrolment_ids=None) -> list[TraineeEligibility]:
     """Every active trainee of the cohort (or of `enrolment_ids`), eligible or not and why. Fixed queries."""
     rule = CompletionRule.objects.filter(cohort=cohort).first() or CompletionRule(cohort=cohort)
-    enrolments = cohort.enrolments.filter(status=EnrolmentStatus.ACTIVE).select_related("trainee", "team")
+    enrolments = cohort.enrolments.filter(status=EnrolmentStatus.ACTIVE).select_related("trainee", "team", "community")
     if enrolment_ids is not None:
         enrolments = enrolments.filter(pk__in=list(enrolment_ids))
     enrolments = list(enrolments.order_by("trainee__full_name", "pk"))

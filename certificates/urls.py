@@ -5,6 +5,11 @@ from certificates import views
 urlpatterns = [
     path("certificates/", views.index, name="certificates-index"),
     path("cohorts/<int:cohort_id>/certificates/", views.cohort_certificates, name="certificates-cohort"),
+    path(
+        "cohorts/<int:cohort_id>/eligibility.<str:fmt>",
+        views.eligibility_export,
+        name="certificates-eligibility-export",
+    ),
     path("cohorts/<int:cohort_id>/certificates/rule/", views.completion_rule_edit, name="certificates-rule"),
     path("cohorts/<int:cohort_id>/certificates/issue/", views.issue, name="certificates-issue"),
     path("cohorts/<int:cohort_id>/certificates.zip", views.cohort_archive, name="certificates-archive"),

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from certificates import rendering, selectors, services
+from certificates import exports, rendering, selectors, services
 from certificates.archive import zip_stream
 from certificates.codes import code_normalise
 from certificates.eligibility import cohort_eligibility
@@ -14,6 +14,7 @@ from certificates.forms import CompletionRuleForm, RevokeForm, TemplateForm
 from certificates.models import CertificateStatus, CertificateTemplate, CompletionRule
 from certificates.verification import verification_allowed
 from lms.errors import ApplicationError, ValidationFailed
+from lms.spreadsheets import table_response
 
 
 @login_required
@@ -44,6 +45,13 @@ def cohort_certificates(request, cohort_id: int):
             "certificates": selectors.cohort_certificates(cohort=cohort),
         },
     )
+
+
+@login_required
+def eligibility_export(request, cohort_id: int, fmt: str):
+    cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
+    table = exports.eligibility_table(cohort_eligibility(cohort=cohort))
+    return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('eligibility')}")
 
 
 @login_required

@@ -454,3 +454,30 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
         )
         for c in cohorts
     ]
+
+
+@dataclass
+class AttendanceMatrix:
+    """Active trainees × the cohort's sessions: each cell the attendance status, or None when none was recorded."""
+
+    sessions: list[Session]
+    rows: list[tuple[Enrolment, list[str | None]]]
+
+
+def cohort_attendance_matrix(*, cohort: Cohort) -> AttendanceMatrix:
+    """The whole cohort's attendance in one table. 3 queries."""
+    sessions = list(Session.objects.filter(cohort=cohort).select_related("lesson").order_by("starts_at", "pk"))
+    enrolments = list(
+        Enrolment.objects.active()
+        .filter(cohort=cohort)
+        .select_related("trainee", "team", "community")
+        .order_by("team__name", "trainee__full_name", "pk")
+    )
+    statuses = {
+        (enrolment_id, session_id): status
+        for enrolment_id, session_id, status in Attendance.objects.filter(session__cohort=cohort).values_list(
+            "enrolment_id", "session_id", "status"
+        )
+    }
+    rows = [(e, [statuses.get((e.pk, s.pk)) for s in sessions]) for e in enrolments]
+    return AttendanceMatrix(sessions=sessions, rows=rows)

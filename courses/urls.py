@@ -18,6 +18,7 @@ urlpatterns = [
     path("district/cohorts/", cohorts.district_overview, name="district-overview"),
     path("cohorts/<int:cohort_id>/", cohorts.cohort_detail, name="cohort-detail"),
     path("cohorts/<int:cohort_id>/enrol/", cohorts.cohort_enrol, name="cohort-enrol"),
+    path("cohorts/<int:cohort_id>/attendance.<str:fmt>", cohorts.attendance_export, name="attendance-export"),
     path("cohorts/<int:cohort_id>/sessions/", cohorts.session_schedule, name="session-schedule"),
     path("enrolments/<int:enrolment_id>/withdraw/", cohorts.enrolment_withdraw, name="enrolment-withdraw"),
 ]

@@ -15,6 +15,7 @@ from fieldwork import exports, selectors, services, uploads
 from fieldwork.downloads import serve_stored
 from fieldwork.models import ObjectionOutcome, WorkMode
 from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
+from lms.spreadsheets import table_response
 
 
 def _enrolment(request, cohort):
@@ -371,10 +372,5 @@ def gradebook(request, cohort_id: int):
 
 @login_required
 def gradebook_export(request, cohort_id: int, fmt: str):
-    if fmt not in {"csv", "xlsx"}:
-        raise NotFound(_("This page does not exist, or you do not have access to it."))
     cohort, book = _gradebook(request, cohort_id)
-    filename = f"{cohort.name}-{_('gradebook')}.{fmt}"
-    if fmt == "xlsx":
-        return exports.gradebook_xlsx(book, filename)
-    return exports.gradebook_csv(book, filename)
+    return table_response(exports.gradebook_table(book), fmt=fmt, name=f"{cohort.name}-{_('gradebook')}")

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from courses import selectors, services
+from courses import exports, selectors, services
 from courses.forms import (
     EnrolForm,
     SessionForm,
@@ -18,6 +18,7 @@ from courses.models import Enrolment, Lesson, LessonKind, Team
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
 from lms.predicates import enrollable_trainees_q, roles_of
+from lms.spreadsheets import table_response
 
 # --- cohort tables and enrolment
 
@@ -128,3 +129,10 @@ def session_schedule(request, cohort_id: int):
     )
     messages.success(request, _("The session is scheduled."))
     return redirect("attendance-sheet", session_id=session.pk)
+
+
+@login_required
+def attendance_export(request, cohort_id: int, fmt: str):
+    cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    table = exports.attendance_table(selectors.cohort_attendance_matrix(cohort=cohort), title=_("Attendance"))
+    return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('attendance')}")

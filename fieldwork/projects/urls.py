@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/review/", views.case_review, name="case-review"),
     path("cohorts/<int:cohort_id>/totals/", views.cohort_totals, name="cohort-totals"),
+    path("cohorts/<int:cohort_id>/totals.<str:fmt>", views.cohort_totals_export, name="cohort-totals-export"),
     path("library/", views.library, name="library"),
     path("library/booklet.pdf", views.library_booklet, name="library-booklet"),
     path("photos/<int:photo_id>/<str:variant>/", views.photo_file, name="photo"),

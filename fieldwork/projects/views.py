@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses.models import Team
-from fieldwork.projects import forms, selectors, services
+from fieldwork.projects import exports, forms, selectors, services
 from fieldwork.projects.models import CaseStatus, FieldProject, ModelCase
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.predicates import roles_of, team_ids_of
+from lms.spreadsheets import table_response
 
 
 def _apply(form, call):
@@ -315,6 +316,13 @@ def case_review(request, case_id: int):
 def cohort_totals(request, cohort_id: int):
     cohort = selectors.access_cohort_for_totals(user=request.user, cohort_id=cohort_id)
     return render(request, "projects/cohort_totals.html", {"data": selectors.cohort_totals(cohort=cohort)})
+
+
+@login_required
+def cohort_totals_export(request, cohort_id: int, fmt: str):
+    cohort = selectors.access_cohort_for_totals(user=request.user, cohort_id=cohort_id)
+    table = exports.totals_table(selectors.cohort_totals(cohort=cohort))
+    return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('participation')}")
 
 
 def _library_filters(request):
