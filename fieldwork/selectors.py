@@ -371,3 +371,43 @@ def passed_assignments(*, cohort: Cohort) -> dict[int, set[int]]:
             and cell.score >= assignment.pass_mark
         }
     return passed
+
+
+@dataclass
+class AssignmentStates:
+    """How many of an assignment's owners (trainees or teams) stand in each state; `not_handed_in` counts
+    owners with no submission or only a draft."""
+
+    assignment: Assignment
+    counts: dict[str, int]
+    not_handed_in: int
+
+
+def assignment_state_counts(*, cohort: Cohort, community_id: int | None = None) -> list[AssignmentStates]:
+    """Submissions by state per assignment, optionally for one community. 4 queries."""
+    assignments = list(
+        Assignment.objects.filter(module__cohort=cohort).order_by("module__phase", "module__position", "due_at", "pk")
+    )
+    submissions = Submission.objects.filter(assignment__module__cohort=cohort).exclude(state=SubmissionState.DRAFT)
+    enrolments = Enrolment.objects.active().filter(cohort=cohort)
+    teams = Team.objects.filter(cohort=cohort)
+    if community_id:
+        submissions = submissions.filter(Q(enrolment__community_id=community_id) | Q(team__community_id=community_id))
+        enrolments = enrolments.filter(community_id=community_id)
+        teams = teams.filter(community_id=community_id)
+    counts: dict[int, dict[str, int]] = {}
+    for row in submissions.values("assignment_id", "state").annotate(n=Count("id")).order_by():
+        counts.setdefault(row["assignment_id"], {})[row["state"]] = row["n"]
+    owners = {WorkMode.TEAM: teams.count(), WorkMode.INDIVIDUAL: enrolments.count()}
+    result = []
+    for assignment in assignments:
+        by_state = counts.get(assignment.pk, {})
+        expected = owners.get(assignment.mode, 0)
+        result.append(
+            AssignmentStates(
+                assignment=assignment,
+                counts=by_state,
+                not_handed_in=max(expected - sum(by_state.values()), 0),
+            )
+        )
+    return result

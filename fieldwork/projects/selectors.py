@@ -358,3 +358,19 @@ def approved_case_team_ids(*, cohort_id: int) -> set[int]:
             "project__team_id", flat=True
         )
     )
+
+
+def activities_by_month(*, cohort: Cohort, community_id: int | None = None) -> list[dict]:
+    """Engagement activities and residents reached per month, oldest first. 1 query."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    activities = EngagementActivity.objects.filter(project__team__cohort=cohort)
+    if community_id:
+        activities = activities.filter(project__community_id=community_id)
+    return list(
+        activities.annotate(month=TruncMonth("held_on"))
+        .values("month")
+        .annotate(activities=Count("id"), residents=Coalesce(Sum("residents"), 0))
+        .order_by("month")
+    )
