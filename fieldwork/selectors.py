@@ -253,6 +253,22 @@ def extension_owners(*, assignment: Assignment) -> list[tuple[str, str]]:
     return [(f"enrolment:{e.pk}", e.trainee.full_name) for e in enrolments]
 
 
+def not_handed_in(*, assignment: Assignment) -> list[str]:
+    """Names of the trainees (or teams, for team work) with nothing handed in yet, drafts not counted. 1 query."""
+    handed_in = Submission.objects.filter(assignment=assignment).exclude(state=SubmissionState.DRAFT)
+    if assignment.mode == WorkMode.TEAM:
+        teams = Team.objects.filter(cohort_id=assignment.module.cohort_id).exclude(
+            pk__in=handed_in.filter(team__isnull=False).values("team_id")
+        )
+        return list(teams.order_by("name").values_list("name", flat=True))
+    enrolments = (
+        Enrolment.objects.active()
+        .filter(cohort_id=assignment.module.cohort_id)
+        .exclude(pk__in=handed_in.filter(enrolment__isnull=False).values("enrolment_id"))
+    )
+    return list(enrolments.order_by("trainee__full_name").values_list("trainee__full_name", flat=True))
+
+
 # --- gradebook
 
 

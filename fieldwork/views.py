@@ -49,6 +49,7 @@ def _assignment_page(request, assignment, *, error: ApplicationError | None = No
         "teaches": teaches,
         "submissions": selectors.assignment_submissions(assignment=assignment) if teaches else [],
         "owners": selectors.extension_owners(assignment=assignment) if teaches else [],
+        "missing": selectors.not_handed_in(assignment=assignment) if teaches else [],
         "accept": ",".join(f".{ext}" for ext in assignment.allowed_extensions),
         "error": error,
         "team_needed": assignment.mode == WorkMode.TEAM and enrolment is not None and not enrolment.team_id,
@@ -202,13 +203,23 @@ def _grade_page(request, submission, *, error=None):
     members = []
     if submission.team_id:
         members = list(submission.team.members.select_related("trainee").order_by("trainee__full_name"))
+    # A re-grade starts from the current grade: each criterion's level and points, each member's adjustment.
+    current = detail.latest_grade
+    scores = {s.criterion_id: s for s in current.scores.all()} if current else {}
+    adjustments = {a.enrolment_id: a for a in current.adjustments.all()} if current else {}
+    criteria = list(assignment.criteria.prefetch_related("levels"))
+    for criterion in criteria:
+        criterion.current = scores.get(criterion.pk)
+    for member in members:
+        member.current_adjustment = adjustments.get(member.pk)
     return render(
         request,
         "fieldwork/grade.html",
         {
             "submission": submission,
             "assignment": assignment,
-            "criteria": list(assignment.criteria.all()),
+            "criteria": criteria,
+            "current": current,
             "detail": detail,
             "members": members,
             "error": error,

@@ -76,3 +76,22 @@ def test_trainee_hands_in_from_a_phone_instructor_grades_trainee_objects(
     expect(phone.get_by_test_id("objection")).to_be_visible()
     assert Objection.objects.get(submission=submission).reason.startswith("我们另外访谈")
     phone.screenshot(path=str(tmp_path / "objection.png"), full_page=True)
+
+
+def test_instructor_reads_a_submitted_pdf_beside_the_rubric(browser, live_server, field_world):
+    from tests.fieldwork.factories import real_pdf_bytes, upload
+
+    field = field_world
+    submission = field.submitted(files=[upload("资产地图报告.pdf", real_pdf_bytes(), "application/pdf")])
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    desk = context.new_page()
+    desk.set_default_timeout(10_000)
+    log_in(desk, field.world.instructor.username, PASSWORD)
+    external = []
+    desk.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server.url) else None)
+    desk.goto(f"/submissions/{submission.pk}/grade/")
+    viewer = desk.get_by_test_id("pdf-viewer")
+    expect(viewer.locator("canvas")).to_have_count(1)
+    expect(viewer.locator(".pdf-status")).to_contain_text("1")
+    assert [u for u in external if not u.startswith(("data:", "blob:"))] == []
+    context.close()
