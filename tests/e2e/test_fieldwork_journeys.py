@@ -95,3 +95,34 @@ def test_instructor_reads_a_submitted_pdf_beside_the_rubric(browser, live_server
     expect(viewer.locator(".pdf-status")).to_contain_text("1")
     assert [u for u in external if not u.startswith(("data:", "blob:"))] == []
     context.close()
+
+
+def _phone_photo(path, size=(4000, 3000)):
+    """A 12-megapixel photo as a phone takes it: noisy (so it is several MB) and turned by EXIF."""
+    import os
+
+    from PIL import Image
+
+    small = (size[0] // 8, size[1] // 8)
+    noise = Image.frombytes("RGB", small, os.urandom(small[0] * small[1] * 3)).resize(size, Image.BICUBIC)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was held upright: show the picture turned 90° clockwise
+    noise.save(path, "JPEG", quality=92, exif=exif.tobytes())
+    return path
+
+
+def test_a_phone_photo_is_reduced_before_sending(phone, field_world, tmp_path):
+    from fieldwork.models import SubmissionFile
+
+    field = field_world
+    original = _phone_photo(tmp_path / "河岗全景.jpg")
+    assert original.stat().st_size > 3 * 1024 * 1024  # more than the assignment accepts in one hand-in
+    log_in(phone, field.world.trainee.username, PASSWORD)
+    phone.goto(f"/assignments/{field.assignment.pk}/")
+    phone.locator("input#files").set_input_files([original])
+    phone.get_by_test_id("upload-form").locator("button[type=submit]").click()
+    expect(phone.locator(".file-row")).to_have_count(1, timeout=30_000)  # decoding 12 Mpx on a slow phone takes a while
+    stored = SubmissionFile.objects.get()
+    assert stored.size < 1024 * 1024
+    assert stored.height > stored.width  # portrait, as the EXIF says
+    assert 1000 < stored.height <= 2560
