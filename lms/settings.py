@@ -220,6 +220,7 @@ LOGGING = {
 
 # Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
 CERTIFICATES_QUEUE = os.environ.get("CERTIFICATES_QUEUE", "celery")
+BOOKLET_QUEUE = os.environ.get("BOOKLET_QUEUE", "celery")
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "600"))
 CERTIFICATES_RETRY_BASE_SECONDS = float(os.environ.get("CERTIFICATES_RETRY_BASE_SECONDS", "5"))

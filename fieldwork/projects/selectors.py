@@ -374,3 +374,11 @@ def activities_by_month(*, cohort: Cohort, community_id: int | None = None) -> l
         .annotate(activities=Count("id"), residents=Coalesce(Sum("residents"), 0))
         .order_by("month")
     )
+
+
+def library_stamp() -> str:
+    """What changes whenever the case library does: the approved cases' count and latest change. 1 query."""
+    from django.db.models import Count, Max
+
+    stamp = ModelCase.objects.filter(status=CaseStatus.APPROVED).aggregate(n=Count("id"), last=Max("updated_at"))
+    return f"{stamp['n']}:{stamp['last'].isoformat() if stamp['last'] else ''}"

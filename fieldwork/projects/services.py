@@ -3,6 +3,7 @@
 from dataclasses import asdict
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -378,4 +379,13 @@ def case_approve(*, case: ModelCase, actor: User, comments: str = "") -> ModelCa
     case.review_comments = (comments or "").strip()
     case.save(update_fields=["results", "status", "approved_by", "approved_at", "review_comments", "updated_at"])
     audit_record(actor=actor, verb="case.approved", target=case)
+    transaction.on_commit(_prepare_whole_library_booklet)
     return case
+
+
+def _prepare_whole_library_booklet() -> None:
+    """The library changed: have a worker make the whole library's booklet before anyone asks for it."""
+    from fieldwork.projects.tasks import queue_booklet
+
+    for language, _name in settings.LANGUAGES:
+        queue_booklet(params={}, language=language)

@@ -3,9 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -357,17 +357,22 @@ def library(request):
 
 @login_required
 def library_booklet(request):
+    """The booklet from storage, rendered beforehand by a worker; while it is being made, a page that says so."""
     if not request.user.has_perm("projects.export_booklet"):
         raise NotAllowed(_("Only district staff can export the case booklet."))
-    from fieldwork.projects.booklet import render_booklet
+    from fieldwork.projects import booklet, tasks
 
     _form, filters = _library_filters(request)
-    cases = list(selectors.library_cases(filters=filters)[:200])
-    pdf = render_booklet(cases=cases)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="model-cases.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    language = translation.get_language()
+    name = booklet.booklet_name(filters=filters, language=language)
+    if default_storage.exists(name):
+        response = FileResponse(default_storage.open(name, "rb"), content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="model-cases.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+    params = {"query": filters.query, "town": filters.town_id or "", "theme": filters.theme, "year": filters.year or ""}
+    tasks.queue_booklet(params=params, language=language)
+    return render(request, "projects/booklet_pending.html", {"query_string": request.GET.urlencode()}, status=202)
 
 
 @login_required

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.certificates.conftest import render_queue  # noqa: F401 -- booklet tests use a worker of their own
 from tests.courses.factories import EnrolmentFactory, TeamFactory
 from tests.lms.factories import CommunityFactory
 from tests.projects.factories import FieldProjectFactory

@@ -10,7 +10,21 @@ from tests.projects.factories import ModelCaseFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_downloads_the_booklet_as_pdf(client, projects, tmp_path):
+@pytest.fixture
+def booklet_worker(transactional_db, settings, render_queue, media_root):
+    """A real Celery worker on this test's own queue, which the booklet tasks are sent to."""
+    from tests.certificates.workers import Worker
+
+    settings.BOOKLET_QUEUE = render_queue
+    worker = Worker(render_queue, media_root)
+    worker.wait_ready()
+    yield worker
+    worker.stop()
+
+
+def test_staff_downloads_the_booklet_a_worker_made(client, projects, tmp_path, booklet_worker):
+    from tests.certificates.workers import wait_for
+
     ModelCaseFactory(
         project=projects.project,
         status=CaseStatus.APPROVED,
@@ -18,18 +32,51 @@ def test_staff_downloads_the_booklet_as_pdf(client, projects, tmp_path):
         results={"residents": 87},
     )
     client.force_login(projects.world.staff)
-    response = client.get("/projects/library/booklet.pdf", {"q": "农耕馆"})
-    assert response.status_code == 200
+    first = client.get("/projects/library/booklet.pdf", {"q": "农耕馆"})
+    assert first.status_code == 202  # being made: the request does not render the PDF itself
+    assert 'http-equiv="refresh"' in first.content.decode()
+    response = wait_for(
+        lambda: (r := client.get("/projects/library/booklet.pdf", {"q": "农耕馆"})).status_code == 200 and r,
+        workers=[booklet_worker],
+    )
     assert response["Content-Type"] == "application/pdf" and "attachment" in response["Content-Disposition"]
-    assert response.content.startswith(b"%PDF")
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"%PDF")
     if not (shutil.which("pdftotext") and shutil.which("pdffonts")):
         pytest.skip("poppler-utils not installed: text and fonts not checked")
     path = tmp_path / "booklet.pdf"
-    path.write_bytes(response.content)
+    path.write_bytes(content)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "<img src='http://example.invalid/x.png'>农耕馆" in text  # user text printed, not interpreted
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     assert "NotoSerifCJK" in fonts.replace("-", "")
+
+
+def test_a_change_to_the_library_makes_a_new_booklet(projects):
+    from fieldwork.projects.booklet import booklet_build, booklet_name
+    from fieldwork.projects.selectors import clean_library_filters
+
+    filters = clean_library_filters()
+    before = booklet_name(filters=filters, language="en")
+    assert booklet_build(params={}, language="en") == before
+    ModelCaseFactory(project=projects.project, status=CaseStatus.APPROVED, title="新案例")
+    after = booklet_name(filters=filters, language="en")
+    assert after != before  # the stored booklet of the old library is never served for the new one
+    assert booklet_build(params={}, language="en") == after
+
+
+def test_approving_a_case_has_a_worker_prepare_the_whole_librarys_booklet(projects, booklet_worker):
+    from django.core.files.storage import default_storage
+
+    from fieldwork.projects import services
+    from fieldwork.projects.booklet import booklet_name
+    from fieldwork.projects.selectors import clean_library_filters
+    from tests.certificates.workers import wait_for
+
+    case = ModelCaseFactory(project=projects.project, status=CaseStatus.SUBMITTED, title="特色农耕馆")
+    services.case_approve(case=case, actor=projects.world.instructor)
+    name = booklet_name(filters=clean_library_filters(), language="zh-hans")
+    wait_for(lambda: default_storage.exists(name), workers=[booklet_worker])
 
 
 def test_booklet_is_for_staff_only(client, projects):
