@@ -43,3 +43,40 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def is_download(response) -> bool:
+    """A file handed to the person (PDF, export, ZIP, photo) rather than a page or an API answer."""
+    return response.streaming or response.has_header("Content-Disposition")
+
+
+class SecurityHeadersMiddleware:
+    """Headers every answer carries: the content security policy, the permissions policy, caching.
+
+    - HTML pages get `LMS_CONTENT_SECURITY_POLICY`: scripts and styles only from our own static
+      files, so no page may carry an inline `<script>`, `style=` or `on*=` attribute.
+    - Answers to a signed-in person (a session cookie or an Authorization header, read without a
+      database query so the 500 page stays light) and every API answer are `private, no-store`:
+      a shared computer's back button or a proxy must not replay a trainee's page.
+    - Downloads are `private`: the person's own browser may keep them, no shared cache may.
+    A view that sets its own Cache-Control (a photo's `private, max-age=3600`) keeps it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", settings.LMS_CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", settings.LMS_PERMISSIONS_POLICY)
+        if not response.has_header("Cache-Control"):
+            if is_download(response):
+                response["Cache-Control"] = "private"
+            elif (
+                request.path.startswith("/api/")
+                or settings.SESSION_COOKIE_NAME in request.COOKIES
+                or "HTTP_AUTHORIZATION" in request.META
+            ):
+                response["Cache-Control"] = "private, no-store"
+        return response

@@ -21,6 +21,7 @@ def test_staff_downloads_the_booklet_as_pdf(client, projects, tmp_path):
     response = client.get("/projects/library/booklet.pdf", {"q": "农耕馆"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf" and "attachment" in response["Content-Disposition"]
+    assert response["Cache-Control"] == "private"
     assert response.content.startswith(b"%PDF")
     if not (shutil.which("pdftotext") and shutil.which("pdffonts")):
         pytest.skip("poppler-utils not installed: text and fonts not checked")
