@@ -1,4 +1,7 @@
+import re
+
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
@@ -80,3 +83,27 @@ class SecurityHeadersMiddleware:
             ):
                 response["Cache-Control"] = "private, no-store"
         return response
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """Gzip HTML and JSON answers when the client accepts it and no proxy has done it already.
+
+    BREACH needs three things in one compressed answer: a secret, text the attacker chose, and
+    many observed lengths. Here:
+    - the CSRF token in forms is masked afresh on every answer (Django), so it never repeats;
+    - Django's gzip adds 0–100 random bytes to every answer ("Heal the BREACH"), so lengths
+      measured across requests no longer reveal a matching guess;
+    - answers whose body *is* a secret (the API token, the check-in code) are never compressed
+      (`LMS_UNCOMPRESSED_PATHS`), so even that residual risk does not reach them;
+    - only HTML and JSON are compressed: PDFs, ZIPs and photos are compressed already.
+    """
+
+    compressible_types = ("text/html", "application/json")
+
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "")
+        if not content_type.startswith(self.compressible_types):
+            return response
+        if any(re.match(pattern, request.path) for pattern in settings.LMS_UNCOMPRESSED_PATHS):
+            return response
+        return super().process_response(request, response)

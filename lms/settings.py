@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lms.middleware.SecurityHeadersMiddleware",
+    "lms.middleware.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "lms.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +210,9 @@ LMS_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+# Answers whose body is itself a secret (the API token, the rotating check-in code) are never
+# gzipped, whatever else BREACH mitigation does (lms.middleware.CompressionMiddleware).
+LMS_UNCOMPRESSED_PATHS = [r"^/api/v1/auth/token/", r"^/sessions/\d+/screen"]
 # Photos are chosen through the file picker (which needs no permission); nothing asks for sensors.
 LMS_PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), magnetometer=(), gyroscope=(), accelerometer=()"
