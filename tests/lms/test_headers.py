@@ -25,6 +25,7 @@ def test_no_template_carries_inline_script_style_or_handler(name, text):
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), f"{name}: inline <script>"
     assert not re.search(r"\son[a-z]+\s*=", text), f"{name}: on*= handler"
     assert not re.search(r"\sstyle\s*=", text), f"{name}: style attribute"
+    assert "<style" not in text, f"{name}: inline <style> element"
     assert "javascript:" not in text, f"{name}: javascript: URL"
 
 
