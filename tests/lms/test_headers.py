@@ -50,6 +50,7 @@ def test_api_docs_load_their_script_from_a_file(client, world):
     docs = client.get("/api/v1/docs/")
     assert "script-src 'self'" in docs["Content-Security-Policy"]
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", docs.content.decode())
+    assert "<style" not in docs.content.decode()
 
 
 def test_authenticated_pages_are_private_and_not_stored(client, world):
