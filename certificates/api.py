@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from certificates import selectors, services
 from certificates.codes import code_normalise
 from certificates.eligibility import cohort_eligibility
-from certificates.models import Certificate, CertificateStatus, IssuanceBatch
+from certificates.models import Certificate, CertificateStatus, IssuanceBatch, RevocationReason
 from certificates.verification import verification_allowed
 from certificates.views import pdf_response
 from lms.errors import NotFound, error_body
@@ -31,7 +31,18 @@ class EligibilitySerializer(serializers.Serializer):
     certificate_id = serializers.IntegerField(source="certificate.pk", allow_null=True, default=None)
 
 
+class EligibilityOutSerializer(serializers.Serializer):
+    cohort = serializers.IntegerField()
+    trainees = EligibilitySerializer(many=True)
+
+
+# "" while the certificate stands; one of the reasons once it is revoked.
+REVOCATION_REASON_CHOICES = [("", ""), *RevocationReason.choices]
+
+
 class CertificateSerializer(serializers.ModelSerializer):
+    revocation_reason = serializers.ChoiceField(choices=REVOCATION_REASON_CHOICES, read_only=True)
+
     class Meta:
         model = Certificate
         fields = [
@@ -87,7 +98,7 @@ class VerificationSerializer(serializers.Serializer):
     issued_on = serializers.DateField()
     sha256 = serializers.CharField()
     revoked_at = serializers.DateTimeField(allow_null=True)
-    revocation_reason = serializers.CharField()
+    revocation_reason = serializers.ChoiceField(choices=REVOCATION_REASON_CHOICES)
 
 
 class EligibilityViewSet(viewsets.ViewSet):
@@ -97,7 +108,7 @@ class EligibilityViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Cohort id")],
-        responses=EligibilitySerializer(many=True),
+        responses=EligibilityOutSerializer,
     )
     def retrieve(self, request, pk=None):
         cohort = selectors.access_managed_cohort(user=request.user, cohort_id=_int(pk))

@@ -1,7 +1,7 @@
 """API for field assignments under /api/v1/: thin viewsets calling the same selectors and services as the pages."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -37,7 +37,7 @@ class AssignmentSerializer(serializers.Serializer):
     instructions = serializers.CharField()
     opens_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField(allow_null=True)
     mode = serializers.CharField()
     allowed_extensions = serializers.ListField(child=serializers.CharField())
     max_file_size = serializers.IntegerField()
@@ -105,10 +105,10 @@ class SubmissionSerializer(serializers.Serializer):
     team = serializers.IntegerField(source="team_id", allow_null=True)
     owner = serializers.CharField(source="owner_name")
     state = serializers.CharField()
-    submitted_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
     is_late = serializers.BooleanField()
     score = serializers.SerializerMethodField()
-    released_at = serializers.DateTimeField()
+    released_at = serializers.DateTimeField(allow_null=True)
 
     def get_score(self, obj) -> str | None:
         user = self.context["request"].user
@@ -238,6 +238,7 @@ def _detail(request, submission) -> Response:
 class AssignmentViewSet(viewsets.GenericViewSet):
     """Field assignments of the cohorts the user takes part in, with their rubric."""
 
+    lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
     serializer_class = AssignmentSerializer
     queryset = Assignment.objects.none()
 
@@ -296,6 +297,7 @@ class AssignmentViewSet(viewsets.GenericViewSet):
 class SubmissionViewSet(viewsets.GenericViewSet):
     """Submissions the user may see; grades appear to trainees only once released."""
 
+    lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
     serializer_class = SubmissionSerializer
     queryset = Submission.objects.none()
 
@@ -369,7 +371,7 @@ class SubmissionViewSet(viewsets.GenericViewSet):
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=AssessmentSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def assessments(self, request, pk=None):
         detail = selectors.submission_detail(submission=self._get(request, pk), user=request.user)
         return Response(AssessmentSerializer([a for v in detail.versions for a in v.assessments], many=True).data)
@@ -391,6 +393,7 @@ class SubmissionViewSet(viewsets.GenericViewSet):
 
 
 class ObjectionViewSet(viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
     queryset = Submission.objects.none()
     serializer_class = ResolveInputSerializer
 
@@ -411,6 +414,7 @@ class ObjectionViewSet(viewsets.GenericViewSet):
 
 
 class FileViewSet(viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
     queryset = SubmissionFile.objects.none()
     serializer_class = FileSerializer
 
@@ -419,7 +423,7 @@ class FileViewSet(viewsets.GenericViewSet):
         services.submission_file_remove(file=file, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses={(200, "*/*"): OpenApiResponse(bytes, description="The file, in its own type.")})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         file = selectors.access_submission_file(user=request.user, file_id=int(pk))
@@ -429,6 +433,7 @@ class FileViewSet(viewsets.GenericViewSet):
 class GradingQueueViewSet(viewsets.GenericViewSet):
     queryset = Submission.objects.none()
     serializer_class = SubmissionSerializer
+    pagination_class = None  # the whole queue, oldest first: an instructor works through all of it
 
     def list(self, request):
         queue = selectors.grading_queue(user=request.user)
@@ -438,6 +443,7 @@ class GradingQueueViewSet(viewsets.GenericViewSet):
 class GradebookViewSet(viewsets.GenericViewSet):
     """A cohort's gradebook (by cohort id): trainees × assignments, filterable by team and community."""
 
+    lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
     queryset = Submission.objects.none()
 
     @extend_schema(responses=GradebookSerializer)

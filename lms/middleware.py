@@ -1,4 +1,7 @@
+import re
+
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
@@ -43,3 +46,64 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def is_download(response) -> bool:
+    """A file handed to the person (PDF, export, ZIP, photo) rather than a page or an API answer."""
+    return response.streaming or response.has_header("Content-Disposition")
+
+
+class SecurityHeadersMiddleware:
+    """Headers every answer carries: the content security policy, the permissions policy, caching.
+
+    - HTML pages get `LMS_CONTENT_SECURITY_POLICY`: scripts and styles only from our own static
+      files, so no page may carry an inline `<script>`, `style=` or `on*=` attribute.
+    - Answers to a signed-in person (a session cookie or an Authorization header, read without a
+      database query so the 500 page stays light) and every API answer are `private, no-store`:
+      a shared computer's back button or a proxy must not replay a trainee's page.
+    - Downloads are `private`: the person's own browser may keep them, no shared cache may.
+    A view that sets its own Cache-Control (a photo's `private, max-age=3600`) keeps it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", settings.LMS_CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", settings.LMS_PERMISSIONS_POLICY)
+        if not response.has_header("Cache-Control"):
+            if is_download(response):
+                response["Cache-Control"] = "private"
+            elif (
+                request.path.startswith("/api/")
+                or settings.SESSION_COOKIE_NAME in request.COOKIES
+                or "HTTP_AUTHORIZATION" in request.META
+            ):
+                response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """Gzip HTML and JSON answers when the client accepts it and no proxy has done it already.
+
+    BREACH needs three things in one compressed answer: a secret, text the attacker chose, and
+    many observed lengths. Here:
+    - the CSRF token in forms is masked afresh on every answer (Django), so it never repeats;
+    - Django's gzip adds 0–100 random bytes to every answer ("Heal the BREACH"), so lengths
+      measured across requests no longer reveal a matching guess;
+    - answers whose body *is* a secret (the API token, the check-in code) are never compressed
+      (`LMS_UNCOMPRESSED_PATHS`), so even that residual risk does not reach them;
+    - only HTML and JSON are compressed: PDFs, ZIPs and photos are compressed already.
+    """
+
+    compressible_types = ("text/html", "application/json")
+
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "")
+        if not content_type.startswith(self.compressible_types):
+            return response
+        if any(re.match(pattern, request.path) for pattern in settings.LMS_UNCOMPRESSED_PATHS):
+            return response
+        return super().process_response(request, response)

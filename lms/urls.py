@@ -22,3 +22,8 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("certificates.urls")),
 ]
+
+handler400 = "lms.error_pages.bad_request"
+handler403 = "lms.error_pages.permission_denied"
+handler404 = "lms.error_pages.page_not_found"
+handler500 = "lms.error_pages.server_error"

@@ -14,6 +14,7 @@ from fieldwork.projects.models import (
     ModelCase,
     SupportVisit,
 )
+from lms.api_schema import ObjectListSchema
 from lms.errors import NotFound
 
 # --- output
@@ -385,7 +386,8 @@ class CaseViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=CaseIn, responses=CaseOut)
     def create(self, request):
-        project = selectors.access_project(user=request.user, project_id=request.data.get("project") or 0)
+        project_id = _valid(CaseIn, request).get("project") or 0  # an integer, never the raw body's value
+        project = selectors.access_project(user=request.user, project_id=project_id)
         return Response(CaseOut(self._save(request, project)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CaseIn, responses=CaseOut)
@@ -416,6 +418,8 @@ class CaseViewSet(viewsets.GenericViewSet):
 
 class LibraryViewSet(viewsets.ViewSet):
     """Search the library of approved model cases (q, town, theme, year)."""
+
+    schema = ObjectListSchema()
 
     @extend_schema(responses=LibraryOut)
     def list(self, request):

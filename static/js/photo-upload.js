@@ -69,7 +69,7 @@
       bar = document.createElement("progress");
       bar.className = "upload-progress";
       bar.max = 100;
-      bar.setAttribute("aria-label", form.dataset.progressLabel || document.documentElement.dataset.uploadLabel || "");
+      bar.setAttribute("aria-label", form.dataset.progressLabel || document.body.dataset.uploadLabel || "");
       form.appendChild(bar);
     }
     bar.value = 0;

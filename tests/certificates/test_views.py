@@ -175,6 +175,7 @@ def test_trainee_downloads_own_certificate_and_not_another(client, certified_wor
     response = client.get(f"/certificates/{own.pk}/download/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment") and response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "private"  # the trainee's browser may keep it, no shared cache
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert client.get(f"/certificates/{theirs.pk}/download/").status_code == 404
     assert client.get(f"/certificates/{own.pk}/").status_code == 404  # the staff page
@@ -196,6 +197,7 @@ def test_cohort_zip_streams_every_issued_pdf(client, certified_world):
     certificates = [issued(w, w.done), issued(w, w.enrolment)]
     response = english(client, w.staff).get(f"/cohorts/{w.cohort.pk}/certificates.zip")
     assert response.status_code == 200 and response.streaming
+    assert response["Cache-Control"] == "private"
     data = b"".join(response.streaming_content)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None

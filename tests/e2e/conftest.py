@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,87 @@ def log_in(page, username: str, password: str) -> None:
     page.get_by_label("用户名或手机号码").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_BLOCKING = {"serious", "critical"}
+NOT_PAGES = (".pdf", ".zip", "/download/", "/booklet.pdf")
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core in the page (evaluated by the browser's devtools, so the page's CSP allows it)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    return page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ") + " :: " + n.failureSummary)}))"""
+    )
+
+
+def audit_context(context, urls, base: str) -> list[str]:
+    """Visit again, as the same signed-in person, every page the journey reached, and run axe."""
+    problems = []
+    page = context.new_page()
+    try:
+        for url in dict.fromkeys(urls):
+            if not url.startswith(base) or url.split("?")[0].endswith(NOT_PAGES):
+                continue
+            page.goto(url)
+            for violation in axe_violations(page):
+                if violation["impact"] in AXE_BLOCKING:
+                    problems.append(f"{url[len(base):]}: {violation['impact']} {violation['id']} "
+                                    f"({violation['help']}) {violation['nodes']}")  # fmt: skip
+    finally:
+        page.close()
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def accessibility_and_policy_audit(monkeypatch, request):
+    """Every page a journey visits: no serious or critical axe violation, no CSP refusal.
+
+    Each browser context records the pages its tabs navigate to; when the context closes, the
+    pages are opened again in it (same cookies, same person) and audited with axe-core.
+    Refusals of the content security policy are collected as they happen, from the console.
+    """
+    from playwright.sync_api import Browser, BrowserContext
+
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    base = request.getfixturevalue("live_server").url
+    problems: list[str] = []
+    new_context, close = Browser.new_context, BrowserContext.close
+
+    def recording_new_context(self, *args, **kwargs):
+        context = new_context(self, *args, **kwargs)
+        context.lms_visited = []
+
+        def watch(page):
+            def record(frame):
+                if frame.parent_frame is None:
+                    context.lms_visited.append(frame.url)
+
+            page.on("framenavigated", record)
+            page.on(
+                "console",
+                lambda message: (
+                    "Content Security Policy" in message.text
+                    and problems.append(f"CSP refusal on {page.url}: {message.text}")
+                ),
+            )
+
+        context.on("page", watch)
+        return context
+
+    def auditing_close(self, *args, **kwargs):
+        visited, self.lms_visited = getattr(self, "lms_visited", []), []
+        if visited:
+            problems.extend(audit_context(self, visited, base))
+        return close(self, *args, **kwargs)
+
+    monkeypatch.setattr(Browser, "new_context", recording_new_context)
+    monkeypatch.setattr(BrowserContext, "close", auditing_close)
+    yield
+    assert not problems, "Accessibility or CSP problems on pages the journey visited:\n" + "\n".join(problems)

@@ -236,6 +236,7 @@ def test_gradebook_filters_and_exports(client, field):
     assert page.content.count(b'data-testid="row-') == 2  # the trainee and its teammate
     response = client.get(reverse("fieldwork:gradebook-export", args=[world.cohort.pk, "csv"]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response["Cache-Control"] == "private"
     assert response.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["Trainee", "Username"] and "社区资产地图 · score" in rows[0]
@@ -245,6 +246,7 @@ def test_gradebook_filters_and_exports(client, field):
     from openpyxl import load_workbook
 
     response = client.get(reverse("fieldwork:gradebook-export", args=[world.cohort.pk, "xlsx"]))
+    assert response["Cache-Control"] == "private"
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][0] == "Trainee"

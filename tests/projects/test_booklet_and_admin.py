@@ -42,6 +42,7 @@ def test_staff_downloads_the_booklet_a_worker_made(client, projects, tmp_path, b
     assert response["Content-Type"] == "application/pdf" and "attachment" in response["Content-Disposition"]
     content = b"".join(response.streaming_content)
     assert content.startswith(b"%PDF")
+    assert response["Cache-Control"] == "private"
     if not (shutil.which("pdftotext") and shutil.which("pdffonts")):
         pytest.skip("poppler-utils not installed: text and fonts not checked")
     path = tmp_path / "booklet.pdf"

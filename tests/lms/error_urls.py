@@ -1,0 +1,38 @@
+"""The app's URLs plus views that fail on purpose, to reach each error handler for real."""
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404
+from django.urls import path
+
+from lms.error_pages import too_many_requests
+from lms.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
+
+
+def bad(request):
+    raise SuspiciousOperation("tampered")
+
+
+def forbidden(request):
+    raise PermissionDenied
+
+
+def missing(request):
+    raise Http404
+
+
+def boom(request):
+    raise RuntimeError("the server failed")
+
+
+def limited(request):
+    return too_many_requests(request, retry_after_seconds=90)
+
+
+failing = [
+    path("fail/400/", bad),
+    path("fail/403/", forbidden),
+    path("fail/404/", missing),
+    path("fail/429/", limited),
+    path("fail/500/", boom),
+]
+urlpatterns = [*failing, *(path(f"api/v1/{route.pattern}", route.callback) for route in failing), *urlpatterns]

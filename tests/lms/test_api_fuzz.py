@@ -1,0 +1,119 @@
+"""Fuzz the published API schema against the running app, as each demo role (issue 10, item 10).
+
+The app runs under gunicorn against the test database seeded with the demo; schemathesis (the
+CLI, pinned in requirements.txt) reads /api/v1/schema/ and checks that no answer is a server
+error and that every status code, content type and body is the one the schema documents.
+Bounded by a fixed seed and few examples per operation, the three roles fuzzing at once: the whole
+test must stay within about three minutes on a 2-core machine.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.management import call_command
+
+from tests.certificates.workers import database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ROLES = {"trainee": "hegang01", "instructor": "mentor.chen", "staff": "nanhai.staff"}
+PASSWORD = "demo-pass-2022"
+CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
+MAX_EXAMPLES = int(os.environ.get("LMS_FUZZ_MAX_EXAMPLES", "5"))
+SEED = os.environ.get("LMS_FUZZ_SEED", "1")
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.xdist_group("fuzz")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def demo_server(transactional_db, media_root, tmp_path):
+    """gunicorn serving the demo on a free port, against this test's database."""
+    call_command("seed_demo", verbosity=0)
+    # The suite hashes with MD5 for speed; the server knows only the production hashers.
+    hasher = PBKDF2PasswordHasher()
+    get_user_model().objects.filter(username__in=ROLES.values()).update(password=hasher.encode(PASSWORD, hasher.salt()))
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_PRIVATE_ROOT": media_root,
+        "CACHE_KEY_PREFIX": f"fuzz-{uuid.uuid4().hex[:8]}",
+        # Queued certificates stay inside the server process: no test worker picks them up later.
+        "CELERY_BROKER_URL": "memory://",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            # No limit on the request line: a fuzzed query string tests the app, not gunicorn's 414.
+            [str(BIN / "gunicorn"), "lms.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4",
+             "--timeout", "60", "--limit-request-line", "0"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/schema/", timeout=5).read()  # noqa: S310 (loopback)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.3)
+        yield base, log_path
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def token_for(base: str, username: str) -> str:
+    body = urllib.parse.urlencode({"username": username, "password": PASSWORD}).encode()
+    with urllib.request.urlopen(f"{base}/api/v1/auth/token/", data=body, timeout=30) as answer:  # noqa: S310
+        return json.loads(answer.read())["token"]
+
+
+def test_schemathesis_finds_nothing_as_any_demo_role(demo_server, tmp_path):
+    base, server_log = demo_server
+    started = time.monotonic()
+    runs = {}
+    for role, username in ROLES.items():
+        out = (tmp_path / f"{role}.txt").open("w")
+        command = [
+            str(BIN / "schemathesis"), "run", f"{base}/api/v1/schema/",
+            "-H", f"Authorization: Token {token_for(base, username)}",
+            "--checks", CHECKS, "--max-examples", str(MAX_EXAMPLES), "--seed", SEED,
+            "--phases", "examples,fuzzing", "--no-shrink", "--request-timeout", "30",
+            "--workers", "1", "--output-truncate", "true",
+        ]  # fmt: skip
+        runs[role] = (subprocess.Popen(command, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT), out)
+    failures, figures = [], []
+    for role, (process, out) in runs.items():
+        code = process.wait(timeout=600)
+        out.close()
+        text = (tmp_path / f"{role}.txt").read_text()
+        cases = re.search(r"(\d+) generated", text)
+        figures.append(f"{role}: {cases.group(1) if cases else '?'} cases")
+        if code != 0:
+            failures.append(f"--- schemathesis as {role} (exit {code}):\n{text[-6000:]}")
+    elapsed = time.monotonic() - started
+    print(f"schemathesis: {', '.join(figures)}; {elapsed:.0f} s; load {os.getloadavg()[0]:.1f}")
+    assert not failures, "\n".join(failures) + "\n--- server log (tail):\n" + server_log.read_text()[-4000:]
