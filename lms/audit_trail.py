@@ -136,7 +136,7 @@ LABELS = {
             f"{o.submission.team.name if o.submission.team_id else o.submission.enrolment.trainee.full_name}"
         ),
     ),
-    "certificates.certificate": ((), lambda o: f"{o.serial}（{o.trainee_name}）"),
+    "certificates.certificate": ((), lambda o: o.serial),
     "certificates.issuancebatch": (("cohort",), lambda o: o.cohort.name),
     "certificates.completionrule": (("cohort",), lambda o: o.cohort.name),
     "certificates.certificatetemplate": (("course",), lambda o: o.course.title),
