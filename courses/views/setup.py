@@ -68,7 +68,7 @@ def form_page(request, template: str, context: dict, *, error: ApplicationError 
     if error is not None:
         status = error.status_code
         context["error"] = error.message
-        if form is not None and error.fields:
+        if form is not None and form.is_bound and error.fields:
             for name, field_errors in error.fields.items():
                 for text in field_errors:
                     form.add_error(name if name in form.fields else None, text)
