@@ -4,6 +4,7 @@ import io
 import re
 from datetime import datetime
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.utils import translation
@@ -14,7 +15,7 @@ from lms import audit_trail
 from lms.audit import audit_record
 from lms.models import AuditEntry, User
 from lms.predicates import audit_visible_q, can_view_audit_entry
-from tests.courses.conftest import clock  # noqa: F401 - the fixture
+from tests.courses.conftest import Clock
 from tests.courses.factories import SHANGHAI, EnrolmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +123,15 @@ def test_audit_page_shows_who_when_and_what_of_the_own_district_only(client, wor
     assert world.other_lesson.title not in page
 
 
-def test_filters_by_person_action_and_date(client, world, clock):
+@pytest.fixture
+def moment():
+    clock = Clock(datetime(2022, 3, 1, 10, tzinfo=SHANGHAI))
+    with mock.patch("django.utils.timezone.now", side_effect=lambda: clock.now):
+        yield clock
+
+
+def test_filters_by_person_action_and_date(client, world, moment):
+    clock = moment
     clock.set(datetime(2022, 3, 1, 10, tzinfo=SHANGHAI))
     audit_record(actor=world.staff, verb="lesson.updated", target=world.skills_lesson)
     clock.set(datetime(2022, 3, 5, 10, tzinfo=SHANGHAI))
@@ -205,7 +214,7 @@ def test_audit_page_is_read_only(client, world):
 
 
 def _fill(world, n):
-    for i in range(n):
+    for _ in range(n):
         EnrolmentFactory(cohort=world.cohort, community=world.community)
     for enrolment in world.cohort.enrolments.all()[:n]:
         audit_record(actor=world.staff, verb="enrolment.created", target=enrolment)
