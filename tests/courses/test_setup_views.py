@@ -4,6 +4,7 @@ import pytest
 
 from courses.models import Cohort, Lesson, LessonAttachment, Module, Session
 from lms.models import AuditEntry
+from tests.courses.factories import LessonFactory
 from tests.fieldwork.factories import PDF_BYTES, upload
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +251,32 @@ def test_removing_reading_material_deletes_the_file(client, world, private_stora
         assert client.post(f"/setup/attachments/{attachment.pk}/remove/").status_code == 302
     assert not LessonAttachment.objects.exists()
     assert not (private_storage / attachment.storage_name).exists()
+
+
+def _grow(world, n):
+    from tests.courses.factories import ModuleFactory, SessionFactory
+    from tests.fieldwork.factories import AssignmentFactory, add_rubric
+
+    for _ in range(n):
+        module = ModuleFactory(cohort=world.cohort, phase="field")
+        module.requires.add(world.basics)
+        lesson = LessonFactory(module=module)
+        session = SessionFactory(lesson=lesson)
+        session.instructors.add(world.instructor)
+        add_rubric(AssignmentFactory(module=module))
+
+
+@pytest.mark.parametrize("page", ["/setup/cohorts/", "/setup/cohorts/{cohort}/", "/setup/cohorts/{cohort}/copy/"])
+def test_setup_pages_answer_in_a_fixed_number_of_queries(client, world, page, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = page.format(cohort=world.cohort.pk)
+    client.force_login(world.staff)
+    _grow(world, 2)
+    client.get(url)  # warm the content-type and session caches
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _grow(world, 12)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
