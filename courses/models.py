@@ -249,6 +249,18 @@ class Session(TimeStamped):
     instructors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="led_sessions", verbose_name=_("instructors")
     )
+    # Field guidance is given to one team or in one community; both empty for lectures and visits.
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="guidance_sessions", verbose_name=_("team")
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="guidance_sessions",
+        verbose_name=_("community served"),
+    )
     check_in_opens_at = models.DateTimeField(_("check-in opens at"))
     check_in_closes_at = models.DateTimeField(_("check-in closes at"))
 
@@ -339,3 +351,29 @@ class AttendanceCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attendance}: {self.old_status} → {self.new_status}"
+
+
+class LessonAttachment(TimeStamped):
+    """Reading material of a lesson (PDF or photo): private, served only through a permission-checked view."""
+
+    district_lookup = "lesson__module__cohort__district"
+    cohort_lookup = "lesson__module__cohort"
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("lesson"))
+    name = models.CharField(_("file name"), max_length=255)
+    storage_name = models.CharField(max_length=255, unique=True)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100)
+    kind = models.CharField(_("kind"), max_length=16)
+    thumbnail_name = models.CharField(max_length=255, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("lesson attachment")
+        verbose_name_plural = _("lesson attachments")
+        ordering = ["lesson", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

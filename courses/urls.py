@@ -1,12 +1,13 @@
 from django.urls import path
 
-from courses.views import attendance, cohorts, dashboard, learning
+from courses.views import attendance, cohorts, dashboard, learning, setup
 
 urlpatterns = [
     path("", learning.home, name="home"),
     path("cohorts/<int:cohort_id>/learn/", learning.cohort_learn, name="cohort-learn"),
     path("modules/<int:module_id>/", learning.module_detail, name="module-detail"),
     path("lessons/<int:lesson_id>/", learning.lesson_detail, name="lesson-detail"),
+    path("lesson-files/<int:attachment_id>/", setup.attachment_download, name="lesson-attachment"),
     path("lessons/<int:lesson_id>/done/", learning.lesson_mark_done, name="lesson-mark-done"),
     path("check-in/", attendance.check_in_list, name="check-in-list"),
     path("check-in/<int:session_id>/", attendance.check_in, name="check-in"),

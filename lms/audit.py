@@ -4,12 +4,27 @@ from django.db import models
 from lms.models import AuditEntry, User
 
 
+def audit_scope(target: models.Model) -> tuple[int | None, int | None]:
+    """The (district id, cohort id) an audit row about `target` belongs to, from the model's lookups."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    from lms.predicates import cohort_id_of, district_id_of
+
+    try:
+        return district_id_of(target), cohort_id_of(target)
+    except (AttributeError, ObjectDoesNotExist):  # a path through an empty link: no scope, superusers only
+        return None, None
+
+
 def audit_record(*, actor: User | None, verb: str, target: models.Model, **data) -> AuditEntry:
     """Write one audit row; call inside the service's transaction."""
+    district_id, cohort_id = audit_scope(target)
     return AuditEntry.objects.create(
         actor=actor if actor and actor.is_authenticated else None,
         verb=verb,
         target_type=ContentType.objects.get_for_model(target),
         target_id=str(target.pk),
         data=data,
+        district_id=district_id,
+        cohort_id=cohort_id,
     )

@@ -125,12 +125,20 @@ class AuditEntry(models.Model):
     target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     target_id = models.CharField(max_length=64)
     data = models.JSONField(_("details"), default=dict, blank=True)
+    # The district and cohort of the target, copied at write time so that "which rows may this
+    # person read" is one indexed filter (plain ids: an audit row outlives what it names).
+    district_id = models.PositiveIntegerField(null=True, blank=True)
+    cohort_id = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["district_id", "-created_at"], name="audit_district_recent"),
+            models.Index(fields=["cohort_id", "-created_at"], name="audit_cohort_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb}"

@@ -385,3 +385,33 @@ def district_people_q(user) -> Q:
 def enrollable_trainees_q(user) -> Q:
     """Accounts the user may enrol as trainees: only a superuser enrols a superuser or a staff member."""
     return ~_privileged_q()
+
+
+# --- the audit trail
+
+
+@rules.predicate
+def can_view_audit(user) -> bool:
+    """The audit page: superusers, staff (their districts' rows) and instructors (their cohorts' rows)."""
+    roles = roles_of(user)
+    return user.is_superuser or bool(roles.staff_district_ids or roles.instructor_cohort_ids)
+
+
+@rules.predicate
+def can_view_audit_entry(user, entry) -> bool:
+    """An audit row belongs to the district and cohort of its target, copied onto it at write time."""
+    if entry is None:
+        return False
+    if user.is_superuser:
+        return True
+    roles = roles_of(user)
+    return (entry.district_id is not None and entry.district_id in roles.staff_district_ids) or (
+        entry.cohort_id is not None and entry.cohort_id in roles.instructor_cohort_ids
+    )
+
+
+@superuser_sees_all
+def audit_visible_q(user) -> Q:
+    """Audit rows the user may read: the twin of can_view_audit_entry (one indexed filter)."""
+    roles = roles_of(user)
+    return Q(district_id__in=roles.staff_district_ids) | Q(cohort_id__in=roles.instructor_cohort_ids)

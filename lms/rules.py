@@ -1,6 +1,6 @@
 import rules
 
-from lms.predicates import can_govern_user, is_district_staff_for, is_superuser
+from lms.predicates import can_govern_user, can_view_audit, can_view_audit_entry, is_district_staff_for, is_superuser
 
 staff_or_superuser = is_superuser | is_district_staff_for
 for model in ("district", "town", "community", "districtstaff", "user"):
@@ -16,3 +16,5 @@ for model in ("district", "districtstaff"):
 for model in ("district", "town", "community", "districtstaff", "user", "auditentry"):
     rules.add_perm(f"lms.delete_{model}", is_superuser)
 rules.add_perm("lms.view_auditentry", is_superuser)
+rules.add_perm("lms.view_audit", can_view_audit)
+rules.add_perm("lms.view_audit_entry", can_view_audit_entry)

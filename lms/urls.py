@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from lms import views as audit_views
+
 admin.site.site_header = _("Community planner training · administration")
 admin.site.site_title = _("Community planner training")
 admin.site.index_title = _("Administration")
@@ -18,6 +20,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lms.api_urls")),
     path("projects/", include("fieldwork.projects.urls")),
+    path("setup/", include("courses.setup_urls")),
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/export.csv", audit_views.audit_export, {"fmt": "csv"}, name="audit-export-csv"),
+    path("audit/export.xlsx", audit_views.audit_export, {"fmt": "xlsx"}, name="audit-export-xlsx"),
     path("", include("fieldwork.urls")),
     path("", include("courses.urls")),
     path("", include("certificates.urls")),

@@ -4,11 +4,26 @@ Roles: anonymous, trainee of the cohort, trainee of another cohort, instructor o
 another cohort, staff of the district, staff of another district. A refused write changes nothing.
 """
 
+from datetime import date
+
 import pytest
 
 from courses import checkin_codes, services
-from courses.models import Attendance, AttendanceCorrection, Enrolment, EnrolmentStatus, Session
+from courses.models import (
+    Attendance,
+    AttendanceCorrection,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Lesson,
+    LessonAttachment,
+    Module,
+    Session,
+)
+from courses.services import setup as setup_services
+from fieldwork.models import Assignment, RubricLevel
 from lms.models import AuditEntry
+from tests.fieldwork.factories import PDF_BYTES, AssignmentFactory, upload
 from tests.lms.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +45,11 @@ PAGE_TEACH_POST = by_role(LOGIN, 404, 404, 302, 404, 302, 404)
 PAGE_MANAGE_POST = by_role(LOGIN, 404, 404, 403, 404, 302, 404)
 API_VIEW = by_role(API_ANON, 200, 404, 200, 404, 200, 404)
 API_LIST = by_role(API_ANON, 200, 200, 200, 200, 200, 200)
+
+SETUP_LIST = by_role(LOGIN, 403, 403, 403, 403, 200, 200)
+SETUP_GET = by_role(LOGIN, 404, 404, 404, 404, 200, 404)
+SETUP_POST = by_role(LOGIN, 404, 404, 404, 404, 302, 404)
+AUDIT = by_role(LOGIN, 403, 403, 200, 200, 200, 200)
 
 # name: (method, url(o), data(o), expected)
 ENDPOINTS = {
@@ -151,6 +171,107 @@ ENDPOINTS = {
         lambda o: {"status": "excused", "reason": "病假"},
         by_role(API_ANON, 404, 404, 200, 404, 200, 404),
     ),
+    # --- cohort set-up (staff of the district only; foreign ids are not found)
+    "setup cohort list": ("get", lambda o: "/setup/cohorts/", None, SETUP_LIST),
+    "setup cohort create form": ("get", lambda o: "/setup/cohorts/new/", None, SETUP_LIST),
+    "setup cohort create": (
+        "post",
+        lambda o: "/setup/cohorts/new/",
+        lambda o: {
+            "course": o.world.cohort.course_id,
+            "district": o.world.district.pk,
+            "name": "新班级",
+            "year": 2090,
+            "starts_on": "2090-03-01",
+            "ends_on": "2090-12-01",
+        },
+        by_role(LOGIN, 403, 403, 403, 403, 302, 400),
+    ),
+    "setup cohort": ("get", lambda o: f"/setup/cohorts/{o.world.cohort.pk}/", None, SETUP_GET),
+    "setup cohort edit": (
+        "post",
+        lambda o: f"/setup/cohorts/{o.world.cohort.pk}/edit/",
+        lambda o: {"name": "改名", "starts_on": "2022-01-01", "ends_on": "2022-12-31"},
+        SETUP_POST,
+    ),
+    "setup module create": (
+        "post",
+        lambda o: f"/setup/cohorts/{o.world.cohort.pk}/modules/new/",
+        lambda o: {"phase": "field", "position": 7, "title": "实地支持"},
+        SETUP_POST,
+    ),
+    "setup module": (
+        "get",
+        lambda o: f"/setup/cohorts/{o.world.cohort.pk}/modules/{o.world.skills.pk}/",
+        None,
+        SETUP_GET,
+    ),
+    "setup lesson create": (
+        "post",
+        lambda o: f"/setup/cohorts/{o.world.cohort.pk}/modules/{o.world.skills.pk}/lessons/new/",
+        lambda o: {"position": 7, "kind": "lecture", "title": "新课时", "duration_minutes": 60},
+        SETUP_POST,
+    ),
+    "setup lesson": ("get", lambda o: f"/setup/lessons/{o.world.skills_lesson.pk}/", None, SETUP_GET),
+    "setup attachment remove": (
+        "post",
+        lambda o: f"/setup/attachments/{o.attachment.pk}/remove/",
+        lambda o: {},
+        SETUP_POST,
+    ),
+    "lesson file": (
+        "get",
+        lambda o: f"/lesson-files/{o.attachment.pk}/",
+        None,
+        by_role(LOGIN, 200, 404, 200, 404, 200, 404),
+    ),
+    "setup session create": (
+        "post",
+        lambda o: f"/setup/cohorts/{o.world.cohort.pk}/sessions/new/",
+        lambda o: {
+            "lesson": o.world.skills_lesson.pk,
+            "date": f"{o.world.cohort.year}-04-16",
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "place": "河岗社区",
+        },
+        SETUP_POST,
+    ),
+    "setup session": ("get", lambda o: f"/setup/sessions/{o.session.pk}/", None, SETUP_GET),
+    "setup assignment create": (
+        "post",
+        lambda o: f"/setup/cohorts/{o.world.cohort.pk}/modules/{o.world.skills.pk}/assignments/new/",
+        lambda o: {
+            "title": "社区资产地图",
+            "mode": "individual",
+            "opens_at": f"{o.world.cohort.year}-04-01T09:00",
+            "due_at": f"{o.world.cohort.year}-04-30T18:00",
+            "allowed_extensions": ["pdf"],
+            "max_file_mb": 10,
+            "max_total_mb": 20,
+            "max_files": 3,
+            "pass_mark": 0,
+            "objection_window_days": 7,
+        },
+        SETUP_POST,
+    ),
+    "setup assignment": ("get", lambda o: f"/setup/assignments/{o.assignment.pk}/", None, SETUP_GET),
+    "setup rubric": (
+        "post",
+        lambda o: f"/setup/assignments/{o.assignment.pk}/rubric/",
+        lambda o: {"c0-title": "居民参与", "c0-l0-title": "充分", "c0-l0-min": "0", "c0-l0-max": "10"},
+        SETUP_POST,
+    ),
+    "setup copy preview": ("get", lambda o: f"/setup/cohorts/{o.world.cohort.pk}/copy/", None, SETUP_GET),
+    "setup copy": (
+        "post",
+        lambda o: f"/setup/cohorts/{o.world.cohort.pk}/copy/",
+        lambda o: {"district": o.world.district.pk, "year": o.world.cohort.year + 1, "name": "下一年"},
+        SETUP_POST,
+    ),
+    "audit": ("get", lambda o: "/audit/", None, AUDIT),
+    "audit csv": ("get", lambda o: "/audit/export.csv", None, AUDIT),
+    "audit xlsx": ("get", lambda o: "/audit/export.xlsx", None, AUDIT),
     "api check-in": (
         "post",
         lambda o: "/api/v1/check-in/",
@@ -163,6 +284,11 @@ ENDPOINTS = {
 class Objects:
     def __init__(self, world, session):
         self.world = world
+        # the year of the session below (factory years grow past the forms' 2100 in a long run)
+        Cohort.objects.filter(pk=world.cohort.pk).update(
+            year=2022, starts_on=date(2022, 1, 1), ends_on=date(2022, 12, 31)
+        )
+        world.cohort.refresh_from_db()
         self.session = session
         # a second trainee of the cohort, the one written about, so the world's trainee keeps its own rows
         self.second = Enrolment.objects.create(
@@ -177,6 +303,10 @@ class Objects:
             session=session, enrolment=world.enrolment, status="absent", source="instructor", recorded_by=world.staff
         )
         self.newcomer = UserFactory()
+        self.attachment = setup_services.lesson_attachment_add(
+            lesson=world.basics_lessons[0], upload=upload("议事规则.pdf", PDF_BYTES), actor=world.staff
+        )
+        self.assignment = AssignmentFactory(module=world.skills, pass_mark=0)
 
 
 def state():
@@ -187,6 +317,12 @@ def state():
         Session.objects.count(),
         sorted(Enrolment.objects.values_list("pk", "status")),
         AuditEntry.objects.count(),
+        sorted(Cohort.objects.values_list("pk", "name", "starts_on")),
+        sorted(Module.objects.values_list("pk", "title")),
+        Lesson.objects.count(),
+        LessonAttachment.objects.count(),
+        sorted(Assignment.objects.values_list("pk", "title")),
+        RubricLevel.objects.count(),
     )
 
 

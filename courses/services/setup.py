@@ -1,0 +1,382 @@
+"""Setting up a cohort: the cohort, its modules and prerequisites, lessons with reading material, sessions.
+
+Every function is one transaction, asks `courses.manage_cohort` of the actor, validates what the
+database cannot, and writes an audit row.
+"""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses.models import (
+    Cohort,
+    Course,
+    Lesson,
+    LessonAttachment,
+    LessonKind,
+    Module,
+    Phase,
+    Session,
+    Teaching,
+    Team,
+)
+from courses.prerequisites import find_cycle
+from courses.services.attendance import CHECK_IN_AFTER, CHECK_IN_BEFORE
+from lms.audit import audit_record
+from lms.errors import Conflict, NotAllowed, ValidationFailed
+from lms.models import Community, District, User
+
+# Reading material: PDF and photos only (what a phone opens without an office suite).
+ATTACHMENT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "webp")
+ATTACHMENT_MAX_SIZE = 20 * 1024 * 1024
+
+
+def _require_manage(actor: User, obj, message) -> None:
+    if not actor.has_perm("courses.manage_cohort", obj):
+        raise NotAllowed(message)
+
+
+def _required_text(value: str, field: str, message) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed(message, fields={field: [_("This field is required.")]})
+    return value
+
+
+def _check_run(starts_on: dt.date, ends_on: dt.date) -> None:
+    if ends_on < starts_on:
+        raise ValidationFailed(
+            _("The cohort cannot end (%(end)s) before it starts (%(start)s).") % {"end": ends_on, "start": starts_on},
+            code="ends_before_start",
+            fields={"ends_on": [_("The end date cannot be before the start date.")]},
+        )
+
+
+def _year_taken(course: Course, district: District, year: int) -> Conflict:
+    return Conflict(
+        _("%(district)s already runs %(course)s in %(year)s.") % {"district": district, "course": course, "year": year},
+        code="cohort_exists",
+        fields={"year": [_("Choose another year.")]},
+    )
+
+
+# --- cohorts
+
+
+@transaction.atomic
+def cohort_create(
+    *, course: Course, district: District, name: str, year: int, starts_on: dt.date, ends_on: dt.date, actor: User
+) -> Cohort:
+    """Open a new yearly run of a course in a district the actor governs."""
+    _require_manage(actor, district, _("You cannot set up cohorts in this district."))
+    name = _required_text(name, "name", _("Give the cohort a name."))
+    _check_run(starts_on, ends_on)
+    if Cohort.objects.filter(course=course, district=district, year=year).exists():
+        raise _year_taken(course, district, year)
+    try:
+        with transaction.atomic():
+            cohort = Cohort.objects.create(
+                course=course, district=district, name=name, year=year, starts_on=starts_on, ends_on=ends_on
+            )
+    except IntegrityError:
+        raise _year_taken(course, district, year) from None
+    audit_record(actor=actor, verb="cohort.created", target=cohort, year=year)
+    return cohort
+
+
+@transaction.atomic
+def cohort_update(*, cohort: Cohort, name: str, starts_on: dt.date, ends_on: dt.date, actor: User) -> Cohort:
+    """Rename a cohort or move its run; every session must stay inside the new run."""
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    _require_manage(actor, cohort, _("You cannot change this cohort."))
+    name = _required_text(name, "name", _("Give the cohort a name."))
+    _check_run(starts_on, ends_on)
+    outside = (
+        Session.objects.filter(cohort=cohort)
+        .exclude(starts_at__date__gte=starts_on, starts_at__date__lte=ends_on)
+        .order_by("starts_at")
+        .first()
+    )
+    if outside is not None:
+        raise ValidationFailed(
+            _("The session “%(session)s” would fall outside the cohort's run: move it first.") % {"session": outside},
+            code="session_outside_run",
+        )
+    cohort.name, cohort.starts_on, cohort.ends_on = name, starts_on, ends_on
+    cohort.save(update_fields=["name", "starts_on", "ends_on", "updated_at"])
+    audit_record(actor=actor, verb="cohort.updated", target=cohort, starts_on=str(starts_on), ends_on=str(ends_on))
+    return cohort
+
+
+# --- modules and prerequisites
+
+
+def prerequisite_cycle(*, cohort: Cohort, module_id: int | None, requires_ids: set[int]) -> list[Module] | None:
+    """The modules of a cycle that giving `module_id` these prerequisites would close, or None."""
+    graph: dict[int, set[int]] = {}
+    for from_id, to_id in Module.requires.through.objects.filter(from_module__cohort=cohort).values_list(
+        "from_module_id", "to_module_id"
+    ):
+        graph.setdefault(from_id, set()).add(to_id)
+    key = module_id if module_id is not None else 0  # 0: the module being created
+    graph[key] = set(requires_ids)
+    cycle = find_cycle(graph)
+    if cycle is None:
+        return None
+    titles = dict(Module.objects.filter(cohort=cohort, pk__in=cycle).values_list("pk", "title"))
+    return [Module(pk=pk, title=titles.get(pk, "")) for pk in cycle]
+
+
+def _cycle_error(cycle: list[Module], title: str) -> ValidationFailed:
+    names = " → ".join(f"“{m.title or title}”" for m in cycle)
+    return ValidationFailed(
+        _("These modules would require each other, which would lock them for everyone: %(cycle)s.") % {"cycle": names},
+        code="prerequisite_cycle",
+        fields={"requires": [_("Remove one of these prerequisites.")]},
+    )
+
+
+@transaction.atomic
+def module_save(
+    *,
+    cohort: Cohort,
+    module: Module | None = None,
+    phase: str,
+    position: int,
+    title: str,
+    summary: str = "",
+    requires: list[Module] = (),
+    actor: User,
+) -> Module:
+    """Create or change a module of a cohort with its prerequisites; a prerequisite cycle is refused, naming it."""
+    _require_manage(actor, cohort, _("You cannot set up modules of this cohort."))
+    if module is not None:
+        module = Module.objects.select_for_update().get(pk=module.pk)
+        if module.cohort_id != cohort.pk:
+            raise NotAllowed(_("This module belongs to another cohort."))
+    title = _required_text(title, "title", _("Give the module a title."))
+    if phase not in Phase.values:
+        raise ValidationFailed(_("Choose one of the three phases."), fields={"phase": [_("Unknown phase.")]})
+    requires = list(requires)
+    if any(r.cohort_id != cohort.pk for r in requires):
+        raise ValidationFailed(
+            _("A module can only require modules of the same cohort."), fields={"requires": [_("Unknown module.")]}
+        )
+    if module is not None and any(r.pk == module.pk for r in requires):
+        raise _cycle_error([module, module], title)
+    if cycle := prerequisite_cycle(
+        cohort=cohort, module_id=module.pk if module else None, requires_ids={r.pk for r in requires}
+    ):
+        raise _cycle_error(cycle, title)
+    taken = Module.objects.filter(cohort=cohort, phase=phase, position=position)
+    if module is not None:
+        taken = taken.exclude(pk=module.pk)
+    if taken.exists():
+        raise ValidationFailed(
+            _("Another module of this phase already has position %(position)s.") % {"position": position},
+            code="position_taken",
+            fields={"position": [_("Choose a free position.")]},
+        )
+    if module is None:
+        module = Module.objects.create(cohort=cohort, phase=phase, position=position, title=title, summary=summary)
+        verb = "module.created"
+    else:
+        module.phase, module.position, module.title, module.summary = phase, position, title, summary
+        module.save(update_fields=["phase", "position", "title", "summary", "updated_at"])
+        verb = "module.updated"
+    module.requires.set(requires)
+    audit_record(actor=actor, verb=verb, target=module, title=title, requires=sorted(r.pk for r in requires))
+    return module
+
+
+# --- lessons and reading material
+
+
+@transaction.atomic
+def lesson_save(
+    *,
+    module: Module,
+    lesson: Lesson | None = None,
+    position: int,
+    kind: str,
+    title: str,
+    body: str = "",
+    duration_minutes: int = 90,
+    actor: User,
+) -> Lesson:
+    """Create or change a lesson of a module."""
+    _require_manage(actor, module.cohort, _("You cannot set up lessons of this cohort."))
+    if lesson is not None and lesson.module_id != module.pk:
+        raise NotAllowed(_("This lesson belongs to another module."))
+    title = _required_text(title, "title", _("Give the lesson a title."))
+    if kind not in LessonKind.values:
+        raise ValidationFailed(_("Choose a kind of lesson."), fields={"kind": [_("Unknown kind.")]})
+    if not 1 <= duration_minutes <= 24 * 60:
+        raise ValidationFailed(
+            _("A lesson lasts between 1 minute and 24 hours."), fields={"duration_minutes": [_("Out of range.")]}
+        )
+    taken = Lesson.objects.filter(module=module, position=position)
+    if lesson is not None:
+        taken = taken.exclude(pk=lesson.pk)
+    if taken.exists():
+        raise ValidationFailed(
+            _("Another lesson of this module already has position %(position)s.") % {"position": position},
+            code="position_taken",
+            fields={"position": [_("Choose a free position.")]},
+        )
+    values = {
+        "position": position,
+        "kind": kind,
+        "title": title,
+        "body": body or "",
+        "duration_minutes": duration_minutes,
+    }
+    if lesson is None:
+        lesson = Lesson.objects.create(module=module, **values)
+        verb = "lesson.created"
+    else:
+        for key, value in values.items():
+            setattr(lesson, key, value)
+        lesson.save(update_fields=[*values, "updated_at"])
+        verb = "lesson.updated"
+    audit_record(actor=actor, verb=verb, target=lesson, title=title)
+    return lesson
+
+
+@transaction.atomic
+def lesson_attachment_add(*, lesson: Lesson, upload, actor: User) -> LessonAttachment:
+    """Store a PDF or photo as reading material of a lesson, checked by content like every upload."""
+    from fieldwork import uploads
+
+    _require_manage(actor, lesson.module.cohort, _("You cannot add reading material to this lesson."))
+    if upload is None:
+        raise ValidationFailed(_("Choose a file to upload."), fields={"file": [_("This field is required.")]})
+    checked = uploads.check_upload(upload, allowed_extensions=ATTACHMENT_EXTENSIONS, max_file_size=ATTACHMENT_MAX_SIZE)
+    stored = uploads.store_checked(checked, folder="lessons")
+    try:
+        attachment = LessonAttachment.objects.create(
+            lesson=lesson,
+            name=checked.name,
+            storage_name=stored.storage_name,
+            thumbnail_name=stored.thumbnail_name,
+            display_name=stored.display_name,
+            size=checked.size,
+            sha256=checked.sha256,
+            content_type=checked.detected.content_type,
+            kind=checked.detected.kind,
+            uploaded_by=actor,
+        )
+        audit_record(actor=actor, verb="lesson_attachment.added", target=attachment, name=checked.name)
+    except Exception:
+        uploads.delete_stored(stored.storage_name, stored.thumbnail_name, stored.display_name)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def lesson_attachment_remove(*, attachment: LessonAttachment, actor: User) -> None:
+    """Delete a lesson's reading material; the stored files go once the deletion is committed."""
+    from fieldwork.uploads import delete_stored
+
+    attachment = LessonAttachment.objects.select_related("lesson__module__cohort").get(pk=attachment.pk)
+    _require_manage(actor, attachment.lesson.module.cohort, _("You cannot remove reading material of this lesson."))
+    names = (attachment.storage_name, attachment.thumbnail_name, attachment.display_name)
+    audit_record(actor=actor, verb="lesson_attachment.removed", target=attachment, name=attachment.name)
+    attachment.delete()
+    transaction.on_commit(lambda: delete_stored(*names))
+
+
+# --- sessions
+
+
+@transaction.atomic
+def session_save(
+    *,
+    cohort: Cohort,
+    session: Session | None = None,
+    lesson: Lesson,
+    date: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    place: str,
+    address: str = "",
+    instructors=(),
+    team: Team | None = None,
+    community: Community | None = None,
+    actor: User,
+) -> Session:
+    """Create or move an in-person session inside the cohort's run; field guidance names whom it serves."""
+    _require_manage(actor, cohort, _("You cannot set up sessions of this cohort."))
+    if lesson.module.cohort_id != cohort.pk or (session is not None and session.cohort_id != cohort.pk):
+        raise NotAllowed(_("This lesson belongs to another cohort."))
+    if lesson.kind == LessonKind.READING:
+        raise ValidationFailed(
+            _("Reading lessons have no in-person sessions."), fields={"lesson": [_("Choose an in-person lesson.")]}
+        )
+    if not cohort.starts_on <= date <= cohort.ends_on:
+        raise ValidationFailed(
+            _("The session must take place within the cohort's run (%(start)s to %(end)s).")
+            % {"start": cohort.starts_on, "end": cohort.ends_on},
+            code="outside_run",
+            fields={"date": [_("Choose a date within the cohort's run.")]},
+        )
+    if end_time <= start_time:
+        raise ValidationFailed(
+            _("The session must end after it starts."),
+            code="end_before_start",
+            fields={"end_time": [_("The end must be after the start.")]},
+        )
+    place = _required_text(place, "place", _("Say where the session takes place."))
+    if lesson.kind == LessonKind.FIELD_GUIDANCE:
+        if team is None and community is None:
+            raise ValidationFailed(
+                _("Say which team or community this field guidance serves."),
+                fields={"team": [_("Choose a team or a community.")]},
+            )
+        if team is not None and team.cohort_id != cohort.pk:
+            raise ValidationFailed(_("Choose a team of this cohort."), fields={"team": [_("Unknown team.")]})
+        if community is not None and community.town.district_id != cohort.district_id:
+            raise ValidationFailed(
+                _("Choose a community of the cohort's district."), fields={"community": [_("Unknown community.")]}
+            )
+    elif team is not None or community is not None:
+        raise ValidationFailed(
+            _("Only field-guidance sessions serve a team or a community."), fields={"team": [_("Leave empty.")]}
+        )
+    instructors = list(instructors)
+    teaching = set(
+        Teaching.objects.filter(cohort=cohort, instructor__in=instructors).values_list("instructor_id", flat=True)
+    )
+    if outsiders := [i for i in instructors if i.pk not in teaching]:
+        raise ValidationFailed(
+            _("%(names)s does not teach this cohort.") % {"names": "、".join(str(i) for i in outsiders)},
+            code="not_cohort_instructor",
+            fields={"instructors": [_("Choose instructors of this cohort.")]},
+        )
+    zone = timezone.get_current_timezone()
+    starts_at = dt.datetime.combine(date, start_time, tzinfo=zone)
+    values = {
+        "lesson": lesson,
+        "starts_at": starts_at,
+        "ends_at": dt.datetime.combine(date, end_time, tzinfo=zone),
+        "place": place,
+        "address": (address or "").strip(),
+        "team": team,
+        "community": community,
+        "check_in_opens_at": starts_at - CHECK_IN_BEFORE,
+        "check_in_closes_at": starts_at + CHECK_IN_AFTER,
+    }
+    if session is None:
+        session = Session.objects.create(cohort=cohort, **values)
+        verb = "session.created"
+    else:
+        session = Session.objects.select_for_update().get(pk=session.pk)
+        for key, value in values.items():
+            setattr(session, key, value)
+        session.save()
+        verb = "session.updated"
+    session.instructors.set(instructors)
+    audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=starts_at.isoformat())
+    return session
