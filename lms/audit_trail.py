@@ -4,8 +4,6 @@ Every verb written by a service (grep `audit_record(`) has a phrase here; tests/
 fails when a service writes a verb without one.
 """
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -18,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from lms.models import AuditEntry, User
 from lms.predicates import audit_visible_q
+from lms.spreadsheets import Table
 
 # verb → sentence; %(actor)s is who, %(target)s what the row names. A detail, when the verb has one,
 # follows after a full-width colon ("梁慧敏 撤销了 NH-2022-0003 的证书：信息有误").
@@ -225,44 +224,12 @@ def audit_actors(*, user) -> list[User]:
 EXPORT_LIMIT = 50_000
 
 
-def audit_table(lines: list[AuditLine]) -> tuple[list[str], list[list[str]]]:
-    from fieldwork.exports import neutralise
-
-    headers = [_("When"), _("Who"), _("Action"), _("What happened")]
+def audit_table(lines: list[AuditLine]) -> Table:
     rows = [
-        [
-            _local(line.entry.created_at),
-            line.actor_name,
-            str(action_label(line.entry.verb)),
-            line.phrase,
-        ]
+        [_local(line.entry.created_at), line.actor_name, str(action_label(line.entry.verb)), line.phrase]
         for line in lines
     ]
-    return [neutralise(h) for h in headers], [[neutralise(v) for v in row] for row in rows]
-
-
-def audit_csv(lines: list[AuditLine]) -> bytes:
-    headers, rows = audit_table(lines)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # UTF-8 with a BOM: Excel then reads the Chinese right
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-def audit_xlsx(lines: list[AuditLine]) -> bytes:
-    from openpyxl import Workbook
-
-    headers, rows = audit_table(lines)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Audit")[:31])
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return Table(title=_("Audit"), headers=[_("When"), _("Who"), _("Action"), _("What happened")], rows=rows)
 
 
 ACTION_LABELS = {

@@ -1,11 +1,9 @@
 """The audit page for staff (their districts) and instructors (their cohorts): read-only, filtered, exported."""
 
-from urllib.parse import quote
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from lms import audit_trail
 from lms.errors import NotAllowed, ValidationFailed
+from lms.spreadsheets import table_response
 
 PAGE_SIZE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,13 +86,5 @@ def audit_list(request):
 def audit_export(request, fmt: str):
     _form, _data, rows = _filtered(request)
     lines = audit_trail.audit_lines(list(rows[: audit_trail.EXPORT_LIMIT]))
-    stamp = timezone.localdate().isoformat()
-    if fmt == "csv":
-        response = HttpResponse(audit_trail.audit_csv(lines), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(audit_trail.audit_xlsx(lines), content_type=XLSX_TYPE)
-    filename = _("audit-%(date)s.%(ext)s") % {"date": stamp, "ext": fmt}
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private"
-    return response
+    name = _("audit-%(date)s") % {"date": timezone.localdate().isoformat()}
+    return table_response(audit_trail.audit_table(lines), fmt=fmt, name=name)
