@@ -30,6 +30,8 @@ from fieldwork.projects.selectors import project_totals
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User
+from notifications.models import Kind
+from notifications.services import notify
 
 MAX_COUNT = 100_000
 
@@ -365,6 +367,7 @@ def case_return(*, case: ModelCase, actor: User, comments: str) -> ModelCase:
     case.status, case.review_comments = CaseStatus.RETURNED, comments
     case.save(update_fields=["status", "review_comments", "updated_at"])
     audit_record(actor=actor, verb="case.returned", target=case, comments=comments)
+    notify(kind=Kind.CASE_RETURNED, target=case)
     return case
 
 
@@ -378,4 +381,5 @@ def case_approve(*, case: ModelCase, actor: User, comments: str = "") -> ModelCa
     case.review_comments = (comments or "").strip()
     case.save(update_fields=["results", "status", "approved_by", "approved_at", "review_comments", "updated_at"])
     audit_record(actor=actor, verb="case.approved", target=case)
+    notify(kind=Kind.CASE_APPROVED, target=case)
     return case

@@ -22,6 +22,8 @@ from fieldwork.models import (
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
+from notifications.models import Kind
+from notifications.services import notify
 
 
 def _move(submission: Submission, to: str) -> str:
@@ -247,6 +249,7 @@ def extension_grant(
         defaults={"due_at": due_at, "reason": (reason or "").strip(), "granted_by": actor},
     )
     audit_record(actor=actor, verb="extension.granted", target=extension, due_at=due_at.isoformat())
+    notify(kind=Kind.EXTENSION_GRANTED, target=extension)
     return extension
 
 
