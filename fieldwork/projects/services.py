@@ -99,10 +99,14 @@ def project_update(
     title = _required_text(title, "title", fields)
     _choice(status, ProjectStatus, "status", fields)
     cleaned_partners = []
-    for kind, name in partners or []:
-        name = (name or "").strip()
-        if kind not in PartnerKind.values or not name:
-            fields["partners"] = [_("Each partner needs a kind and a name.")]
+    for row, (kind, name) in enumerate(partners or [], start=1):
+        kind, name = (kind or "").strip(), (name or "").strip()
+        if not kind and not name:
+            continue  # an empty row of the form
+        if kind not in PartnerKind.values:
+            fields.setdefault("partners", []).append(_("Partner %(row)d: choose a kind from the list.") % {"row": row})
+        elif not name:
+            fields.setdefault("partners", []).append(_("Partner %(row)d: enter a name.") % {"row": row})
         else:
             cleaned_partners.append((kind, name[:128]))
     if team.community_id is None:
