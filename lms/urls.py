@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("lms.api_urls")),
     path("projects/", include("fieldwork.projects.urls")),
     path("notifications/", include("notifications.urls")),
+    path("todo/", include("homes.urls")),
     path("", include("fieldwork.urls")),
     path("", include("courses.urls")),
     path("", include("certificates.urls")),
