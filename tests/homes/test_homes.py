@@ -61,6 +61,8 @@ def test_trainee_sees_its_extended_due_date_returned_work_and_released_grades(cl
     # The assignment page itself shows the extended date too.
     detail = client.get(f"/assignments/{field.team_assignment.pk}/").content.decode()
     assert local in detail
+    listing = client.get(f"/modules/{world.skills.pk}/assignments/").content.decode()
+    assert f"Due {local} (extended)" in listing
 
 
 def test_trainee_sees_a_released_grade_and_not_an_unreleased_one(client, field):
