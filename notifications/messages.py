@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Kind
 
@@ -21,38 +21,33 @@ def _when(value: str) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+# Each kind's heading and sentence; %(title)s, %(due)s, %(starts)s and %(place)s come from the payload.
+TEXTS = {
+    Kind.WORK_RETURNED: (
+        _("Work returned for revision"),
+        _("“%(title)s” was returned: read the feedback and hand in again."),
+    ),
+    Kind.GRADE_RELEASED: (_("Grade released"), _("Your grade for “%(title)s” is released.")),
+    Kind.OBJECTION_ANSWERED: (
+        _("Objection answered"),
+        _("Your objection to the grade of “%(title)s” has been answered."),
+    ),
+    Kind.EXTENSION_GRANTED: (_("Extension granted"), _("“%(title)s” is now due on %(due)s.")),
+    Kind.CASE_RETURNED: (_("Model case returned"), _("Your model case “%(title)s” was returned for revision.")),
+    Kind.CASE_APPROVED: (
+        _("Model case approved"),
+        _("Your model case “%(title)s” was approved and joins the case library."),
+    ),
+    Kind.CERTIFICATE_ISSUED: (_("Certificate issued"), _("Your certificate for “%(title)s” is ready to download.")),
+    Kind.CERTIFICATE_REVOKED: (_("Certificate revoked"), _("Your certificate for “%(title)s” was revoked.")),
+    Kind.SESSION_TOMORROW: (_("Session tomorrow"), _("“%(title)s” starts at %(starts)s at %(place)s.")),
+    Kind.ASSIGNMENT_DUE_SOON: (_("Assignment due soon"), _("“%(title)s” is due on %(due)s.")),
+}
+
+
 def describe(notification) -> Text:
     """Title, one-sentence body and the page to open, for the list, the bell and e-mail."""
     p = notification.payload or {}
-    title = p.get("title", "")
-    kind = notification.kind
-    if kind == Kind.WORK_RETURNED:
-        head, body = (
-            _("Work returned for revision"),
-            _("“%(title)s” was returned: read the feedback and hand in again."),
-        )
-    elif kind == Kind.GRADE_RELEASED:
-        head, body = _("Grade released"), _("Your grade for “%(title)s” is released.")
-    elif kind == Kind.OBJECTION_ANSWERED:
-        head, body = _("Objection answered"), _("Your objection to the grade of “%(title)s” has been answered.")
-    elif kind == Kind.EXTENSION_GRANTED:
-        head, body = _("Extension granted"), _("“%(title)s” is now due on %(due)s.")
-    elif kind == Kind.CASE_RETURNED:
-        head, body = _("Model case returned"), _("Your model case “%(title)s” was returned for revision.")
-    elif kind == Kind.CASE_APPROVED:
-        head, body = _("Model case approved"), _("Your model case “%(title)s” was approved and joins the case library.")
-    elif kind == Kind.CERTIFICATE_ISSUED:
-        head, body = _("Certificate issued"), _("Your certificate for “%(title)s” is ready to download.")
-    elif kind == Kind.CERTIFICATE_REVOKED:
-        head, body = _("Certificate revoked"), _("Your certificate for “%(title)s” was revoked.")
-    elif kind == Kind.SESSION_TOMORROW:
-        head, body = _("Session tomorrow"), _("“%(title)s” starts at %(starts)s at %(place)s.")
-    else:
-        head, body = _("Assignment due soon"), _("“%(title)s” is due on %(due)s.")
-    body = body % {
-        "title": title,
-        "due": _when(p.get("due_at")),
-        "starts": _when(p.get("starts_at")),
-        "place": p.get("place", ""),
-    }
-    return Text(title=head, body=body, path=p.get("path", ""))
+    head, body = TEXTS[notification.kind]
+    values = {"title": p.get("title", ""), "due": _when(p.get("due_at")), "starts": _when(p.get("starts_at"))}
+    return Text(title=str(head), body=str(body) % {**values, "place": p.get("place", "")}, path=p.get("path", ""))

@@ -50,44 +50,32 @@ def test_after_the_window_the_screen_shows_only_that_check_in_has_ended(client, 
     assert state["closed"] is True and "code" not in state and "qr_svg" not in state
 
 
-def test_a_session_keeps_its_own_check_in_window(world):
-    session = services.session_create(
+def schedule(world, *, date=dt.date(2022, 4, 16), start=dt.time(9, 0), **window):
+    return services.session_create(
         lesson=world.skills_lesson,
-        date=dt.date(2022, 4, 16),
-        start_time=dt.time(9, 0),
+        date=date,
+        start_time=start,
         end_time=dt.time(11, 0),
         place="河岗社区党群服务中心",
         actor=world.staff,
-        check_in_minutes_before=10,
-        check_in_minutes_after=15,
+        **window,
     )
+
+
+def test_a_session_keeps_its_own_check_in_window(world):
+    session = schedule(world, check_in_minutes_before=10, check_in_minutes_after=15)
     assert session.check_in_closes_at - session.starts_at == timedelta(minutes=15)
     assert session.starts_at - session.check_in_opens_at == timedelta(minutes=10)
     assert (session.check_in_minutes_before, session.check_in_minutes_after) == (10, 15)
 
 
 def test_default_window_is_thirty_minutes_either_side(world):
-    session = services.session_create(
-        lesson=world.skills_lesson,
-        date=dt.date(2022, 4, 16),
-        start_time=dt.time(9, 0),
-        end_time=dt.time(11, 0),
-        place="教室",
-        actor=world.staff,
-    )
+    session = schedule(world)
     assert session.check_in_closes_at - session.check_in_opens_at == timedelta(minutes=60)
 
 
 def test_a_short_window_refuses_a_check_in_after_it(world, clock):
-    session = services.session_create(
-        lesson=world.skills_lesson,
-        date=SESSION_START.date(),
-        start_time=SESSION_START.time(),
-        end_time=dt.time(11, 0),
-        place="教室",
-        actor=world.staff,
-        check_in_minutes_after=5,
-    )
+    session = schedule(world, date=SESSION_START.date(), start=SESSION_START.time(), check_in_minutes_after=5)
     clock.set(SESSION_START + timedelta(minutes=6))
     with pytest.raises(CheckInRefused) as refused:
         services.attendance_check_in(session=session, user=world.trainee, code="000000")
@@ -131,14 +119,6 @@ def test_the_page_form_sets_the_window(client, world):
 
 def test_service_refuses_a_window_out_of_range(world):
     with translation.override("en"), pytest.raises(ValidationFailed) as error:
-        services.session_create(
-            lesson=world.skills_lesson,
-            date=dt.date(2022, 4, 16),
-            start_time=dt.time(9, 0),
-            end_time=dt.time(11, 0),
-            place="教室",
-            actor=world.staff,
-            check_in_minutes_before=-1,
-        )
+        schedule(world, check_in_minutes_before=-1)
     assert error.value.message == "Enter a number of minutes from 0 to 720."
     assert not Session.objects.exists()
