@@ -31,6 +31,8 @@ from courses.models import Cohort, Course, Enrolment
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User
+from notifications.models import Kind
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +211,7 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
         certificate.rendered_at = timezone.now()
         certificate.error = ""
         certificate.save(update_fields=["pdf", "sha256", "status", "rendered_at", "error", "attempts", "updated_at"])
+        notify(kind=Kind.CERTIFICATE_ISSUED, target=certificate)
     return certificate
 
 
@@ -262,6 +265,7 @@ def certificate_revoke(*, certificate: Certificate, reason: str, note: str = "",
         update_fields=["status", "revoked_at", "revocation_reason", "revocation_note", "revoked_by", "updated_at"]
     )
     audit_record(actor=actor, verb="certificate.revoked", target=certificate, reason=reason)
+    notify(kind=Kind.CERTIFICATE_REVOKED, target=certificate)
     return certificate
 
 

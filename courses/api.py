@@ -139,6 +139,8 @@ class SessionCreateSerializer(serializers.Serializer):
     place = serializers.CharField(max_length=128)
     address = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
     instructors = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    check_in_minutes_before = serializers.IntegerField(min_value=0, max_value=720, required=False, default=30)
+    check_in_minutes_after = serializers.IntegerField(min_value=0, max_value=720, required=False, default=30)
 
 
 class EnrolmentCreateSerializer(serializers.Serializer):
@@ -324,6 +326,8 @@ class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             address=data["address"],
             instructors=instructors,
             actor=request.user,
+            check_in_minutes_before=data["check_in_minutes_before"],
+            check_in_minutes_after=data["check_in_minutes_after"],
         )
         return Response(SessionSerializer(self.get_queryset().get(pk=session.pk)).data, status=status.HTTP_201_CREATED)
 

@@ -53,3 +53,9 @@ class SessionForm(forms.Form):
     end_time = forms.TimeField(label=_("Ends at"))
     place = forms.CharField(label=_("Place"), max_length=128)
     address = forms.CharField(label=_("Address"), max_length=256, required=False)
+    check_in_minutes_before = forms.IntegerField(
+        label=_("Check-in opens (minutes before the start)"), min_value=0, max_value=720, required=False
+    )
+    check_in_minutes_after = forms.IntegerField(
+        label=_("Check-in closes (minutes after the start)"), min_value=0, max_value=720, required=False
+    )

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lms.models import Community, District, TimeStamped
 
@@ -263,6 +264,13 @@ class Session(TimeStamped):
     )
     check_in_opens_at = models.DateTimeField(_("check-in opens at"))
     check_in_closes_at = models.DateTimeField(_("check-in closes at"))
+    # The window as staff set it; the two moments above are derived from it and the start by the service.
+    check_in_minutes_before = models.PositiveSmallIntegerField(
+        _("check-in opens (minutes before the start)"), default=30
+    )
+    check_in_minutes_after = models.PositiveSmallIntegerField(
+        _("check-in closes (minutes after the start)"), default=30
+    )
 
     class Meta:
         verbose_name = _("session")
@@ -286,7 +294,7 @@ class Session(TimeStamped):
 
 class AttendanceStatus(models.TextChoices):
     PRESENT = "present", _("Present")
-    LATE = "late", _("Late")
+    LATE = "late", pgettext_lazy("attendance", "Late")  # 迟到, not the 逾期 of late work
     EXCUSED = "excused", _("Excused")
     ABSENT = "absent", _("Absent")
 

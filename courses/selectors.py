@@ -8,6 +8,7 @@ from django.utils import timezone
 from courses.models import (
     ATTENDED,
     Attendance,
+    AttendanceCorrection,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -266,6 +267,7 @@ def access_attendance(*, user, attendance_id: int, perm: str = "courses.read_att
 class SheetRow:
     enrolment: Enrolment
     attendance: Attendance | None
+    corrections: list = field(default_factory=list)
 
     @property
     def status(self) -> str | None:
@@ -277,7 +279,7 @@ class SheetRow:
 
 
 def attendance_sheet(*, session: Session) -> list[SheetRow]:
-    """Every active trainee of the session's cohort with its attendance row, if any. 2 queries."""
+    """Every active trainee of the session's cohort with its attendance row, if any, and its corrections. 3 queries."""
     enrolments = (
         Enrolment.objects.active()
         .filter(cohort_id=session.cohort_id)
@@ -285,7 +287,21 @@ def attendance_sheet(*, session: Session) -> list[SheetRow]:
         .order_by("team__name", "trainee__full_name", "pk")
     )
     attendances = {a.enrolment_id: a for a in Attendance.objects.filter(session=session)}
-    return [SheetRow(enrolment=e, attendance=attendances.get(e.pk)) for e in enrolments]
+    corrections: dict[int, list[AttendanceCorrection]] = {}
+    for correction in (
+        AttendanceCorrection.objects.filter(attendance__session=session)
+        .select_related("corrected_by")
+        .order_by("corrected_at", "pk")
+    ):
+        corrections.setdefault(correction.attendance_id, []).append(correction)
+    return [
+        SheetRow(
+            enrolment=e,
+            attendance=(a := attendances.get(e.pk)),
+            corrections=corrections.get(a.pk, []) if a else [],
+        )
+        for e in enrolments
+    ]
 
 
 def not_checked_in(*, session: Session) -> list[Enrolment]:

@@ -13,6 +13,7 @@ from fieldwork.models import (
     AssessmentOutcome,
     Assignment,
     CriterionScore,
+    Extension,
     FeedbackFile,
     GradeChange,
     MemberAdjustment,
@@ -25,6 +26,7 @@ from fieldwork.models import (
     SubmissionVersion,
     WorkMode,
 )
+from fieldwork.services.submissions import due_with_extension
 from lms.errors import NotFound
 from lms.predicates import cohort_visible_q, roles_of, submission_visible_q
 
@@ -111,10 +113,37 @@ def _rubric_prefetch():
 class AssignmentRow:
     assignment: Assignment
     submission: Submission | None
+    due: "DueDate | None" = None
+
+
+@dataclass(frozen=True)
+class DueDate:
+    due_at: object
+    closes_at: object
+    extended: bool
+
+
+def trainee_due_dates(*, enrolment: Enrolment | None, assignments: list[Assignment]) -> dict[int, DueDate]:
+    """Each assignment's due date for this trainee (its team's for team work), extensions included. 1 query."""
+    if enrolment is None or not assignments:
+        return {a.pk: DueDate(a.due_at, a.closes_at, False) for a in assignments}
+    owner = Q(enrolment=enrolment)
+    if enrolment.team_id:
+        owner |= Q(team_id=enrolment.team_id)
+    extensions = {
+        (e.assignment_id, "team" if e.team_id else "enrolment"): e
+        for e in Extension.objects.filter(owner, assignment__in=[a.pk for a in assignments])
+    }
+    dates = {}
+    for assignment in assignments:
+        extension = extensions.get((assignment.pk, "team" if assignment.mode == WorkMode.TEAM else "enrolment"))
+        due_at, closes_at = due_with_extension(assignment=assignment, extension=extension)
+        dates[assignment.pk] = DueDate(due_at, closes_at, extension is not None)
+    return dates
 
 
 def module_assignments(*, module: Module, enrolment: Enrolment | None) -> list[AssignmentRow]:
-    """The module's assignments with the enrolment's (or its team's) submission. 2 queries."""
+    """The module's assignments with the enrolment's (or its team's) submission and due date. 3 queries."""
     assignments = list(Assignment.objects.filter(module=module).order_by("due_at", "pk"))
     mine: dict[int, Submission] = {}
     if enrolment is not None:
@@ -123,7 +152,8 @@ def module_assignments(*, module: Module, enrolment: Enrolment | None) -> list[A
             owner |= Q(team_id=enrolment.team_id)
         for submission in Submission.objects.filter(owner, assignment__module=module):
             mine[submission.assignment_id] = submission
-    return [AssignmentRow(a, mine.get(a.pk)) for a in assignments]
+    dues = trainee_due_dates(enrolment=enrolment, assignments=assignments)
+    return [AssignmentRow(a, mine.get(a.pk), dues[a.pk]) for a in assignments]
 
 
 def own_submission(*, assignment: Assignment, enrolment: Enrolment | None) -> Submission | None:

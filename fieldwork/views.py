@@ -53,6 +53,7 @@ def _assignment_page(request, assignment, *, error: ApplicationError | None = No
         "accept": ",".join(f".{ext}" for ext in assignment.allowed_extensions),
         "error": error,
         "team_needed": assignment.mode == WorkMode.TEAM and enrolment is not None and not enrolment.team_id,
+        "due": selectors.trainee_due_dates(enrolment=enrolment, assignments=[assignment])[assignment.pk],
     }
     return render(request, "fieldwork/assignment.html", context, status=error.status_code if error is not None else 200)
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "fieldwork",
     "fieldwork.projects",
     "certificates",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -242,4 +244,28 @@ CERTIFICATES_RETRY_BASE_SECONDS = float(os.environ.get("CERTIFICATES_RETRY_BASE_
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": 300.0},
+    "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},
+    # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
+    "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
+    "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
 }
+
+# Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.
+NOTIFICATION_CHANNELS = env_list(
+    "NOTIFICATION_CHANNELS", "notifications.channels.InAppChannel,notifications.channels.EmailChannel"
+)
+NOTIFICATIONS_QUEUE = os.environ.get("NOTIFICATIONS_QUEUE", "celery")
+NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "4"))
+NOTIFICATIONS_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "30"))
+NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTER_SECONDS", "900"))
+# The console backend prints mail by default; EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and
+# EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS send it through SMTP.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")

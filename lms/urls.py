@@ -24,6 +24,8 @@ urlpatterns = [
     path("audit/", audit_views.audit_list, name="audit"),
     path("audit/export.csv", audit_views.audit_export, {"fmt": "csv"}, name="audit-export-csv"),
     path("audit/export.xlsx", audit_views.audit_export, {"fmt": "xlsx"}, name="audit-export-xlsx"),
+    path("notifications/", include("notifications.urls")),
+    path("todo/", include("homes.urls")),
     path("", include("fieldwork.urls")),
     path("", include("courses.urls")),
     path("", include("certificates.urls")),

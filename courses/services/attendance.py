@@ -29,8 +29,10 @@ from lms.errors import ApplicationError, NotAllowed, ValidationFailed
 from lms.models import User
 from lms.predicates import roles_of
 
-CHECK_IN_BEFORE = timedelta(minutes=30)
-CHECK_IN_AFTER = timedelta(minutes=30)
+CHECK_IN_BEFORE_MINUTES = 30
+CHECK_IN_AFTER_MINUTES = 30
+# The longest a check-in window may reach either side of the start.
+CHECK_IN_MAX_MINUTES = 720
 # A self check-in this long after the start counts as late.
 LATE_AFTER = timedelta(minutes=10)
 # Wrong codes a trainee may type per session within FAILED_WINDOW before being made to wait: a 6-digit
@@ -66,8 +68,11 @@ def session_create(
     address: str = "",
     instructors=(),
     actor: User,
+    check_in_minutes_before: int = CHECK_IN_BEFORE_MINUTES,
+    check_in_minutes_after: int = CHECK_IN_AFTER_MINUTES,
 ) -> Session:
-    """Schedule an in-person session of a lesson; check-in opens 30 min before the start and closes 30 min after."""
+    """Schedule an in-person session of a lesson; check-in opens the given minutes before the start (30 by
+    default) and closes the given minutes after it (30 by default)."""
     cohort = lesson.module.cohort
     if not actor.has_perm("courses.schedule_session", cohort):
         raise NotAllowed(_("You cannot schedule sessions for this cohort."))
@@ -77,6 +82,18 @@ def session_create(
             code="end_before_start",
             fields={"end_time": [_("The end must be after the start.")]},
         )
+    window_errors = {
+        name: [_("Enter a number of minutes from 0 to %(max)d.") % {"max": CHECK_IN_MAX_MINUTES}]
+        for name, value in (
+            ("check_in_minutes_before", check_in_minutes_before),
+            ("check_in_minutes_after", check_in_minutes_after),
+        )
+        if not 0 <= value <= CHECK_IN_MAX_MINUTES
+    }
+    if not window_errors and check_in_minutes_before + check_in_minutes_after == 0:
+        window_errors = {"check_in_minutes_after": [_("The check-in window cannot be empty.")]}
+    if window_errors:
+        raise ValidationFailed(next(iter(window_errors.values()))[0], code="invalid_window", fields=window_errors)
     place = (place or "").strip()
     if not place:
         raise ValidationFailed(
@@ -102,8 +119,10 @@ def session_create(
         ends_at=ends_at,
         place=place,
         address=(address or "").strip(),
-        check_in_opens_at=starts_at - CHECK_IN_BEFORE,
-        check_in_closes_at=starts_at + CHECK_IN_AFTER,
+        check_in_opens_at=starts_at - timedelta(minutes=check_in_minutes_before),
+        check_in_closes_at=starts_at + timedelta(minutes=check_in_minutes_after),
+        check_in_minutes_before=check_in_minutes_before,
+        check_in_minutes_after=check_in_minutes_after,
     )
     session.instructors.set(instructors)
     audit_record(actor=actor, verb="session.created", target=session, lesson=lesson.pk)

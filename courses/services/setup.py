@@ -23,7 +23,7 @@ from courses.models import (
     Team,
 )
 from courses.prerequisites import find_cycle
-from courses.services.attendance import CHECK_IN_AFTER, CHECK_IN_BEFORE
+from courses.services.attendance import CHECK_IN_AFTER_MINUTES, CHECK_IN_BEFORE_MINUTES
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import Community, District, User
@@ -357,6 +357,9 @@ def session_save(
         )
     zone = timezone.get_current_timezone()
     starts_at = dt.datetime.combine(date, start_time, tzinfo=zone)
+    # An edited session keeps its own check-in window; a new one gets the default.
+    before = session.check_in_minutes_before if session is not None else CHECK_IN_BEFORE_MINUTES
+    after = session.check_in_minutes_after if session is not None else CHECK_IN_AFTER_MINUTES
     values = {
         "lesson": lesson,
         "starts_at": starts_at,
@@ -365,8 +368,8 @@ def session_save(
         "address": (address or "").strip(),
         "team": team,
         "community": community,
-        "check_in_opens_at": starts_at - CHECK_IN_BEFORE,
-        "check_in_closes_at": starts_at + CHECK_IN_AFTER,
+        "check_in_opens_at": starts_at - dt.timedelta(minutes=before),
+        "check_in_closes_at": starts_at + dt.timedelta(minutes=after),
     }
     if session is None:
         session = Session.objects.create(cohort=cohort, **values)

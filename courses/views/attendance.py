@@ -85,13 +85,16 @@ def _screen_state(request, session, *, with_code: bool = True) -> dict:
     """Who is missing, and (for the projected screen) the current code and QR; the sheet asks without them."""
     missing = selectors.not_checked_in(session=session)
     now = timezone.now()
+    closed = now > session.check_in_closes_at
     state = {
         "open": session.check_in_opens_at <= now <= session.check_in_closes_at,
+        "closed": closed,
         "not_checked_in": [
             {"id": e.pk, "name": e.trainee.full_name, "team": e.team.name if e.team else ""} for e in missing
         ],
     }
-    if with_code:
+    # Once the window has closed the screen shows no code: a late arrival would only be refused.
+    if with_code and not closed:
         token = checkin_codes.token_for(session.pk)
         url = request.build_absolute_uri(reverse("check-in", args=[session.pk])) + f"?t={token}"
         state.update(

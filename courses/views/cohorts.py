@@ -126,6 +126,11 @@ def session_schedule(request, cohort_id: int):
         address=form.cleaned_data["address"],
         instructors=[request.user] if cohort.pk in roles_of(request.user).instructor_cohort_ids else [],
         actor=request.user,
+        **{
+            name: value
+            for name in ("check_in_minutes_before", "check_in_minutes_after")
+            if (value := form.cleaned_data[name]) is not None
+        },
     )
     messages.success(request, _("The session is scheduled."))
     return redirect("attendance-sheet", session_id=session.pk)

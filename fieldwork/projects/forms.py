@@ -33,21 +33,40 @@ class ProjectForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=128)
     goals = forms.CharField(label=_("Goals"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     status = forms.ChoiceField(label=_("Status"), choices=ProjectStatus.choices)
-    partners = forms.CharField(
-        label=_("Partners"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One a line: kind code, a colon, the name, e.g. party_branch: 西坊党支部. Kinds: %(kinds)s.")
-        % {"kinds": ", ".join(PartnerKind.values)},
-    )
+
+    # Blank rows offered beyond the partners already recorded.
+    BLANK_PARTNER_ROWS = 3
+
+    def __init__(self, *args, partner_rows: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        data = self.data if self.is_bound else {}
+        posted = sum(1 for key in data if key.startswith("partner_") and key.endswith("_name"))
+        self.partner_count = max(partner_rows, posted) + self.BLANK_PARTNER_ROWS
+        # Kinds and names are checked by the service, which names the row of any mistake.
+        for i in range(self.partner_count):
+            self.fields[f"partner_{i}_kind"] = forms.CharField(
+                label=_("Partner %(row)d: kind") % {"row": i + 1},
+                required=False,
+                widget=forms.Select(choices=[("", "—"), *PartnerKind.choices]),
+            )
+            self.fields[f"partner_{i}_name"] = forms.CharField(
+                label=_("Partner %(row)d: name") % {"row": i + 1}, required=False, max_length=128
+            )
+
+    partner_kinds = PartnerKind.choices
+
+    def partner_fields(self):
+        return [(i + 1, self[f"partner_{i}_kind"], self[f"partner_{i}_name"]) for i in range(self.partner_count)]
+
+    def main_fields(self):
+        return [self[name] for name in ("title", "goals", "status")]
 
     def partner_list(self) -> list[tuple[str, str]]:
-        rows = []
-        for line in self.cleaned_data.get("partners", "").splitlines():
-            if line.strip():
-                kind, _sep, name = line.partition(":")
-                rows.append((kind.strip(), name.strip()))
-        return rows
+        """Every row as (kind, name), blank rows included so that a row number stays the row's place."""
+        data = self.cleaned_data
+        return [
+            (data.get(f"partner_{i}_kind", ""), data.get(f"partner_{i}_name", "")) for i in range(self.partner_count)
+        ]
 
 
 class ActivityForm(forms.Form):

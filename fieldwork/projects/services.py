@@ -31,6 +31,8 @@ from fieldwork.projects.selectors import project_totals
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User
+from notifications.models import Kind
+from notifications.services import notify
 
 MAX_COUNT = 100_000
 
@@ -98,10 +100,14 @@ def project_update(
     title = _required_text(title, "title", fields)
     _choice(status, ProjectStatus, "status", fields)
     cleaned_partners = []
-    for kind, name in partners or []:
-        name = (name or "").strip()
-        if kind not in PartnerKind.values or not name:
-            fields["partners"] = [_("Each partner needs a kind and a name.")]
+    for row, (kind, name) in enumerate(partners or [], start=1):
+        kind, name = (kind or "").strip(), (name or "").strip()
+        if not kind and not name:
+            continue  # an empty row of the form
+        if kind not in PartnerKind.values:
+            fields.setdefault("partners", []).append(_("Partner %(row)d: choose a kind from the list.") % {"row": row})
+        elif not name:
+            fields.setdefault("partners", []).append(_("Partner %(row)d: enter a name.") % {"row": row})
         else:
             cleaned_partners.append((kind, name[:128]))
     if team.community_id is None:
@@ -366,6 +372,7 @@ def case_return(*, case: ModelCase, actor: User, comments: str) -> ModelCase:
     case.status, case.review_comments = CaseStatus.RETURNED, comments
     case.save(update_fields=["status", "review_comments", "updated_at"])
     audit_record(actor=actor, verb="case.returned", target=case, comments=comments)
+    notify(kind=Kind.CASE_RETURNED, target=case)
     return case
 
 
@@ -380,6 +387,7 @@ def case_approve(*, case: ModelCase, actor: User, comments: str = "") -> ModelCa
     case.save(update_fields=["results", "status", "approved_by", "approved_at", "review_comments", "updated_at"])
     audit_record(actor=actor, verb="case.approved", target=case)
     transaction.on_commit(_prepare_whole_library_booklet)
+    notify(kind=Kind.CASE_APPROVED, target=case)
     return case
 
 

@@ -24,11 +24,11 @@ def _apply(form, call):
     except ValidationFailed as error:
         placed = False
         for field, errors in error.fields.items():
-            if field in form.fields:
-                for message in errors:
-                    form.add_error(field, message)
-                placed = True
-        if not placed or error.code != "invalid":
+            # Messages of rows the form lays out itself (partners) go above the form, each naming its row.
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+            placed = True
+        if not placed or (error.code != "invalid" and error.message not in form.non_field_errors()):
             form.add_error(None, error.message)
         return None
 
@@ -73,14 +73,12 @@ def project_edit(request, team_id: int):
         raise NotAllowed(_("Only members of this team can edit its project."))
     project = FieldProject.objects.filter(team=team).prefetch_related("partners").first()
     initial = {}
+    partners = list(project.partners.all()) if project else []
     if project:
-        initial = {
-            "title": project.title,
-            "goals": project.goals,
-            "status": project.status,
-            "partners": "\n".join(f"{p.kind}: {p.name}" for p in project.partners.all()),
-        }
-    form = forms.ProjectForm(request.POST or None, initial=initial)
+        initial = {"title": project.title, "goals": project.goals, "status": project.status}
+        for i, partner in enumerate(partners):
+            initial |= {f"partner_{i}_kind": partner.kind, f"partner_{i}_name": partner.name}
+    form = forms.ProjectForm(request.POST or None, initial=initial, partner_rows=len(partners))
     if request.method == "POST" and form.is_valid():
         saved = _apply(
             form,

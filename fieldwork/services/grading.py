@@ -27,6 +27,8 @@ from fieldwork.services.submissions import _grade_change, _lock, _move
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
+from notifications.models import Kind
+from notifications.services import notify
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ def submission_return(*, submission: Submission, feedback: str, actor: User, fee
     _store_feedback_files(assessment, list(feedback_files), actor)
     submission.save(update_fields=["state", "updated_at"])
     audit_record(actor=actor, verb="submission.returned", target=submission)
+    notify(kind=Kind.WORK_RETURNED, target=submission)
     return assessment
 
 
@@ -218,6 +221,7 @@ def _release(submission: Submission, actor: User, now) -> None:
     _grade_change(
         submission=submission, actor=actor, old_state=old_state, old_score=submission.score, reason=_("Released")
     )
+    notify(kind=Kind.GRADE_RELEASED, target=submission)
 
 
 @transaction.atomic
@@ -315,4 +319,5 @@ def objection_resolve(
     objection.save(update_fields=["outcome", "response", "resolved_by", "resolved_at", "updated_at"])
     _grade_change(submission=submission, actor=actor, old_state=old_state, old_score=old_score, reason=response)
     audit_record(actor=actor, verb="objection.resolved", target=objection, outcome=outcome)
+    notify(kind=Kind.OBJECTION_ANSWERED, target=objection)
     return objection

@@ -22,6 +22,8 @@ from fieldwork.models import (
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
+from notifications.models import Kind
+from notifications.services import notify
 
 
 def _move(submission: Submission, to: str) -> str:
@@ -180,6 +182,11 @@ def effective_due(*, submission: Submission) -> tuple:
     assignment = submission.assignment
     owner = {"team_id": submission.team_id} if submission.team_id else {"enrolment_id": submission.enrolment_id}
     extension = Extension.objects.filter(assignment=assignment, **owner).first()
+    return due_with_extension(assignment=assignment, extension=extension)
+
+
+def due_with_extension(*, assignment: Assignment, extension: Extension | None) -> tuple:
+    """(due_at, closes_at) of an assignment for an owner with this extension (or none): the one rule, no query."""
     if extension:
         return extension.due_at, max(extension.due_at, assignment.closes_at or extension.due_at)
     return assignment.due_at, assignment.closes_at
@@ -247,6 +254,7 @@ def extension_grant(
         defaults={"due_at": due_at, "reason": (reason or "").strip(), "granted_by": actor},
     )
     audit_record(actor=actor, verb="extension.granted", target=extension, due_at=due_at.isoformat())
+    notify(kind=Kind.EXTENSION_GRANTED, target=extension)
     return extension
 
 

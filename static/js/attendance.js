@@ -37,6 +37,14 @@
         if (countdown && state.seconds_to_rotation) countdown.textContent = String(state.seconds_to_rotation);
         var closed = root.querySelector("[data-role=closed]");
         if (closed) closed.hidden = state.open;
+        var live = root.querySelector("[data-role=live]");
+        var ended = root.querySelector("[data-role=ended]");
+        if (live && ended && state.closed) {
+          live.hidden = true;
+          ended.hidden = false;
+          if (qr) qr.replaceChildren();
+          if (code) code.textContent = "";
+        }
         renderMissing(root, state.not_checked_in);
       })
       .catch(function () { /* keep showing the last state; try again next tick */ })

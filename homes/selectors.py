@@ -1,0 +1,309 @@
+"""What each role should do next: reads for the three homes, each a fixed number of queries.
+
+The rules stay where they live: due dates with extensions come from fieldwork (due_with_extension), the
+certificate's eligibility and its reasons from certificates.eligibility, phase progress from courses.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certificates.eligibility import UNMET, cohort_eligibility
+from certificates.models import Certificate, CertificateStatus
+from courses.models import ATTENDED, Cohort, Enrolment, EnrolmentStatus, Phase, Session
+from courses.selectors import CohortOverview, district_cohort_overview
+from fieldwork.models import EDITABLE_STATES, RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
+from fieldwork.projects.models import CaseStatus, ModelCase, NextStep
+from fieldwork.selectors import DueDate, grading_queue, trainee_due_dates
+from lms.predicates import roles_of
+
+# A grade counts as newly released for this long.
+RECENT_RELEASE = timedelta(days=14)
+# How many rows each list shows; counts are always whole.
+LIST_LIMIT = 10
+
+
+# --- trainee
+
+
+@dataclass
+class DueItem:
+    assignment: Assignment
+    due: DueDate
+    submission: Submission | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.due.due_at < timezone.now()
+
+
+@dataclass
+class TraineeCohortHome:
+    enrolment: Enrolment
+    due: list[DueItem]
+    returned: list[Submission]
+    released: list[Submission]
+    next_session: Session | None
+    check_in_open: bool
+    next_steps: list[NextStep]
+    eligible: bool
+    reasons: list[str]
+    certificate: Certificate | None
+
+
+def _own(enrolment: Enrolment) -> Q:
+    owner = Q(enrolment=enrolment)
+    if enrolment.team_id:
+        owner |= Q(team_id=enrolment.team_id)
+    return owner
+
+
+def trainee_home(*, user) -> list[TraineeCohortHome]:
+    """For each cohort the user learns in: what is due, returned, released, next, and the certificate's state.
+
+    About 15 queries per cohort, whatever the cohort's size.
+    """
+    now = timezone.now()
+    enrolments = list(
+        Enrolment.objects.filter(trainee=user, status=EnrolmentStatus.ACTIVE)
+        .select_related("cohort__course", "cohort__district", "team")
+        .order_by("-cohort__year", "pk")
+    )
+    homes = []
+    for enrolment in enrolments:
+        cohort = enrolment.cohort
+        assignments = [
+            a
+            for a in Assignment.objects.filter(module__cohort=cohort, opens_at__lte=now).order_by("due_at", "pk")
+            if a.mode != "team" or enrolment.team_id
+        ]
+        submissions = {
+            s.assignment_id: s
+            for s in Submission.objects.filter(_own(enrolment), assignment__module__cohort=cohort).select_related(
+                "assignment"
+            )
+        }
+        dues = trainee_due_dates(enrolment=enrolment, assignments=assignments)
+        due = [
+            DueItem(a, dues[a.pk], submissions.get(a.pk))
+            for a in assignments
+            if a.pk not in submissions or submissions[a.pk].state in EDITABLE_STATES
+        ]
+        due.sort(key=lambda item: item.due.due_at)
+        returned = [s for s in submissions.values() if s.state == SubmissionState.RETURNED]
+        released = sorted(
+            (
+                s
+                for s in submissions.values()
+                if s.state in RELEASED_STATES and s.released_at and s.released_at >= now - RECENT_RELEASE
+            ),
+            key=lambda s: s.released_at,
+            reverse=True,
+        )
+        next_session = (
+            Session.objects.filter(cohort=cohort, check_in_closes_at__gte=now)
+            .select_related("lesson")
+            .order_by("starts_at", "pk")
+            .first()
+        )
+        steps = (
+            list(
+                NextStep.objects.filter(visit__project__team_id=enrolment.team_id, done=False)
+                .select_related("visit")
+                .order_by("due_on", "pk")[:LIST_LIMIT]
+            )
+            if enrolment.team_id
+            else []
+        )
+        [eligibility] = cohort_eligibility(cohort=cohort, enrolment_ids=[enrolment.pk]) or [None]
+        homes.append(
+            TraineeCohortHome(
+                enrolment=enrolment,
+                due=due[:LIST_LIMIT],
+                returned=returned,
+                released=released[:LIST_LIMIT],
+                next_session=next_session,
+                check_in_open=bool(next_session and next_session.check_in_opens_at <= now),
+                next_steps=steps,
+                eligible=bool(eligibility and eligibility.eligible),
+                reasons=eligibility.reasons if eligibility else [],
+                certificate=eligibility.certificate if eligibility else None,
+            )
+        )
+    return homes
+
+
+# --- instructor
+
+
+@dataclass
+class InstructorHome:
+    to_grade_count: int
+    to_grade: list[Submission]
+    objections: list[Objection]
+    sessions_today: list[Session]
+    overdue_steps: list[NextStep]
+    cases: list[ModelCase]
+
+
+def instructor_home(*, user) -> InstructorHome:
+    """Across the cohorts the user teaches: work to grade, objections, today's sessions, overdue steps, cases.
+
+    7 queries (roles included), whatever the cohorts' size.
+    """
+    cohort_ids = roles_of(user).instructor_cohort_ids
+    waiting = [s for s in grading_queue(user=user) if s.state == SubmissionState.SUBMITTED]
+    objections = list(
+        Objection.objects.filter(submission__assignment__module__cohort_id__in=cohort_ids, outcome="")
+        .select_related("submission__assignment", "submission__enrolment__trainee", "submission__team")
+        .order_by("created_at", "pk")[:LIST_LIMIT]
+    )
+    today = timezone.localdate()
+    sessions = list(
+        Session.objects.filter(cohort_id__in=cohort_ids, starts_at__date=today)
+        .select_related("lesson", "cohort")
+        .order_by("starts_at", "pk")
+    )
+    overdue = list(
+        NextStep.objects.filter(visit__project__team__cohort_id__in=cohort_ids, done=False, due_on__lt=today)
+        .select_related("visit__project")
+        .order_by("due_on", "pk")[:LIST_LIMIT]
+    )
+    cases = list(
+        ModelCase.objects.filter(project__team__cohort_id__in=cohort_ids, status=CaseStatus.SUBMITTED)
+        .select_related("project__team")
+        .order_by("submitted_at", "pk")[:LIST_LIMIT]
+    )
+    return InstructorHome(
+        to_grade_count=len(waiting),
+        to_grade=waiting[:LIST_LIMIT],
+        objections=objections,
+        sessions_today=sessions,
+        overdue_steps=overdue,
+        cases=cases,
+    )
+
+
+# --- district staff
+
+
+@dataclass
+class SessionAttendance:
+    session: Session
+    attended: int
+    expected: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.attended / self.expected) if self.expected else None
+
+
+@dataclass
+class StaffCohortHome:
+    overview: CohortOverview
+    sessions: list[SessionAttendance]
+    submissions_by_state: list[tuple[str, str, int]]
+    not_eligible: int
+    common_reasons: list[tuple[str, int]]
+    certificates_pending: int
+    certificates_failed: int
+    unavailable: list[str] = field(default_factory=list)
+
+    @property
+    def cohort(self) -> Cohort:
+        return self.overview.cohort
+
+    @property
+    def phases(self) -> list[tuple[str, object]]:
+        return [(Phase(cell.phase).label, cell) for cell in self.overview.phases]
+
+
+def _reason_labels() -> dict[str, str]:
+    """What each unmet criterion means for the cohort: counted by criterion, not by its per-trainee text."""
+    return {
+        "lessons": _("Lessons not finished"),
+        "attendance": _("Attendance too low"),
+        "assignments": _("Required assignments not passed"),
+        "model_case": _("Model case not approved"),
+    }
+
+
+def staff_home(*, user) -> list[StaffCohortHome]:
+    """For each cohort of the user's districts: phase progress, attendance per session, submissions by state,
+    who is not yet eligible and why, certificates waiting or failed. 4 queries, then ~10 per cohort (eligibility)."""
+    overviews = district_cohort_overview(user=user)
+    ids = [o.cohort.pk for o in overviews]
+    held = timezone.now()
+    sessions: dict[int, list[SessionAttendance]] = {}
+    for session in (
+        Session.objects.filter(cohort_id__in=ids, starts_at__lte=held)
+        .select_related("lesson")
+        .annotate(
+            attended=Count(
+                "attendances",
+                filter=Q(attendances__status__in=ATTENDED, attendances__enrolment__status=EnrolmentStatus.ACTIVE),
+            )
+        )
+        .order_by("-starts_at", "pk")
+    ):
+        sessions.setdefault(session.cohort_id, []).append(session)
+    states: dict[int, dict[str, int]] = {}
+    for row in (
+        Submission.objects.filter(assignment__module__cohort_id__in=ids)
+        .values("assignment__module__cohort_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        states.setdefault(row["assignment__module__cohort_id"], {})[row["state"]] = row["n"]
+    certificates: dict[tuple[int, str], int] = {
+        (row["cohort_id"], row["status"]): row["n"]
+        for row in Certificate.objects.filter(
+            cohort_id__in=ids, status__in=[CertificateStatus.PENDING, CertificateStatus.FAILED]
+        )
+        .values("cohort_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    labels = _reason_labels()
+    homes = []
+    for overview in overviews:
+        cohort = overview.cohort
+        rows = cohort_eligibility(cohort=cohort)
+        unmet = Counter(r.key for row in rows for r in row.results if r.status == UNMET)
+        by_state = states.get(cohort.pk, {})
+        homes.append(
+            StaffCohortHome(
+                overview=overview,
+                sessions=[
+                    SessionAttendance(session=s, attended=s.attended, expected=overview.enrolled)
+                    for s in sessions.get(cohort.pk, [])[:LIST_LIMIT]
+                ],
+                submissions_by_state=[
+                    (value, label, by_state.get(value, 0)) for value, label in SubmissionState.choices
+                ],
+                not_eligible=sum(1 for row in rows if not row.eligible),
+                common_reasons=[(labels.get(key, key), n) for key, n in unmet.most_common(4)],
+                certificates_pending=certificates.get((cohort.pk, CertificateStatus.PENDING), 0),
+                certificates_failed=certificates.get((cohort.pk, CertificateStatus.FAILED), 0),
+                unavailable=sorted({reason for row in rows[:1] for reason in row.unavailable}),
+            )
+        )
+    return homes
+
+
+def roles_for_homes(*, user) -> list[str]:
+    """Which homes this user has, in the order the tabs show them."""
+    roles = roles_of(user)
+    return [
+        name
+        for name, held in (
+            ("trainee", roles.trainee_cohort_ids),
+            ("instructor", roles.instructor_cohort_ids),
+            ("staff", roles.staff_district_ids),
+        )
+        if held
+    ]

@@ -1,0 +1,53 @@
+"""The words of each notification kind, rendered in the reader's language from the row's payload."""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import Kind
+
+
+@dataclass(frozen=True)
+class Text:
+    title: str
+    body: str
+    path: str
+
+
+def _when(value: str) -> str:
+    moment = parse_datetime(value or "")
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# Each kind's heading and sentence; %(title)s, %(due)s, %(starts)s and %(place)s come from the payload.
+TEXTS = {
+    Kind.WORK_RETURNED: (
+        _("Work returned for revision"),
+        _("“%(title)s” was returned: read the feedback and hand in again."),
+    ),
+    Kind.GRADE_RELEASED: (_("Grade released"), _("Your grade for “%(title)s” is released.")),
+    Kind.OBJECTION_ANSWERED: (
+        _("Objection answered"),
+        _("Your objection to the grade of “%(title)s” has been answered."),
+    ),
+    Kind.EXTENSION_GRANTED: (_("Extension granted"), _("“%(title)s” is now due on %(due)s.")),
+    Kind.CASE_RETURNED: (_("Model case returned"), _("Your model case “%(title)s” was returned for revision.")),
+    Kind.CASE_APPROVED: (
+        _("Model case approved"),
+        _("Your model case “%(title)s” was approved and joins the case library."),
+    ),
+    Kind.CERTIFICATE_ISSUED: (_("Certificate issued"), _("Your certificate for “%(title)s” is ready to download.")),
+    Kind.CERTIFICATE_REVOKED: (_("Certificate revoked"), _("Your certificate for “%(title)s” was revoked.")),
+    Kind.SESSION_TOMORROW: (_("Session tomorrow"), _("“%(title)s” starts at %(starts)s at %(place)s.")),
+    Kind.ASSIGNMENT_DUE_SOON: (_("Assignment due soon"), _("“%(title)s” is due on %(due)s.")),
+}
+
+
+def describe(notification) -> Text:
+    """Title, one-sentence body and the page to open, for the list, the bell and e-mail."""
+    p = notification.payload or {}
+    head, body = TEXTS[notification.kind]
+    values = {"title": p.get("title", ""), "due": _when(p.get("due_at")), "starts": _when(p.get("starts_at"))}
+    return Text(title=str(head), body=str(body) % {**values, "place": p.get("place", "")}, path=p.get("path", ""))

@@ -1,0 +1,45 @@
+"""Who a change concerns and what to tell them: the trainees a target belongs to, its title and page.
+
+Recipients are always read from enrolments that have not been withdrawn, so a person who left the cohort
+is never told anything.
+"""
+
+from django.db.models import Q
+from django.urls import reverse
+
+
+def _owner_q(*, enrolment_id, team_id) -> Q:
+    return Q(team_id=team_id) if team_id else Q(pk=enrolment_id)
+
+
+def _submission(submission) -> tuple[Q, dict]:
+    assignment = submission.assignment
+    payload = {"title": assignment.title, "path": reverse("fieldwork:assignment-detail", args=[assignment.pk])}
+    return _owner_q(enrolment_id=submission.enrolment_id, team_id=submission.team_id), payload
+
+
+def describe_target(target) -> tuple[Q, int, dict]:
+    """(a filter over Enrolment for the people concerned, the cohort id, the payload) for a changed row."""
+    label = target._meta.label
+    if label == "fieldwork.Submission":
+        q, payload = _submission(target)
+        return q, target.assignment.module.cohort_id, payload
+    if label == "fieldwork.Objection":
+        q, payload = _submission(target.submission)
+        return q, target.submission.assignment.module.cohort_id, payload
+    if label == "fieldwork.Extension":
+        assignment = target.assignment
+        payload = {
+            "title": assignment.title,
+            "due_at": target.due_at.isoformat(),
+            "path": reverse("fieldwork:assignment-detail", args=[assignment.pk]),
+        }
+        return _owner_q(enrolment_id=target.enrolment_id, team_id=target.team_id), assignment.module.cohort_id, payload
+    if label == "projects.ModelCase":
+        team = target.project.team
+        payload = {"title": target.title, "path": reverse("projects:case-detail", args=[target.pk])}
+        return Q(team_id=team.pk), team.cohort_id, payload
+    if label == "certificates.Certificate":
+        payload = {"title": target.course_title, "path": reverse("certificates-detail", args=[target.pk])}
+        return Q(pk=target.enrolment_id), target.cohort_id, payload
+    raise ValueError(f"No recipients known for {label}")
