@@ -15,6 +15,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("lms.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lms.api_urls")),
     path("projects/", include("fieldwork.projects.urls")),
