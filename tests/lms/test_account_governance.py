@@ -47,7 +47,9 @@ def test_service_refuses_staff_and_superusers_as_trainees(world, english):
     superuser = UserFactory(is_superuser=True)
     for person in (world.other_staff, superuser, world.staff):
         with pytest.raises(NotFound) as caught:
-            services.enrolment_create(cohort=world.cohort, trainee=person, community=world.community, actor=world.staff)
+            services.enrolment_create(
+                cohort=world.cohort, trainee=person, community=world.community, actor=world.staff
+            )
         assert caught.value.code == "not_enrollable"
     assert not Enrolment.objects.filter(trainee__in=[world.other_staff, superuser, world.staff]).exists()
 
