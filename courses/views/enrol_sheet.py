@@ -1,5 +1,7 @@
 """Bulk enrolment from a sheet: upload, a preview of every row, then commit (all or nothing)."""
 
+import dataclasses
+import json
 import re
 import uuid
 
@@ -13,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses import selectors
-from courses.enrol_sheets import MAX_BYTES, SheetRefused, read_sheet, template_workbook
+from courses.enrol_sheets import MAX_BYTES, SheetRefused, SheetRow, read_sheet, template_workbook
 from courses.services import enrol_sheet as sheet_services
 from lms.errors import ValidationFailed
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STAGED_RE = re.compile(r"^[0-9a-f]{32}\.(xlsx|csv)$")
+STAGED_RE = re.compile(r"^[0-9a-f]{32}\.json$")
 
 
 def _staged_path(cohort, user, staged: str) -> str:
@@ -54,8 +56,10 @@ def enrol_sheet(request, cohort_id: int):
     preview = sheet_services.enrol_sheet_preview(cohort=cohort, rows=rows, actor=request.user)
     if preview.errors:
         return _render(request, cohort, preview=preview, status=400)
-    staged = f"{uuid.uuid4().hex}.{upload.name.lower().rsplit('.', 1)[-1]}"
-    default_storage.save(_staged_path(cohort, request.user, staged), ContentFile(data))
+    # The rows as read, not the file: the commit then skips parsing the sheet a second time.
+    staged = f"{uuid.uuid4().hex}.json"
+    rows_json = json.dumps([dataclasses.asdict(row) for row in rows], ensure_ascii=False)
+    default_storage.save(_staged_path(cohort, request.user, staged), ContentFile(rows_json.encode()))
     return _render(request, cohort, preview=preview, staged=staged)
 
 
@@ -68,8 +72,7 @@ def enrol_sheet_commit(request, cohort_id: int):
     if not STAGED_RE.fullmatch(staged) or not default_storage.exists(path):
         raise ValidationFailed(_("The uploaded sheet is no longer here; upload it again."), code="sheet_missing")
     with default_storage.open(path, "rb") as file:
-        data = file.read()
-    rows = read_sheet(name=staged, data=data)
+        rows = [SheetRow(**row) for row in json.loads(file.read())]
     try:
         preview = sheet_services.enrol_sheet_commit(cohort=cohort, rows=rows, actor=request.user)
     except sheet_services.SheetHasErrors as error:  # the data changed since the preview

@@ -146,7 +146,7 @@ ENDPOINTS = {
     "page enrol sheet commit": (
         "post",
         lambda o: f"/cohorts/{o.world.cohort.pk}/enrol-sheet/commit/",
-        lambda o: {"staged": "0" * 32 + ".xlsx"},
+        lambda o: {"staged": "0" * 32 + ".json"},
         by_role(LOGIN, 404, 404, 404, 404, 400, 404),
     ),
     "page instructor add": (
