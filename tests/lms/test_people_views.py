@@ -218,3 +218,17 @@ def test_forgot_password_mails_a_one_time_link(client, world, settings):
     assert world.trainee.check_password("Qingtian-lane-77")
     again = client.get(link, follow=True)
     assert 'name="new_password1"' not in again.content.decode()  # the link worked once
+
+
+def test_a_token_taken_with_a_temporary_password_opens_no_api(client, world):
+    password = services_reset(world)
+    token = client.post("/api/v1/auth/token/", {"username": world.trainee.username, "password": password}).json()
+    response = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token['token']}")
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] in ("Set a new password first.", "请先设置新密码。")
+
+
+def services_reset(world):
+    from lms.services import password_reset_by_staff
+
+    return password_reset_by_staff(person=world.trainee, actor=world.staff)
