@@ -49,6 +49,8 @@ class PeoplePage:
 def people_page(*, user, search: str = "", role: str = "", page_number=1) -> PeoplePage:
     """People with a role in the user's districts, searched by name, username or mobile, 50 a page.
     Fixed queries: count, page, two role prefetches, and which of the page the user governs."""
+    from courses.models import Enrolment, Teaching
+
     if not may_see_people(user):
         raise not_found()
     people = User.objects.filter(district_people_q(user)).select_related("community__town")
@@ -57,10 +59,19 @@ def people_page(*, user, search: str = "", role: str = "", page_number=1) -> Peo
         people = people.filter(
             Q(full_name__icontains=search) | Q(username__icontains=search) | Q(mobile__icontains=search)
         )
+    districts = None if user.is_superuser else roles_of(user).staff_district_ids
     if role == "trainee":
-        people = people.filter(enrolments__isnull=False)
+        people = people.filter(
+            enrolments__in=Enrolment.objects.filter(cohort__district_id__in=districts)
+            if districts is not None
+            else Enrolment.objects.all()
+        )
     elif role == "instructor":
-        people = people.filter(teachings__isnull=False)
+        people = people.filter(
+            teachings__in=Teaching.objects.filter(cohort__district_id__in=districts)
+            if districts is not None
+            else Teaching.objects.all()
+        )
     else:
         role = ""
     people = people.distinct().order_by("full_name", "pk").prefetch_related(*_role_prefetches(user))

@@ -232,3 +232,9 @@ def services_reset(world):
     from lms.services import password_reset_by_staff
 
     return password_reset_by_staff(person=world.trainee, actor=world.staff)
+
+
+def test_role_filter_counts_only_roles_in_the_staff_members_districts(staff_client, world):
+    TeachingFactory(cohort=world.other_cohort, instructor=world.trainee)  # teaches elsewhere, trainee here
+    text = staff_client.get("/people/?role=instructor").content.decode()
+    assert world.trainee.full_name not in text and world.instructor.full_name in text
