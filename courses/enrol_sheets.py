@@ -140,3 +140,20 @@ def template_workbook() -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def link_workbook(rows) -> bytes:
+    """A sheet of (name, mobile, one-time link) for staff to pass on to each person."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "首次设置密码"
+    sheet.append(["姓名", "手机号", "首次设置密码链接（仅可使用一次，3天内有效）"])
+    for row in rows:
+        sheet.append(list(row))
+    for column, width in zip("ABC", (12, 16, 90), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

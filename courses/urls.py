@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("cohorts/<int:cohort_id>/enrol-sheet/", enrol_sheet.enrol_sheet, name="enrol-sheet"),
     path("cohorts/<int:cohort_id>/enrol-sheet/commit/", enrol_sheet.enrol_sheet_commit, name="enrol-sheet-commit"),
+    path("cohorts/<int:cohort_id>/enrol-sheet/links.xlsx", enrol_sheet.enrol_sheet_links, name="enrol-sheet-links"),
     path(
         "cohorts/<int:cohort_id>/enrol-sheet/template.xlsx",
         enrol_sheet.enrol_sheet_template,

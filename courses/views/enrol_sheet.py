@@ -7,6 +7,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
@@ -15,9 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses import selectors
-from courses.enrol_sheets import MAX_BYTES, SheetRefused, SheetRow, read_sheet, template_workbook
+from courses.enrol_sheets import MAX_BYTES, SheetRefused, SheetRow, link_workbook, read_sheet, template_workbook
+from courses.models import EnrolmentStatus
 from courses.services import enrol_sheet as sheet_services
 from lms.errors import ValidationFailed
+from lms.models import User
+from lms.predicates import governed_users_q
+from lms.services import set_password_links
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAGED_RE = re.compile(r"^[0-9a-f]{32}\.json$")
@@ -92,4 +97,30 @@ def enrol_sheet_template(request, cohort_id: int):
     selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
     response = HttpResponse(template_workbook(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''%E5%AD%A6%E5%91%98%E5%90%8D%E5%8D%95.xlsx"
+    return response
+
+
+@login_required
+@require_POST
+def enrol_sheet_links(request, cohort_id: int):
+    """A sheet of one-time links with which the cohort's trainees who never had a password set their first one."""
+    cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
+    people = list(
+        User.objects.filter(
+            governed_users_q(request.user),
+            enrolments__cohort=cohort,
+            enrolments__status=EnrolmentStatus.ACTIVE,
+            is_active=True,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,  # no password yet: made from a sheet
+        ).order_by("full_name", "pk")
+    )
+    links = set_password_links(people=people, actor=request.user)
+    response = HttpResponse(
+        link_workbook([(p.full_name, p.mobile, request.build_absolute_uri(path)) for p, path in links]),
+        content_type=XLSX_TYPE,
+    )
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E9%A6%96%E6%AC%A1%E8%AE%BE%E7%BD%AE%E5%AF%86%E7%A0%81.xlsx"
+    )
+    response["Cache-Control"] = "no-store"
     return response

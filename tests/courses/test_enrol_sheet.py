@@ -299,3 +299,37 @@ def test_command_dry_run_commit_and_bad_sheet(world, tmp_path, capsys):
     assert state() == before
     with pytest.raises(CommandError):
         call_command("enrol_from_sheet", str(good), cohort=world.cohort.pk, username=world.other_staff.username)
+
+
+def test_first_password_links_for_sheet_accounts(staff_client, world, client):
+    import io
+
+    import openpyxl
+    from django.test import Client
+
+    enrol_sheet_commit(
+        cohort=world.cohort, rows=rows_of(xlsx_bytes(sheet_rows(3, community="河岗社区"))), actor=world.staff
+    )
+    response = staff_client.post(f"/cohorts/{world.cohort.pk}/enrol-sheet/links.xlsx")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    lines = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [line[1] for line in lines] == ["13900000000", "13900000001", "13900000002"]  # not world.trainee
+    assert AuditEntry.objects.filter(verb="user.set_password_link_issued").count() == 3
+    person = Client()
+    form = person.get(lines[0][2].replace("http://testserver", ""), follow=True)
+    assert 'name="new_password1"' in form.content.decode()
+    done = person.post(
+        form.redirect_chain[-1][0], {"new_password1": "Qingtian-lane-77", "new_password2": "Qingtian-lane-77"}
+    )
+    assert done.status_code == 302
+    account = User.objects.get(mobile="13900000000")
+    assert account.check_password("Qingtian-lane-77") and not account.must_change_password
+
+
+def test_first_password_links_are_not_found_for_other_staff(client, world):
+    client.force_login(world.other_staff)
+    assert client.post(f"/cohorts/{world.cohort.pk}/enrol-sheet/links.xlsx").status_code == 404
+    client.force_login(world.instructor)
+    assert client.post(f"/cohorts/{world.cohort.pk}/enrol-sheet/links.xlsx").status_code == 404
+    assert not AuditEntry.objects.exists()

@@ -149,6 +149,12 @@ ENDPOINTS = {
         lambda o: {"staged": "0" * 32 + ".json"},
         by_role(LOGIN, 404, 404, 404, 404, 400, 404),
     ),
+    "page first-password links": (
+        "post",
+        lambda o: f"/cohorts/{o.world.cohort.pk}/enrol-sheet/links.xlsx",
+        lambda o: {},
+        PAGE_STAFF,
+    ),
     "page instructor add": (
         "post",
         lambda o: f"/cohorts/{o.world.cohort.pk}/instructors/",
