@@ -249,6 +249,34 @@ def _user(username: str, full_name: str, mobile: str, *, is_staff: bool = False)
     return user
 
 
+def build_modules(cohort: Cohort) -> tuple[dict[str, Module], list[Lesson]]:
+    """The course's modules and lessons in a cohort (idempotent): modules by title, lessons in course order."""
+    positions: dict[str, int] = {}
+    modules: dict[str, Module] = {}
+    for phase, title, summary, requires, lessons in MODULES:
+        positions[phase] = positions.get(phase, 0) + 1
+        module, created = Module.objects.get_or_create(
+            cohort=cohort, phase=phase, position=positions[phase], defaults={"title": title, "summary": summary}
+        )
+        if created:
+            module.requires.set([modules[r] for r in requires])
+        modules[title] = module
+        for position, (kind, lesson_title, body) in enumerate(lessons, start=1):
+            Lesson.objects.get_or_create(
+                module=module, position=position, defaults={"kind": kind, "title": lesson_title, "body": body}
+            )
+
+    ordered_lessons = list(
+        Lesson.objects.filter(module__cohort=cohort)
+        .select_related("module")
+        .order_by("module__phase", "module__position", "position")
+    )
+    ordered_lessons.sort(
+        key=lambda lesson: (Phase.position(lesson.module.phase), lesson.module.position, lesson.position)
+    )
+    return modules, ordered_lessons
+
+
 def seed() -> str:
     district, _ = District.objects.get_or_create(code="nh", defaults={"name": "南海区"})
     communities = {}
@@ -277,29 +305,7 @@ def seed() -> str:
     for username, name, mobile in INSTRUCTORS:
         Teaching.objects.get_or_create(cohort=cohort, instructor=_user(username, name, mobile))
 
-    positions: dict[str, int] = {}
-    modules: dict[str, Module] = {}
-    for phase, title, summary, requires, lessons in MODULES:
-        positions[phase] = positions.get(phase, 0) + 1
-        module, created = Module.objects.get_or_create(
-            cohort=cohort, phase=phase, position=positions[phase], defaults={"title": title, "summary": summary}
-        )
-        if created:
-            module.requires.set([modules[r] for r in requires])
-        modules[title] = module
-        for position, (kind, lesson_title, body) in enumerate(lessons, start=1):
-            Lesson.objects.get_or_create(
-                module=module, position=position, defaults={"kind": kind, "title": lesson_title, "body": body}
-            )
-
-    ordered_lessons = list(
-        Lesson.objects.filter(module__cohort=cohort)
-        .select_related("module")
-        .order_by("module__phase", "module__position", "position")
-    )
-    ordered_lessons.sort(
-        key=lambda lesson: (Phase.position(lesson.module.phase), lesson.module.position, lesson.position)
-    )
+    modules, ordered_lessons = build_modules(cohort)
 
     trainee_number = 0
     for team_name, community_name, members in TEAMS:

@@ -27,6 +27,11 @@ class EnrolForm(forms.Form):
     team = forms.IntegerField(label=_("Team"), min_value=1, required=False)
 
 
+class InstructorForm(forms.Form):
+    instructor = forms.IntegerField(label=_("Instructor"), min_value=1, required=False)
+    handle = forms.CharField(label=_("Username or mobile number"), max_length=150, required=False)
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason for withdrawal"), max_length=500)
 

@@ -256,6 +256,36 @@ def access_taught_cohort(*, user, cohort_id: int) -> Cohort:
     return cohort
 
 
+def access_managed_cohort(*, user, cohort_id: int) -> Cohort:
+    """The cohort if the user manages it (its district's staff); "not found" otherwise, instructors included."""
+    cohort = Cohort.objects.select_related("course", "district").filter(pk=cohort_id).first()
+    if cohort is None or not user.has_perm("courses.manage_cohort", cohort):
+        raise NotFound(_not_found_message())
+    return cohort
+
+
+def cohort_teachings(*, cohort: Cohort) -> list:
+    """The cohort's instructors, by name."""
+    from courses.models import Teaching
+
+    return list(Teaching.objects.filter(cohort=cohort).select_related("instructor").order_by("instructor__full_name"))
+
+
+def instructor_candidates(*, cohort: Cohort, user) -> list:
+    """Instructors of the cohort's district whom the user may assign here and who do not teach it yet."""
+    from courses.models import Teaching
+    from courses.services.teaching import assignable_instructors_q
+    from lms.models import User
+
+    teaching_in_district = Teaching.objects.filter(cohort__district_id=cohort.district_id).values("instructor_id")
+    return list(
+        User.objects.filter(assignable_instructors_q(user), pk__in=teaching_in_district, is_active=True)
+        .exclude(teachings__cohort=cohort)
+        .order_by("full_name")
+        .distinct()
+    )
+
+
 def access_attendance(*, user, attendance_id: int, perm: str = "courses.read_attendance") -> Attendance:
     attendance = Attendance.objects.select_related("session", "enrolment__trainee").filter(pk=attendance_id).first()
     if attendance is None or not user.has_perm(perm, attendance):

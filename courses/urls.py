@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses.views import attendance, cohorts, dashboard, learning, setup
+from courses.views import attendance, cohorts, dashboard, enrol_sheet, learning, setup
 
 urlpatterns = [
     path("", learning.home, name="home"),
@@ -22,5 +22,19 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/enrol/", cohorts.cohort_enrol, name="cohort-enrol"),
     path("cohorts/<int:cohort_id>/attendance.<str:fmt>", cohorts.attendance_export, name="attendance-export"),
     path("cohorts/<int:cohort_id>/sessions/", cohorts.session_schedule, name="session-schedule"),
+    path("cohorts/<int:cohort_id>/instructors/", cohorts.cohort_instructor_add, name="cohort-instructor-add"),
+    path(
+        "cohorts/<int:cohort_id>/instructors/<int:teaching_id>/remove/",
+        cohorts.cohort_instructor_remove,
+        name="cohort-instructor-remove",
+    ),
+    path("cohorts/<int:cohort_id>/enrol-sheet/", enrol_sheet.enrol_sheet, name="enrol-sheet"),
+    path("cohorts/<int:cohort_id>/enrol-sheet/commit/", enrol_sheet.enrol_sheet_commit, name="enrol-sheet-commit"),
+    path("cohorts/<int:cohort_id>/enrol-sheet/links.xlsx", enrol_sheet.enrol_sheet_links, name="enrol-sheet-links"),
+    path(
+        "cohorts/<int:cohort_id>/enrol-sheet/template.xlsx",
+        enrol_sheet.enrol_sheet_template,
+        name="enrol-sheet-template",
+    ),
     path("enrolments/<int:enrolment_id>/withdraw/", cohorts.enrolment_withdraw, name="enrolment-withdraw"),
 ]

@@ -118,9 +118,9 @@ def _due(days: int):
     return timezone.make_aware(datetime.combine(day, time(23, 59)))
 
 
-def _assignments(cohort: Cohort) -> dict[str, Assignment]:
+def _assignments(cohort: Cohort, specs=ASSIGNMENTS) -> dict[str, Assignment]:
     made = {}
-    for module_title, title, mode, instructions, due_days, rubric in ASSIGNMENTS:
+    for module_title, title, mode, instructions, due_days, rubric in specs:
         module = Module.objects.get(cohort=cohort, title=module_title)
         assignment, _created = Assignment.objects.get_or_create(
             module=module,

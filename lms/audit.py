@@ -28,3 +28,21 @@ def audit_record(*, actor: User | None, verb: str, target: models.Model, **data)
         district_id=district_id,
         cohort_id=cohort_id,
     )
+
+
+def audit_record_many(*, actor: User | None, verb: str, targets, data_of=None) -> list[AuditEntry]:
+    """One audit row per target in one query (bulk actions such as a sheet); call inside the transaction."""
+    targets = list(targets)
+    if not targets:
+        return []
+    content_type = ContentType.objects.get_for_model(targets[0])
+    return AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=actor if actor and actor.is_authenticated else None,
+            verb=verb,
+            target_type=content_type,
+            target_id=str(target.pk),
+            data=data_of(target) if data_of else {},
+        )
+        for target in targets
+    )

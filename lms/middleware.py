@@ -1,12 +1,14 @@
 import re
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.middleware.gzip import GZipMiddleware
 from django.middleware.locale import LocaleMiddleware
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
-from lms.errors import ApplicationError
+from lms.errors import ApplicationError, error_body
 
 
 class ApplicationErrorMiddleware:
@@ -107,3 +109,26 @@ class CompressionMiddleware(GZipMiddleware):
         if any(re.match(pattern, request.path) for pattern in settings.LMS_UNCOMPRESSED_PATHS):
             return response
         return super().process_response(request, response)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A person holding a temporary password reaches nothing but the page that sets its own."""
+
+    ALLOWED = ("/accounts/password/set/", "/accounts/logout/", "/i18n/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.must_change_password
+            and not request.path.startswith(self.ALLOWED)
+        ):
+            if request.path.startswith("/api/"):
+                body = error_body(code="password_change_required", message=_("Set a new password first."))
+                return JsonResponse(body, status=403)
+            return redirect("password_set")
+        return self.get_response(request)

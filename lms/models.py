@@ -26,6 +26,20 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=64)
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True, validators=[mobile_validator])
     email = models.EmailField(_("e-mail"), blank=True)
+    community = models.ForeignKey(
+        "lms.Community",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("community"),
+        help_text=_("Where the person lives or works; enrolments keep their own community."),
+    )
+    must_change_password = models.BooleanField(
+        _("must set a new password"),
+        default=False,
+        help_text=_("Set when staff gave a temporary password: the next login asks for a new one."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = UserManager()

@@ -1,5 +1,6 @@
 """The API's one permission class: it asks the same named rules as the pages and the admin."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
 
@@ -16,7 +17,12 @@ class HasRulePermission(permissions.BasePermission):
         return required
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated)
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.user.must_change_password:  # a temporary password opens nothing, by token or by session
+            self.message = _("Set a new password first.")
+            return False
+        return True
 
     def has_object_permission(self, request, view, obj):
         perm = self._perm(view)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from lms import views as audit_views
+from lms.views import audit as audit_views
 
 admin.site.site_header = _("Community planner training · administration")
 admin.site.site_title = _("Community planner training")
@@ -17,6 +17,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("lms.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lms.api_urls")),
     path("projects/", include("fieldwork.projects.urls")),

@@ -10,12 +10,15 @@ from django.views.decorators.http import require_POST
 from courses import exports, selectors, services
 from courses.forms import (
     EnrolForm,
+    InstructorForm,
     SessionForm,
     WithdrawForm,
     form_error,
 )
-from courses.models import Enrolment, Lesson, LessonKind, Team
+from courses.models import Enrolment, Lesson, LessonKind, Teaching, Team
+from courses.services.teaching import assignable_instructors_q, teaching_add, teaching_remove
 from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.mobiles import normalise_mobile
 from lms.models import Community, User
 from lms.predicates import enrollable_trainees_q, roles_of
 from lms.spreadsheets import table_response
@@ -52,6 +55,8 @@ def cohort_detail(request, cohort_id: int):
         context["communities"] = Community.objects.filter(town__district_id=cohort.district_id).select_related("town")
         context["teams"] = Team.objects.filter(cohort=cohort)
         context["enrol_form"] = EnrolForm()
+        context["teachings"] = selectors.cohort_teachings(cohort=cohort)
+        context["instructor_candidates"] = selectors.instructor_candidates(cohort=cohort, user=request.user)
     return render(request, "courses/cohort_detail.html", context)
 
 
@@ -84,6 +89,42 @@ def cohort_enrol(request, cohort_id: int):
             raise ValidationFailed(_("Choose a team of this cohort."), fields={"team": [_("Unknown team.")]})
     services.enrolment_create(cohort=cohort, trainee=trainee, community=community, team=team, actor=request.user)
     messages.success(request, _("%(name)s is enrolled.") % {"name": trainee})
+    return redirect("cohort-detail", cohort_id=cohort.pk)
+
+
+@login_required
+@require_POST
+def cohort_instructor_add(request, cohort_id: int):
+    cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
+    form = InstructorForm(request.POST)
+    if not form.is_valid():
+        raise form_error(form)
+    people = User.objects.filter(assignable_instructors_q(request.user))
+    if form.cleaned_data["instructor"]:
+        instructor = people.filter(pk=form.cleaned_data["instructor"]).first()
+    else:
+        handle = form.cleaned_data["handle"].strip()
+        instructor = people.filter(Q(username=handle) | Q(mobile=normalise_mobile(handle))).first() if handle else None
+    if instructor is None:
+        raise ValidationFailed(
+            _("No account you may assign matches; choose an instructor or type a username or mobile number."),
+            code="unknown_user",
+            fields={"handle": [_("Unknown user.")]},
+        )
+    teaching_add(cohort=cohort, instructor=instructor, actor=request.user)
+    messages.success(request, _("%(name)s now teaches this cohort.") % {"name": instructor})
+    return redirect("cohort-detail", cohort_id=cohort.pk)
+
+
+@login_required
+@require_POST
+def cohort_instructor_remove(request, cohort_id: int, teaching_id: int):
+    cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
+    teaching = Teaching.objects.select_related("instructor").filter(pk=teaching_id, cohort=cohort).first()
+    if teaching is None:
+        raise NotFound(_("This page does not exist, or you do not have access to it."))
+    teaching_remove(teaching=teaching, actor=request.user)
+    messages.success(request, _("%(name)s no longer teaches this cohort.") % {"name": teaching.instructor})
     return redirect("cohort-detail", cohort_id=cohort.pk)
 
 

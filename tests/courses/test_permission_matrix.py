@@ -19,10 +19,11 @@ from courses.models import (
     LessonAttachment,
     Module,
     Session,
+    Teaching,
 )
 from courses.services import setup as setup_services
 from fieldwork.models import Assignment, RubricLevel
-from lms.models import AuditEntry
+from lms.models import AuditEntry, User
 from tests.fieldwork.factories import PDF_BYTES, AssignmentFactory, upload
 from tests.lms.factories import UserFactory
 
@@ -43,6 +44,9 @@ API_ANON = 403
 PAGE_TEACH = by_role(LOGIN, 404, 404, 200, 404, 200, 404)
 PAGE_TEACH_POST = by_role(LOGIN, 404, 404, 302, 404, 302, 404)
 PAGE_MANAGE_POST = by_role(LOGIN, 404, 404, 403, 404, 302, 404)
+PAGE_STAFF_ANY = by_role(LOGIN, 404, 404, 404, 404, 200, 200)
+PAGE_STAFF = by_role(LOGIN, 404, 404, 404, 404, 200, 404)
+PAGE_STAFF_POST = by_role(LOGIN, 404, 404, 404, 404, 302, 404)
 API_VIEW = by_role(API_ANON, 200, 404, 200, 404, 200, 404)
 API_LIST = by_role(API_ANON, 200, 200, 200, 200, 200, 200)
 
@@ -113,6 +117,78 @@ ENDPOINTS = {
         lambda o: {"reason": "工作调动"},
         PAGE_MANAGE_POST,
     ),
+    # --- people, sheets and instructors (district staff only; everyone else is answered "not found")
+    "page people": ("get", lambda o: "/people/", None, PAGE_STAFF_ANY),
+    "page person new": ("get", lambda o: "/people/new/", None, PAGE_STAFF_ANY),
+    "page person create": (
+        "post",
+        lambda o: "/people/new/",
+        lambda o: {
+            "full_name": "李丽",
+            "mobile": "13800012345",
+            "community": o.world.community.pk,
+            "cohort": o.world.cohort.pk,
+            "role": "trainee",
+        },
+        PAGE_STAFF,
+    ),
+    "page person": ("get", lambda o: f"/people/{o.second.trainee_id}/", None, PAGE_STAFF),
+    "page person edit": (
+        "post",
+        lambda o: f"/people/{o.second.trainee_id}/edit/",
+        lambda o: {"full_name": "梁慧敏", "mobile": "13700000000", "email": "", "community": ""},
+        PAGE_STAFF_POST,
+    ),
+    "page person deactivate": (
+        "post",
+        lambda o: f"/people/{o.second.trainee_id}/deactivate/",
+        lambda o: {},
+        PAGE_STAFF_POST,
+    ),
+    "page person password reset": (
+        "post",
+        lambda o: f"/people/{o.second.trainee_id}/password-reset/",
+        lambda o: {},
+        PAGE_STAFF,
+    ),
+    "page enrol sheet": ("get", lambda o: f"/cohorts/{o.world.cohort.pk}/enrol-sheet/", None, PAGE_STAFF),
+    "page enrol sheet template": (
+        "get",
+        lambda o: f"/cohorts/{o.world.cohort.pk}/enrol-sheet/template.xlsx",
+        None,
+        PAGE_STAFF,
+    ),
+    "page enrol sheet preview": (
+        "post",
+        lambda o: f"/cohorts/{o.world.cohort.pk}/enrol-sheet/",
+        lambda o: {"sheet": o.sheet()},
+        PAGE_STAFF,
+    ),
+    "page enrol sheet commit": (
+        "post",
+        lambda o: f"/cohorts/{o.world.cohort.pk}/enrol-sheet/commit/",
+        lambda o: {"staged": "0" * 32 + ".json"},
+        by_role(LOGIN, 404, 404, 404, 404, 400, 404),
+    ),
+    "page first-password links": (
+        "post",
+        lambda o: f"/cohorts/{o.world.cohort.pk}/enrol-sheet/links.xlsx",
+        lambda o: {},
+        PAGE_STAFF,
+    ),
+    "page instructor add": (
+        "post",
+        lambda o: f"/cohorts/{o.world.cohort.pk}/instructors/",
+        lambda o: {"handle": o.newcomer.username},
+        PAGE_STAFF_POST,
+    ),
+    "page instructor remove": (
+        "post",
+        lambda o: f"/cohorts/{o.world.cohort.pk}/instructors/{o.teaching.pk}/remove/",
+        lambda o: {},
+        PAGE_STAFF_POST,
+    ),
+    "page password change": ("get", lambda o: "/accounts/password/change/", None, by_role(LOGIN, *[200] * 6)),
     # --- API
     "api courses": ("get", lambda o: "/api/v1/courses/", None, API_LIST),
     "api course": ("get", lambda o: f"/api/v1/courses/{o.world.cohort.course_id}/", None, API_VIEW),
@@ -307,6 +383,15 @@ class Objects:
             lesson=world.basics_lessons[0], upload=upload("议事规则.pdf", PDF_BYTES), actor=world.staff
         )
         self.assignment = AssignmentFactory(module=world.skills, pass_mark=0)
+        self.teaching = Teaching.objects.get(cohort=world.cohort, instructor=world.instructor)
+
+    @staticmethod
+    def sheet():
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tests.courses.sheets import sheet_rows, xlsx_bytes
+
+        return SimpleUploadedFile("名单.xlsx", xlsx_bytes(sheet_rows(2, community="河岗社区")))
 
 
 def state():
@@ -323,6 +408,8 @@ def state():
         LessonAttachment.objects.count(),
         sorted(Assignment.objects.values_list("pk", "title")),
         RubricLevel.objects.count(),
+        sorted(User.objects.values_list("pk", "full_name", "mobile", "is_active", "password")),
+        sorted(Teaching.objects.values_list("pk", flat=True)),
     )
 
 

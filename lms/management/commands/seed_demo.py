@@ -10,11 +10,17 @@ DEMO_MODULES = [
     "fieldwork.demo",
     "fieldwork.projects.demo",
     "certificates.demo",
+    # After the certificate template: a second district running the course makes the template shared.
+    "courses.demo_current",
+    "fieldwork.demo_current",
 ]
 
 
 class Command(BaseCommand):
-    help = "Build the demo: Nanhai district's 2022 cohort, with Hegang community's story. Safe to run again."
+    help = (
+        "Build the demo: Nanhai district's 2022 cohort with Hegang community's story, a current Nanhai cohort, "
+        "and Shunde district. Safe to run again."
+    )
 
     def handle(self, *args, **options):
         with transaction.atomic():

@@ -1,0 +1,165 @@
+"""Demo data for daily work and scoping: a current Nanhai cohort whose run contains today (sessions this
+week), and a second district, Shunde, with its own staff, instructor, cohort and trainees. Idempotent.
+
+Runs after courses.demo.seed(); dates follow the day the demo is seeded.
+"""
+
+import datetime as dt
+import functools
+
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+from courses import services
+from courses.demo import DEMO_PASSWORD, build_modules
+from courses.models import Cohort, Course, Enrolment, LessonKind, Phase, Session, Teaching, Team
+from lms.models import Community, District, DistrictStaff, Town, User
+
+NANHAI_PLACES = {"大沥镇": ["盐步社区", "黄岐社区"]}
+NANHAI_TRAINEES = [  # (team, community, trainees (username, name))
+    ("盐步社区规划师小组", "盐步社区", [("yanbu01", "陈嘉怡"), ("yanbu02", "梁振华"), ("yanbu03", "黄美琪")]),
+    ("黄岐社区规划师小组", "黄岐社区", [("huangqi01", "李子豪"), ("huangqi02", "吴晓彤"), ("huangqi03", "张伟明")]),
+]
+SHUNDE_PLACES = {"北滘镇": ["林头社区", "桃村社区"], "乐从镇": ["腾冲社区"]}
+SHUNDE_STAFF = ("shunde.staff", "何敏仪", "13700000002")
+SHUNDE_INSTRUCTOR = ("mentor.luo", "罗志远", "13900000004")
+SHUNDE_TRAINEES = [
+    ("林头社区规划师小组", "林头社区", [("lintou01", "林晓东"), ("lintou02", "欧阳婷")]),
+    ("桃村社区规划师小组", "桃村社区", [("taocun01", "周嘉豪"), ("taocun02", "冼丽华")]),
+]
+# Sessions of the current cohort this week: (days from today, start, end); None = starts soon after seeding,
+# so an instructor can open the check-in screen right away.
+THIS_WEEK = [
+    (-2, dt.time(9, 0), dt.time(11, 30)),
+    (0, None, None),
+    (2, dt.time(9, 0), dt.time(11, 30)),
+    (4, dt.time(14, 0), dt.time(17, 0)),
+]
+VENUE = ("南海区社区治理学院 多功能厅", "佛山市南海区桂城街道南海大道北")
+
+
+@functools.cache
+def _demo_password_hash() -> str:
+    """One hash for every account made here: hashing costs ~0.4 s each, and these are demo accounts."""
+    return make_password(DEMO_PASSWORD)
+
+
+def _user(username: str, full_name: str, mobile: str, *, is_staff: bool = False) -> User:
+    user, _created = User.objects.get_or_create(
+        username=username,
+        defaults={"full_name": full_name, "mobile": mobile, "is_staff": is_staff, "password": _demo_password_hash()},
+    )
+    return user
+
+
+def _communities(district: District, places: dict) -> dict[str, Community]:
+    found = {}
+    for town_name, names in places.items():
+        town, _ = Town.objects.get_or_create(district=district, name=town_name)
+        for name in names:
+            found[name], _ = Community.objects.get_or_create(town=town, name=name)
+    return found
+
+
+def _cohort(course: Course, district: District, name: str, starts_on: dt.date, ends_on: dt.date) -> Cohort:
+    cohort, _ = Cohort.objects.get_or_create(
+        course=course,
+        district=district,
+        year=starts_on.year,
+        defaults={"name": name, "starts_on": starts_on, "ends_on": ends_on},
+    )
+    build_modules(cohort)
+    return cohort
+
+
+def _enrol(cohort, teams, communities, *, staff, mobile_prefix: str, done_lessons=()) -> int:
+    count = 0
+    for team_name, community_name, members in teams:
+        community = communities[community_name]
+        team, _ = Team.objects.get_or_create(cohort=cohort, name=team_name, defaults={"community": community})
+        for username, name in members:
+            count += 1
+            trainee = _user(username, name, f"{mobile_prefix}{count:04d}")
+            enrolment = Enrolment.objects.filter(cohort=cohort, trainee=trainee).first()
+            if enrolment is None:
+                enrolment = services.enrolment_create(
+                    cohort=cohort, trainee=trainee, community=community, team=team, actor=staff
+                )
+            for lesson in done_lessons[: count % 4]:
+                services.lesson_complete(enrolment=enrolment, lesson=lesson, actor=trainee)
+    return count
+
+
+def _soon(now: dt.datetime) -> tuple[dt.time, dt.time]:
+    """A start at the next quarter hour (within the day), two hours long."""
+    minutes = min(max((now.hour * 60 + now.minute) // 15 * 15 + 15, 8 * 60), 21 * 60)
+    start = dt.time(minutes // 60, minutes % 60)
+    end_minutes = min(minutes + 120, 23 * 60 + 59)
+    return start, dt.time(end_minutes // 60, end_minutes % 60)
+
+
+def _sessions_this_week(cohort: Cohort, ordered_lessons, *, staff: User, instructors: list[User]) -> int:
+    lessons = [
+        lesson
+        for lesson in ordered_lessons
+        if lesson.module.phase == Phase.CENTRALIZED and lesson.kind in (LessonKind.LECTURE, LessonKind.WORKSHOP)
+    ]
+    now = timezone.localtime()
+    for lesson, (days, start, end) in zip(lessons, THIS_WEEK, strict=False):
+        if Session.objects.filter(cohort=cohort, lesson=lesson).exists():
+            continue
+        if start is None:
+            start, end = _soon(now)
+        services.session_create(
+            lesson=lesson,
+            date=now.date() + dt.timedelta(days=days),
+            start_time=start,
+            end_time=end,
+            place=VENUE[0],
+            address=VENUE[1],
+            instructors=instructors,
+            actor=staff,
+        )
+    return Session.objects.filter(cohort=cohort).count()
+
+
+def seed() -> str:
+    today = timezone.localdate()
+    course = Course.objects.get(code="community-planner")
+
+    nanhai = District.objects.get(code="nh")
+    nanhai_staff = User.objects.get(username="nanhai.staff")
+    nanhai_places = _communities(nanhai, NANHAI_PLACES)
+    current = _cohort(
+        course,
+        nanhai,
+        f"南海区{today.year}年社区规划师培育班",
+        today - dt.timedelta(days=45),
+        today + dt.timedelta(days=200),
+    )
+    mentors = list(User.objects.filter(username__in=["mentor.chen", "mentor.li"]).order_by("username"))
+    for mentor in mentors:
+        Teaching.objects.get_or_create(cohort=current, instructor=mentor)
+    _modules, ordered = build_modules(current)
+    trainees = _enrol(
+        current, NANHAI_TRAINEES, nanhai_places, staff=nanhai_staff, mobile_prefix="1360000", done_lessons=ordered
+    )
+    sessions = _sessions_this_week(current, ordered, staff=nanhai_staff, instructors=mentors)
+
+    shunde, _ = District.objects.get_or_create(code="sd", defaults={"name": "顺德区"})
+    shunde_staff = _user(*SHUNDE_STAFF, is_staff=True)
+    DistrictStaff.objects.get_or_create(district=shunde, user=shunde_staff)
+    shunde_places = _communities(shunde, SHUNDE_PLACES)
+    shunde_cohort = _cohort(
+        course,
+        shunde,
+        f"顺德区{today.year}年社区规划师培育班",
+        today - dt.timedelta(days=30),
+        today + dt.timedelta(days=210),
+    )
+    Teaching.objects.get_or_create(cohort=shunde_cohort, instructor=_user(*SHUNDE_INSTRUCTOR))
+    shunde_trainees = _enrol(shunde_cohort, SHUNDE_TRAINEES, shunde_places, staff=shunde_staff, mobile_prefix="1350000")
+    return (
+        f"{current.name}: {trainees} trainees, {sessions} sessions this week; "
+        f"{shunde_cohort.name}: {shunde_trainees} trainees, staff {SHUNDE_STAFF[0]}"
+    )

@@ -1,0 +1,159 @@
+"""Reading a sheet of trainees (XLSX, or CSV in UTF-8 or GB18030) into plain rows; no database access."""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from lms.errors import ValidationFailed
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+HEADERS = {"姓名": "name", "手机号": "mobile", "社区": "community", "团队": "team", "邮箱": "email"}
+REQUIRED_HEADERS = ["姓名", "手机号", "社区"]
+TEMPLATE_EXAMPLE = ["李丽", "13800000000", "河岗社区", "河岗社区组", ""]
+
+
+class SheetRefused(ValidationFailed):
+    code = "sheet_refused"
+
+
+@dataclass
+class SheetRow:
+    number: int  # the row's number as the spreadsheet shows it (the header is row 1)
+    name: str
+    mobile: str
+    community: str
+    team: str
+    email: str
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _xlsx_rows(data: bytes):
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many types for a damaged file
+        raise SheetRefused(_("The file is not a readable XLSX sheet.")) from None
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell(value) for value in row]
+    finally:
+        workbook.close()
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SheetRefused(_("The CSV file is neither UTF-8 nor GB18030 text."))
+
+
+def _csv_rows(data: bytes):
+    text = _decode(data)
+    if "\x00" in text:
+        raise SheetRefused(_("The file is not a CSV or XLSX sheet."))
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    for row in csv.reader(io.StringIO(text), dialect):
+        yield [_cell(value) for value in row]
+
+
+def read_sheet(*, name: str, data: bytes) -> list[SheetRow]:
+    """The data rows of an uploaded sheet. Refuses a file over 5 MB, of another type, without the
+    required headers, with no rows or over 5,000 rows."""
+    if len(data) > MAX_BYTES:
+        raise SheetRefused(_("The file is larger than 5 MB."), code="too_large")
+    lowered = (name or "").lower()
+    if lowered.endswith(".xlsx") and zipfile.is_zipfile(io.BytesIO(data)):
+        rows = _xlsx_rows(data)
+    elif lowered.endswith(".csv"):
+        rows = _csv_rows(data)
+    else:
+        raise SheetRefused(_("Upload an XLSX or CSV sheet."), code="wrong_type")
+    numbered = enumerate(rows, start=1)
+    header = None
+    for _number, line in numbered:  # the first non-empty line is the header
+        if any(line):
+            header = [cell.replace(" ", "").replace("\u3000", "").lstrip("*") for cell in line]
+            break
+    if header is None:
+        raise SheetRefused(_("The sheet is empty."), code="empty")
+    missing = [h for h in REQUIRED_HEADERS if h not in header]
+    if missing:
+        raise SheetRefused(
+            _("The sheet lacks the column(s) %(missing)s: the first row must name 姓名, 手机号 and 社区.")
+            % {"missing": "、".join(missing)},
+            code="headers_missing",
+        )
+    index = {field: header.index(title) for title, field in HEADERS.items() if title in header}
+    result = []
+    for number, line in numbered:
+        if not any(line):
+            continue
+        if len(result) >= MAX_ROWS:
+            raise SheetRefused(_("The sheet has more than 5,000 rows."), code="too_many_rows")
+        values = {field: line[i] if i < len(line) else "" for field, i in index.items()}
+        result.append(
+            SheetRow(
+                number=number,
+                name=values.get("name", ""),
+                mobile=values.get("mobile", ""),
+                community=values.get("community", ""),
+                team=values.get("team", ""),
+                email=values.get("email", ""),
+            )
+        )
+    if not result:
+        raise SheetRefused(_("The sheet has headers but no rows."), code="empty")
+    return result
+
+
+def template_workbook() -> bytes:
+    """The sheet staff fill in: the headers and one example row."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "学员名单"
+    sheet.append(list(HEADERS))
+    sheet.append(TEMPLATE_EXAMPLE)
+    for column, width in zip("ABCDE", (12, 16, 20, 16, 24), strict=True):
+        sheet.column_dimensions[column].width = width
+    for cell in sheet["B"]:
+        cell.number_format = "@"  # text: Excel would otherwise show 1.38E+10
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def link_workbook(rows) -> bytes:
+    """A sheet of (name, mobile, one-time link) for staff to pass on to each person."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "首次设置密码"
+    sheet.append(["姓名", "手机号", "首次设置密码链接（仅可使用一次，3天内有效）"])
+    for row in rows:
+        sheet.append(list(row))
+    for column, width in zip("ABC", (12, 16, 90), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

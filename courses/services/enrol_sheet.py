@@ -1,0 +1,273 @@
+"""Bulk enrolment from a sheet: a preview of every row, then an all-or-nothing commit.
+
+Queries are fixed per batch of rows: lookups go in batches of BATCH mobiles and the writes are
+bulk inserts, so a sheet of 2,000 rows costs a few dozen queries, not thousands.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from courses.enrol_sheets import SheetRow
+from courses.models import Cohort, Enrolment, Team
+from lms.audit import audit_record, audit_record_many
+from lms.errors import Conflict, NotFound, ValidationFailed
+from lms.mobiles import is_mobile, normalise_mobile
+from lms.models import Community, DistrictStaff, User
+from lms.services.people import NAME_MAX, free_username
+
+BATCH = 500
+NEW = "new"
+EXISTING = "existing"
+ENROLLED = "enrolled"
+ERROR = "error"
+
+
+@dataclass
+class RowResult:
+    row: SheetRow
+    mobile: str
+    outcome: str = NEW
+    reasons: list[str] = field(default_factory=list)
+    account: User | None = None
+    community: Community | None = None
+    team: Team | None = None
+    new_team: str = ""
+
+    def refuse(self, reason: str) -> None:
+        self.outcome = ERROR
+        self.reasons.append(reason)
+
+
+@dataclass
+class SheetPreview:
+    cohort: Cohort
+    rows: list[RowResult]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.rows if r.outcome == outcome)
+
+    @property
+    def errors(self) -> list[RowResult]:
+        return [r for r in self.rows if r.outcome == ERROR]
+
+    @property
+    def new_teams(self) -> list[str]:
+        return sorted({r.new_team for r in self.rows if r.new_team and r.outcome != ERROR})
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {o: self.count(o) for o in (NEW, EXISTING, ENROLLED, ERROR)}
+
+
+class SheetHasErrors(ValidationFailed):
+    code = "sheet_rows_invalid"
+
+    def __init__(self, preview: SheetPreview):
+        self.preview = preview
+        errors = preview.errors
+        message = ngettext(
+            "%(count)d row has an error; nothing was enrolled.",
+            "%(count)d rows have errors; nothing was enrolled.",
+            len(errors),
+        ) % {"count": len(errors)}
+        super().__init__(
+            message,
+            fields={"rows": [f"{r.row.number}: {'；'.join(r.reasons)}" for r in errors]},
+        )
+
+
+def _community_index(cohort: Cohort) -> dict[str, list[Community]]:
+    """Each community of the cohort's district under its name and under "town + name" spellings."""
+    index = defaultdict(list)
+    for community in Community.objects.filter(town__district_id=cohort.district_id).select_related("town"):
+        town = community.town.name
+        for key in {
+            community.name,
+            f"{town}{community.name}",
+            f"{town} {community.name}",
+            f"{town}·{community.name}",
+            f"{town} · {community.name}",
+            f"{town}/{community.name}",
+        }:
+            index[key].append(community)
+    return index
+
+
+def _batches(items: list, size: int = BATCH):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _check_row(result: RowResult, communities) -> None:
+    row = result.row
+    name = row.name.strip()
+    if not name:
+        result.refuse(_("the name is empty"))
+    elif len(name) > NAME_MAX:
+        result.refuse(_("the name is longer than %(max)d characters") % {"max": NAME_MAX})
+    if not is_mobile(result.mobile):
+        result.refuse(_("mobile “%(mobile)s” is not 11 digits starting with 1") % {"mobile": row.mobile})
+    matches = communities.get(row.community.strip(), [])
+    if not row.community.strip():
+        result.refuse(_("the community is empty"))
+    elif not matches:
+        result.refuse(_("unknown community “%(name)s” in this district") % {"name": row.community})
+    elif len(matches) > 1:
+        result.refuse(
+            _("community “%(name)s” exists in several towns: write the town before it") % {"name": row.community}
+        )
+    else:
+        result.community = matches[0]
+    if row.email:
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            result.refuse(_("e-mail “%(email)s” is not valid") % {"email": row.email})
+    if len(row.team) > 64:
+        result.refuse(_("the team name is longer than 64 characters"))
+
+
+def _match_accounts(cohort: Cohort, results: list[RowResult]) -> None:
+    """Match rows to existing accounts by mobile: one query per batch."""
+    by_mobile = defaultdict(list)
+    for result in results:
+        if is_mobile(result.mobile):
+            by_mobile[result.mobile].append(result)
+    for mobiles in _batches(sorted(by_mobile)):
+        accounts = User.objects.filter(mobile__in=mobiles).annotate(
+            holds_staff_role=Exists(DistrictStaff.objects.filter(user=OuterRef("pk"))),
+            in_cohort=Exists(Enrolment.objects.filter(cohort=cohort, trainee=OuterRef("pk"))),
+        )
+        for account in accounts:
+            for result in by_mobile[account.mobile]:
+                result.account = account
+                if account.is_superuser or account.holds_staff_role:
+                    result.refuse(_("the account with this mobile is staff or an administrator; it cannot be enrolled"))
+                elif not account.is_active:
+                    result.refuse(_("the account with this mobile is deactivated"))
+                elif result.outcome != ERROR:
+                    result.outcome = ENROLLED if account.in_cohort else EXISTING
+
+
+def _check_duplicates(results: list[RowResult]) -> None:
+    rows_of = defaultdict(list)
+    for result in results:
+        if is_mobile(result.mobile):
+            rows_of[result.mobile].append(result.row.number)
+    for result in results:
+        others = [n for n in rows_of.get(result.mobile, []) if n != result.row.number]
+        if others:
+            result.refuse(_("the same mobile appears again in row(s) %(rows)s") % {"rows": ", ".join(map(str, others))})
+
+
+def _check_teams(cohort: Cohort, results: list[RowResult]) -> None:
+    names = {r.row.team.strip() for r in results if r.row.team.strip()}
+    if not names:
+        return
+    own = {team.name: team for team in Team.objects.filter(cohort=cohort, name__in=names)}
+    elsewhere = set(
+        Team.objects.filter(name__in=names - set(own)).exclude(cohort=cohort).values_list("name", flat=True)
+    )
+    for result in results:
+        name = result.row.team.strip()
+        if not name:
+            continue
+        if name in own:
+            result.team = own[name]
+        elif name in elsewhere:
+            result.refuse(_("team “%(name)s” belongs to another cohort") % {"name": name})
+        else:
+            result.new_team = name
+
+
+def enrol_sheet_preview(*, cohort: Cohort, rows: list[SheetRow], actor: User) -> SheetPreview:
+    """What a commit of these rows would do, row by row; writes nothing."""
+    if not actor.has_perm("courses.manage_cohort", cohort):
+        raise NotFound(_("This page does not exist, or you do not have access to it."))
+    communities = _community_index(cohort)
+    results = [RowResult(row=row, mobile=normalise_mobile(row.mobile)) for row in rows]
+    for result in results:
+        _check_row(result, communities)
+    _check_duplicates(results)
+    _match_accounts(cohort, results)
+    _check_teams(cohort, results)
+    return SheetPreview(cohort=cohort, rows=results)
+
+
+@transaction.atomic
+def enrol_sheet_commit(*, cohort: Cohort, rows: list[SheetRow], actor: User) -> SheetPreview:
+    """Enrol every row of the sheet, creating accounts for new mobiles, or nothing at all when one row
+    has an error. New accounts get no usable password: staff give a temporary one from the person's
+    page, or the person sets one through the e-mailed link."""
+    cohort = Cohort.objects.select_for_update().select_related("district").get(pk=cohort.pk)
+    preview = enrol_sheet_preview(cohort=cohort, rows=rows, actor=actor)
+    if preview.errors:
+        raise SheetHasErrors(preview)
+    to_create = [r for r in preview.rows if r.outcome == NEW]
+    taken = set()
+    for mobiles in _batches([r.mobile for r in to_create]):
+        taken |= set(User.objects.filter(username__in=mobiles).values_list("username", flat=True))
+    unusable = make_password(None)  # "!" + random: no password logs in
+    new_users = []
+    for result in to_create:
+        username = free_username(result.mobile, taken)
+        taken.add(username)
+        result.account = User(
+            username=username,
+            full_name=result.row.name.strip(),
+            mobile=result.mobile,
+            email=result.row.email,
+            community=result.community,
+            password=unusable,
+            must_change_password=True,
+        )
+        new_users.append(result.account)
+    try:
+        with transaction.atomic():
+            User.objects.bulk_create(new_users, batch_size=BATCH)
+    except IntegrityError:  # a mobile was taken between preview and commit
+        raise Conflict(
+            _("Another account took one of these mobile numbers meanwhile; preview the sheet again."),
+            code="mobile_taken",
+        ) from None
+    teams = {}
+    for result in preview.rows:
+        if result.new_team and result.new_team not in teams:
+            teams[result.new_team] = Team(cohort=cohort, name=result.new_team, community=result.community)
+    Team.objects.bulk_create(teams.values())
+    enrolments = [
+        Enrolment(
+            cohort=cohort,
+            trainee=result.account,
+            community=result.community,
+            team=result.team or teams.get(result.new_team),
+        )
+        for result in preview.rows
+        if result.outcome in (NEW, EXISTING)
+    ]
+    try:
+        with transaction.atomic():
+            Enrolment.objects.bulk_create(enrolments, batch_size=BATCH)
+    except IntegrityError:
+        raise Conflict(
+            _("Someone enrolled one of these trainees meanwhile; preview the sheet again."), code="already_enrolled"
+        ) from None
+    # One row per enrolment (it names the trainee and whether the sheet made its account), not a second
+    # row per new account: at 2,000 rows each audit row costs as much as the enrolment itself.
+    new_ids = {user.pk for user in new_users}
+    audit_record_many(
+        actor=actor,
+        verb="enrolment.created",
+        targets=enrolments,
+        data_of=lambda e: {"trainee": e.trainee_id, "source": "sheet", "new_account": e.trainee_id in new_ids},
+    )
+    audit_record(actor=actor, verb="cohort.sheet_enrolled", target=cohort, **preview.totals)
+    return preview
