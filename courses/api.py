@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from courses import selectors, services
 from courses.models import (
-    ATTENDED,
     Attendance,
     AttendanceStatus,
     Cohort,
@@ -125,7 +124,10 @@ class ProgressSerializer(serializers.Serializer):
     trainee = serializers.IntegerField(source="enrolment.trainee_id")
     trainee_name = serializers.CharField(source="enrolment.trainee.full_name")
     phases = PhaseDoneSerializer(many=True)
-    attended = serializers.IntegerField()
+    attended = serializers.IntegerField(source="attendance.attended", help_text="Sessions held so far attended.")
+    attendance_percent = serializers.IntegerField(
+        source="attendance.percent", allow_null=True, help_text="Attended share; excused sessions left out."
+    )
 
 
 # --- serializers (input)
@@ -390,7 +392,6 @@ class ProgressViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
             .filter(enrolment_progress_visible_q(self.request.user))
             .select_related("trainee")
             .annotate(
-                attended=Count("attendances", filter=Q(attendances__status__in=ATTENDED), distinct=True),
                 **{f"done_{value}": expr for value, expr in done.items()},
             )
             .order_by("cohort", "trainee__full_name", "pk")
@@ -399,6 +400,7 @@ class ProgressViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         totals = selectors._lesson_totals({e.cohort_id for e in page})
+        shares = selectors.attendance_shares(enrolments=page)
         rows = []
         for e in page:
             phases = []
@@ -407,7 +409,7 @@ class ProgressViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
                 phases.append(
                     {"phase": value, "done": done, "total": total, "percent": round(100 * done / total) if total else 0}
                 )
-            rows.append({"enrolment": e, "phases": phases, "attended": e.attended})
+            rows.append({"enrolment": e, "phases": phases, "attendance": shares[e.pk]})
         return self.get_paginated_response(ProgressSerializer(rows, many=True).data)
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from courses.models import (
     ATTENDED,
     Attendance,
+    AttendanceStatus,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -321,6 +322,63 @@ def open_sessions_for_trainee(*, user) -> list[Session]:
     )
 
 
+# --- "attended" and the attendance share: the one definition, used by every page, export and rule
+
+
+@dataclass(frozen=True)
+class AttendanceShare:
+    """A trainee's attendance at the cohort's sessions held so far (started by now).
+
+    Present or late counts as attended; absent, or no record at all, counts against; excused leaves
+    the session out of the share altogether (neither for nor against).
+    """
+
+    attended: int
+    excused: int
+    held: int
+
+    @property
+    def counted(self) -> int:
+        return self.held - self.excused
+
+    @property
+    def percent(self) -> int | None:
+        """None while no session counts yet."""
+        return round(100 * self.attended / self.counted) if self.counted > 0 else None
+
+
+def attendance_shares(*, enrolments) -> dict[int, AttendanceShare]:
+    """Enrolment id → its attendance share, for enrolments of any cohorts. 2 queries."""
+    enrolments = list(enrolments)
+    now = timezone.now()
+    held = {
+        row["cohort_id"]: row["n"]
+        for row in Session.objects.filter(cohort_id__in={e.cohort_id for e in enrolments}, starts_at__lte=now)
+        .values("cohort_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    counts = {
+        row["enrolment_id"]: row
+        for row in Attendance.objects.filter(enrolment__in=[e.pk for e in enrolments], session__starts_at__lte=now)
+        .values("enrolment_id")
+        .annotate(
+            attended=Count("id", filter=Q(status__in=ATTENDED)),
+            excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
+        )
+        .order_by()
+    }
+    empty = {"attended": 0, "excused": 0}
+    return {
+        e.pk: AttendanceShare(
+            attended=counts.get(e.pk, empty)["attended"],
+            excused=counts.get(e.pk, empty)["excused"],
+            held=held.get(e.cohort_id, 0),
+        )
+        for e in enrolments
+    }
+
+
 @dataclass
 class PhaseCell:
     phase: str
@@ -336,12 +394,7 @@ class PhaseCell:
 class TraineeRow:
     enrolment: Enrolment
     phases: list[PhaseCell]
-    attended: int
-    sessions_held: int
-
-    @property
-    def attendance_percent(self) -> int | None:
-        return round(100 * self.attended / self.sessions_held) if self.sessions_held else None
+    attendance: AttendanceShare
 
 
 @dataclass
@@ -349,7 +402,6 @@ class ProgressTable:
     cohort: Cohort
     phases: list[tuple[str, str, int]]  # (value, label, lesson count)
     rows: list[TraineeRow]
-    sessions_held: int
 
 
 def _lesson_totals(cohort_ids) -> dict[tuple[int, str], int]:
@@ -363,7 +415,7 @@ def _lesson_totals(cohort_ids) -> dict[tuple[int, str], int]:
 
 
 def cohort_progress_table(*, cohort: Cohort) -> ProgressTable:
-    """Each active trainee's lessons done per phase and sessions attended. 4 queries, whatever the size."""
+    """Each active trainee's lessons done per phase and attendance share. 5 queries, whatever the size."""
     totals = _lesson_totals([cohort.pk])
     done = {
         (row["enrolment_id"], row["lesson__module__phase"]): row["n"]
@@ -372,25 +424,23 @@ def cohort_progress_table(*, cohort: Cohort) -> ProgressTable:
         .annotate(n=Count("id"))
         .order_by()
     }
-    sessions_held = Session.objects.filter(cohort=cohort, starts_at__lte=timezone.now()).count()
-    enrolments = (
+    enrolments = list(
         Enrolment.objects.active()
         .filter(cohort=cohort)
         .select_related("trainee", "team", "community")
-        .annotate(attended=Count("attendances", filter=Q(attendances__status__in=ATTENDED)))
         .order_by("team__name", "trainee__full_name", "pk")
     )
+    shares = attendance_shares(enrolments=enrolments)
     phases = [(value, label, totals.get((cohort.pk, value), 0)) for value, label in Phase.choices]
     rows = [
         TraineeRow(
             enrolment=e,
             phases=[PhaseCell(phase=v, done=done.get((e.pk, v), 0), total=total) for v, _l, total in phases],
-            attended=e.attended,
-            sessions_held=sessions_held,
+            attendance=shares[e.pk],
         )
         for e in enrolments
     ]
-    return ProgressTable(cohort=cohort, phases=phases, rows=rows, sessions_held=sessions_held)
+    return ProgressTable(cohort=cohort, phases=phases, rows=rows)
 
 
 @dataclass
@@ -428,15 +478,21 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
         .annotate(n=Count("id"))
         .order_by()
     }
-    attended = {
-        row["session__cohort_id"]: row["n"]
+    # The same share as attendance_shares, summed over the cohort: excused sessions leave the expected count.
+    now = timezone.now()
+    counts = {
+        row["session__cohort_id"]: row
         for row in Attendance.objects.filter(
-            session__cohort_id__in=ids, status__in=ATTENDED, enrolment__status=EnrolmentStatus.ACTIVE
+            session__cohort_id__in=ids, session__starts_at__lte=now, enrolment__status=EnrolmentStatus.ACTIVE
         )
         .values("session__cohort_id")
-        .annotate(n=Count("id"))
+        .annotate(
+            attended=Count("id", filter=Q(status__in=ATTENDED)),
+            excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
+        )
         .order_by()
     }
+    empty = {"attended": 0, "excused": 0}
     return [
         CohortOverview(
             cohort=c,
@@ -449,8 +505,8 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
                 )
                 for value, _label in Phase.choices
             ],
-            attended=attended.get(c.pk, 0),
-            expected=c.sessions_held * c.enrolled,
+            attended=counts.get(c.pk, empty)["attended"],
+            expected=c.sessions_held * c.enrolled - counts.get(c.pk, empty)["excused"],
         )
         for c in cohorts
     ]

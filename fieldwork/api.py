@@ -111,10 +111,9 @@ class SubmissionSerializer(serializers.Serializer):
     released_at = serializers.DateTimeField()
 
     def get_score(self, obj) -> str | None:
-        user = self.context["request"].user
-        if obj.score is None or not user.has_perm("fieldwork.view_grade", obj):
-            return None
-        return str(obj.score)
+        # The caller passes `scores` from selectors.viewer_scores: a member sees its own adjusted total.
+        score = self.context["scores"][obj.pk]
+        return None if score is None else str(score)
 
 
 class SubmissionDetailSerializer(serializers.Serializer):
@@ -229,7 +228,13 @@ def _adjustments(items) -> list[services.AdjustmentInput]:
 
 def _detail(request, submission) -> Response:
     detail = selectors.submission_detail(submission=submission, user=request.user)
-    return Response(SubmissionDetailSerializer(detail, context={"request": request}).data)
+    context = {"request": request, "scores": {submission.pk: detail.score}}
+    return Response(SubmissionDetailSerializer(detail, context=context).data)
+
+
+def _submissions(request, submissions) -> list:
+    scores = selectors.viewer_scores(submissions=submissions, user=request.user)
+    return SubmissionSerializer(submissions, many=True, context={"request": request, "scores": scores}).data
 
 
 # --- viewsets
@@ -321,7 +326,7 @@ class SubmissionViewSet(viewsets.GenericViewSet):
         if assignment := request.query_params.get("assignment"):
             queryset = queryset.filter(assignment_id=assignment if assignment.isdigit() else 0)
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(SubmissionSerializer(page, many=True, context={"request": request}).data)
+        return self.get_paginated_response(_submissions(request, page))
 
     @extend_schema(responses=SubmissionDetailSerializer)
     def retrieve(self, request, pk=None):
@@ -378,7 +383,7 @@ class SubmissionViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         submission = services.grade_release(submission=self._get(request, pk), actor=request.user)
-        return Response(SubmissionSerializer(submission, context={"request": request}).data)
+        return Response(_submissions(request, [submission])[0])
 
     @extend_schema(request=ReasonInputSerializer, responses={201: ObjectionOutSerializer})
     @action(detail=True, methods=["post"])
@@ -432,7 +437,7 @@ class GradingQueueViewSet(viewsets.GenericViewSet):
 
     def list(self, request):
         queue = selectors.grading_queue(user=request.user)
-        return Response(SubmissionSerializer(queue, many=True, context={"request": request}).data)
+        return Response(_submissions(request, queue))
 
 
 class GradebookViewSet(viewsets.GenericViewSet):

@@ -153,6 +153,7 @@ class SubmissionDetail:
     grade_visible: bool
     objection: Objection | None
     grade_changes: list[GradeChange] = field(default_factory=list)
+    score: Decimal | None = None  # what this viewer sees: its own adjusted total on team work, if it has one
 
     @property
     def latest(self) -> VersionView | None:
@@ -172,7 +173,7 @@ class SubmissionDetail:
 
 
 def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
-    """Everything a page shows about one submission; grades hidden from trainees before release. 8 queries."""
+    """Everything a page shows about one submission; grades hidden from trainees before release. 10 queries."""
     grade_visible = user.has_perm("fieldwork.view_grade", submission)
     teaches = user.has_perm("courses.teach_cohort", submission.assignment.module.cohort)
     assessments = Assessment.objects.select_related("grader").prefetch_related(
@@ -209,6 +210,7 @@ def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
         grade_visible=grade_visible,
         objection=objection,
         grade_changes=changes,
+        score=viewer_scores(submissions=[submission], user=user)[submission.pk],
     )
 
 
@@ -297,19 +299,7 @@ def gradebook(*, cohort: Cohort, team_id: int | None = None, community_id: int |
     )
     by_enrolment = {(s.assignment_id, s.enrolment_id): s for s in submissions if s.enrolment_id}
     by_team = {(s.assignment_id, s.team_id): s for s in submissions if s.team_id}
-    latest_graded: dict[int, int] = {}
-    for submission_id, assessment_id in (
-        Assessment.objects.filter(
-            version__submission__assignment__module__cohort=cohort, outcome=AssessmentOutcome.GRADED
-        )
-        .order_by("created_at", "pk")
-        .values_list("version__submission_id", "pk")
-    ):
-        latest_graded[submission_id] = assessment_id
-    adjustments = {
-        (a.assessment_id, a.enrolment_id): a.total
-        for a in MemberAdjustment.objects.filter(assessment_id__in=set(latest_graded.values()))
-    }
+    adjustments = member_adjustments(submission_ids=[s.pk for s in submissions if s.team_id])
     labels = dict(SubmissionState.choices)
     rows = []
     for enrolment in enrolments:
@@ -322,10 +312,8 @@ def gradebook(*, cohort: Cohort, team_id: int | None = None, community_id: int |
             if submission is None:
                 cells.append(Cell())
                 continue
-            score, adjusted = submission.score, False
-            key = (latest_graded.get(submission.pk), enrolment.pk)
-            if key in adjustments:
-                score, adjusted = adjustments[key], True
+            key = (submission.pk, enrolment.pk)
+            score, adjusted = adjustments.get(key, submission.score), key in adjustments
             cells.append(
                 Cell(
                     state=submission.state,
@@ -349,16 +337,68 @@ def visible_submissions(*, user):
     return _submission_base().filter(submission_visible_q(user))
 
 
-def released(submission: Submission) -> bool:
-    return submission.state in RELEASED_STATES
+# --- "passed", with a member's adjustment: the one definition, used by every page, export and rule
 
 
-def passed_assignments(*, cohort: Cohort) -> dict[int, set[int]]:
-    """For completion rules: enrolment id → ids of assignments counting toward completion that it passed.
+def member_adjustments(*, submission_ids, trainee=None) -> dict[tuple[int, int], Decimal]:
+    """(submission id, enrolment id) → a team member's own total on the submission's latest grade. 2 queries.
 
-    Passed means a released (or final) grade at or above the pass mark, a member's adjustment
-    replacing its team's score. 5 queries, whatever the cohort's size.
+    An adjustment replaces the team's score for that member only, and only on the latest grade: a
+    regrade without one gives the member the team's score again. `trainee` keeps only its own rows.
     """
+    latest: dict[int, int] = {}
+    for submission_id, assessment_id in (
+        Assessment.objects.filter(version__submission_id__in=list(submission_ids), outcome=AssessmentOutcome.GRADED)
+        .order_by("created_at", "pk")
+        .values_list("version__submission_id", "pk")
+    ):
+        latest[submission_id] = assessment_id
+    if not latest:
+        return {}
+    submission_of = {assessment_id: submission_id for submission_id, assessment_id in latest.items()}
+    adjustments = MemberAdjustment.objects.filter(assessment_id__in=list(submission_of))
+    if trainee is not None:
+        adjustments = adjustments.filter(enrolment__trainee=trainee)
+    return {
+        (submission_of[assessment_id], enrolment_id): total
+        for assessment_id, enrolment_id, total in adjustments.values_list("assessment_id", "enrolment_id", "total")
+    }
+
+
+def viewer_scores(*, submissions, user) -> dict[int, Decimal | None]:
+    """Submission id → the score this user sees: its own adjusted total where it has one, else the work's.
+
+    Grades not visible to the user (not released yet) are None. 2 queries.
+    """
+    submissions = list(submissions)
+    mine = {
+        submission_id: total
+        for (submission_id, _enrolment_id), total in member_adjustments(
+            submission_ids=[s.pk for s in submissions if s.team_id], trainee=user
+        ).items()
+    }
+    return {
+        s.pk: (mine.get(s.pk, s.score) if user.has_perm("fieldwork.view_grade", s) else None) for s in submissions
+    }
+
+
+def is_passed(*, assignment: Assignment, state: str | None, score: Decimal | None) -> bool:
+    """A released (or final) grade at or above the assignment's pass mark."""
+    return state in RELEASED_STATES and score is not None and score >= assignment.pass_mark
+
+
+@dataclass
+class CompletionAssignments:
+    required: list[Assignment]
+    passed: dict[int, set[int]]  # enrolment id → ids of required assignments it passed
+
+    def passed_count(self, enrolment_id: int) -> int:
+        return len(self.passed.get(enrolment_id, ()))
+
+
+def completion_assignments(*, cohort: Cohort) -> CompletionAssignments:
+    """The assignments counting toward completion and who passed each, a member's adjustment
+    replacing its team's score. 4 queries, whatever the cohort's size."""
     book = gradebook(cohort=cohort)
     passed: dict[int, set[int]] = {}
     for row in book.rows:
@@ -366,8 +406,13 @@ def passed_assignments(*, cohort: Cohort) -> dict[int, set[int]]:
             assignment.pk
             for assignment, cell in zip(book.assignments, row.cells, strict=True)
             if assignment.counts_toward_completion
-            and cell.state in RELEASED_STATES
-            and cell.score is not None
-            and cell.score >= assignment.pass_mark
+            and is_passed(assignment=assignment, state=cell.state, score=cell.score)
         }
-    return passed
+    return CompletionAssignments(
+        required=[a for a in book.assignments if a.counts_toward_completion], passed=passed
+    )
+
+
+def passed_assignments(*, cohort: Cohort) -> dict[int, set[int]]:
+    """For completion rules: enrolment id → ids of assignments counting toward completion that it passed."""
+    return completion_assignments(cohort=cohort).passed
