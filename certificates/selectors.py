@@ -136,8 +136,13 @@ def managed_cohorts(*, user) -> list[Cohort]:
     )
 
 
+def publicly_verifiable():
+    """Certificates anyone may verify: issued or revoked. Pending or failed ones answer "not found"."""
+    return Certificate.objects.filter(status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+
+
 def certificate_by_code(*, code: str) -> Certificate | None:
-    return Certificate.objects.select_related("cohort").filter(code=code).first()
+    return publicly_verifiable().select_related("cohort").filter(code=code).first()
 
 
 def issued_certificate_of(*, enrolment) -> Certificate | None:

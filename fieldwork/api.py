@@ -2,16 +2,19 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from courses import selectors as course_selectors
-from courses.models import Enrolment, Team
+from courses.models import Cohort, Enrolment, Team
 from fieldwork import selectors, services, uploads
 from fieldwork.downloads import serve_stored
-from fieldwork.models import Assignment, Submission, SubmissionFile
+from fieldwork.models import Assignment, Objection, Submission, SubmissionFile
+from lms.api import ScopedViewSet
 from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.permissions import SIGNED_IN
+from lms.predicates import cohort_visible_q
 
 # --- output serializers
 
@@ -240,11 +243,14 @@ def _submissions(request, submissions) -> list:
 # --- viewsets
 
 
-class AssignmentViewSet(viewsets.GenericViewSet):
+class AssignmentViewSet(ScopedViewSet):
     """Field assignments of the cohorts the user takes part in, with their rubric."""
 
     serializer_class = AssignmentSerializer
-    queryset = Assignment.objects.none()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return selectors.visible_assignments(user=user).order_by("due_at", "pk")
 
     def list(self, request):
         queryset = selectors.visible_assignments(user=request.user).order_by("due_at", "pk")
@@ -298,11 +304,14 @@ class AssignmentViewSet(viewsets.GenericViewSet):
         return Response({"id": extension.pk, "due_at": extension.due_at}, status=status.HTTP_201_CREATED)
 
 
-class SubmissionViewSet(viewsets.GenericViewSet):
+class SubmissionViewSet(ScopedViewSet):
     """Submissions the user may see; grades appear to trainees only once released."""
 
     serializer_class = SubmissionSerializer
-    queryset = Submission.objects.none()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return selectors.visible_submissions(user=user).order_by("pk")
 
     def initial(self, request, *args, **kwargs):
         # Limits must be in place before anything (authentication's CSRF check included) reads the body.
@@ -395,8 +404,12 @@ class SubmissionViewSet(viewsets.GenericViewSet):
         return Response(ObjectionOutSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
-class ObjectionViewSet(viewsets.GenericViewSet):
-    queryset = Submission.objects.none()
+class ObjectionViewSet(ScopedViewSet):
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return Objection.objects.filter(submission__in=selectors.visible_submissions(user=user))
+
     serializer_class = ResolveInputSerializer
 
     @extend_schema(request=ResolveInputSerializer, responses=ObjectionOutSerializer)
@@ -415,8 +428,12 @@ class ObjectionViewSet(viewsets.GenericViewSet):
         return Response(ObjectionOutSerializer(objection).data)
 
 
-class FileViewSet(viewsets.GenericViewSet):
-    queryset = SubmissionFile.objects.none()
+class FileViewSet(ScopedViewSet):
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return SubmissionFile.objects.filter(submission__in=selectors.visible_submissions(user=user))
+
     serializer_class = FileSerializer
 
     def destroy(self, request, pk=None):
@@ -431,8 +448,12 @@ class FileViewSet(viewsets.GenericViewSet):
         return serve_stored(file, variant="inline" if request.query_params.get("inline") else "")
 
 
-class GradingQueueViewSet(viewsets.GenericViewSet):
-    queryset = Submission.objects.none()
+class GradingQueueViewSet(ScopedViewSet):
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return selectors.visible_submissions(user=user).filter(state__in=selectors.WAITING_STATES)
+
     serializer_class = SubmissionSerializer
 
     def list(self, request):
@@ -440,10 +461,13 @@ class GradingQueueViewSet(viewsets.GenericViewSet):
         return Response(_submissions(request, queue))
 
 
-class GradebookViewSet(viewsets.GenericViewSet):
+class GradebookViewSet(ScopedViewSet):
     """A cohort's gradebook (by cohort id): trainees × assignments, filterable by team and community."""
 
-    queryset = Submission.objects.none()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return Cohort.objects.filter(cohort_visible_q(user, Cohort))
 
     @extend_schema(responses=GradebookSerializer)
     def retrieve(self, request, pk=None):

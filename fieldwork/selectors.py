@@ -377,9 +377,7 @@ def viewer_scores(*, submissions, user) -> dict[int, Decimal | None]:
             submission_ids=[s.pk for s in submissions if s.team_id], trainee=user
         ).items()
     }
-    return {
-        s.pk: (mine.get(s.pk, s.score) if user.has_perm("fieldwork.view_grade", s) else None) for s in submissions
-    }
+    return {s.pk: (mine.get(s.pk, s.score) if user.has_perm("fieldwork.view_grade", s) else None) for s in submissions}
 
 
 def is_passed(*, assignment: Assignment, state: str | None, score: Decimal | None) -> bool:
@@ -408,9 +406,7 @@ def completion_assignments(*, cohort: Cohort) -> CompletionAssignments:
             if assignment.counts_toward_completion
             and is_passed(assignment=assignment, state=cell.state, score=cell.score)
         }
-    return CompletionAssignments(
-        required=[a for a in book.assignments if a.counts_toward_completion], passed=passed
-    )
+    return CompletionAssignments(required=[a for a in book.assignments if a.counts_toward_completion], passed=passed)
 
 
 def passed_assignments(*, cohort: Cohort) -> dict[int, set[int]]:

@@ -1,6 +1,15 @@
-"""The API's one permission class: it asks the same named rules as the pages and the admin."""
+"""The API's one permission class: it asks the same named rules as the pages and the admin.
+
+Fail closed: a view that names no `permission_required` is refused, whoever asks. A view names
+either a rule (`"courses.view_cohort_content"`), rules per action (a dict; an action not in it
+needs no rule beyond the view's scoping), `SIGNED_IN` (any signed-in user; what it reaches is
+decided by the view's scoped queryset and access calls) or `PUBLIC` (no sign-in at all).
+"""
 
 from rest_framework import permissions
+
+SIGNED_IN = "signed-in"
+PUBLIC = "public"
 
 
 class HasRulePermission(permissions.BasePermission):
@@ -13,9 +22,14 @@ class HasRulePermission(permissions.BasePermission):
         required = getattr(view, "permission_required", None)
         if isinstance(required, dict):
             return required.get(getattr(view, "action", None) or view.request.method.lower())
-        return required
+        return None if required in (SIGNED_IN, PUBLIC) else required
 
     def has_permission(self, request, view):
+        required = getattr(view, "permission_required", None)
+        if not required:
+            return False  # a view that declares nothing is refused, so a new endpoint cannot forget
+        if required == PUBLIC:
+            return True
         return bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request, view, obj):
