@@ -18,7 +18,7 @@ from courses.models import (
     Phase,
     Session,
 )
-from lms.errors import NotFound
+from lms.access import access
 from lms.predicates import cohort_visible_q, district_scope_q, roles_of
 
 
@@ -193,28 +193,23 @@ def user_cohorts(*, user) -> list[CohortMembership]:
     ]
 
 
-def access_cohort(*, user, cohort_id: int) -> Cohort:
+def access_cohort(*, user, cohort_id) -> Cohort:
     """The cohort if the user may view it; "not found" for what does not exist and for what it may not see."""
-    cohort = Cohort.objects.select_related("course", "district").filter(pk=cohort_id).first()
-    if cohort is None or not user.has_perm("courses.view_cohort_content", cohort):
-        raise NotFound(_not_found_message())
-    return cohort
-
-
-def access_module(*, user, module_id: int) -> Module:
-    module = Module.objects.select_related("cohort__course", "cohort__district").filter(pk=module_id).first()
-    if module is None or not user.has_perm("courses.view_cohort_content", module.cohort):
-        raise NotFound(_not_found_message())
-    return module
-
-
-def access_lesson(*, user, lesson_id: int) -> Lesson:
-    lesson = (
-        Lesson.objects.select_related("module__cohort__course", "module__cohort__district").filter(pk=lesson_id).first()
+    return access(
+        Cohort.objects.select_related("course", "district"), cohort_id, user=user, perm="courses.view_cohort_content"
     )
-    if lesson is None or not user.has_perm("courses.view_cohort_content", lesson.module.cohort):
-        raise NotFound(_not_found_message())
-    return lesson
+
+
+def access_module(*, user, module_id) -> Module:
+    modules = Module.objects.select_related("cohort__course", "cohort__district")
+    return access(modules, module_id, user=user, perm="courses.view_cohort_content", on=lambda module: module.cohort)
+
+
+def access_lesson(*, user, lesson_id) -> Lesson:
+    lessons = Lesson.objects.select_related("module__cohort__course", "module__cohort__district")
+    return access(
+        lessons, lesson_id, user=user, perm="courses.view_cohort_content", on=lambda lesson: lesson.module.cohort
+    )
 
 
 def trainee_enrolment(*, user, cohort: Cohort) -> Enrolment | None:
@@ -227,40 +222,25 @@ def trainee_enrolment(*, user, cohort: Cohort) -> Enrolment | None:
     )
 
 
-def _not_found_message():
-    from django.utils.translation import gettext
-
-    return gettext("This page does not exist, or you do not have access to it.")
-
-
 # --- in-person sessions, attendance and cohort tables (each with a fixed number of queries)
 
 
-def access_session(*, user, session_id: int, perm: str = "courses.view_cohort_content") -> Session:
+def access_session(*, user, session_id, perm: str = "courses.view_cohort_content") -> Session:
     """The session if the user holds `perm` on it; "not found" otherwise, so IDs cannot be probed."""
-    session = (
-        Session.objects.select_related("lesson__module", "cohort__course", "cohort__district")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None or not user.has_perm(perm, session):
-        raise NotFound(_not_found_message())
-    return session
+    sessions = Session.objects.select_related("lesson__module", "cohort__course", "cohort__district")
+    return access(sessions, session_id, user=user, perm=perm)
 
 
-def access_taught_cohort(*, user, cohort_id: int) -> Cohort:
+def access_taught_cohort(*, user, cohort_id) -> Cohort:
     """The cohort if the user teaches or manages it; "not found" otherwise."""
-    cohort = Cohort.objects.select_related("course", "district").filter(pk=cohort_id).first()
-    if cohort is None or not user.has_perm("courses.teach_cohort", cohort):
-        raise NotFound(_not_found_message())
-    return cohort
+    return access(
+        Cohort.objects.select_related("course", "district"), cohort_id, user=user, perm="courses.teach_cohort"
+    )
 
 
-def access_attendance(*, user, attendance_id: int, perm: str = "courses.read_attendance") -> Attendance:
-    attendance = Attendance.objects.select_related("session", "enrolment__trainee").filter(pk=attendance_id).first()
-    if attendance is None or not user.has_perm(perm, attendance):
-        raise NotFound(_not_found_message())
-    return attendance
+def access_attendance(*, user, attendance_id, perm: str = "courses.read_attendance") -> Attendance:
+    attendances = Attendance.objects.select_related("session", "enrolment__trainee")
+    return access(attendances, attendance_id, user=user, perm=perm)
 
 
 @dataclass

@@ -261,14 +261,14 @@ class AssignmentViewSet(ScopedViewSet):
 
     @extend_schema(responses=AssignmentDetailSerializer)
     def retrieve(self, request, pk=None):
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=pk)
         return Response(AssignmentDetailSerializer(assignment).data)
 
     @extend_schema(request=None, responses=SubmissionDetailSerializer)
     @action(detail=True, methods=["post"])
     def submission(self, request, pk=None):
         """Start (or fetch) the caller's own submission for this assignment."""
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=pk)
         enrolment = course_selectors.trainee_enrolment(user=request.user, cohort=assignment.module.cohort)
         if enrolment is None:
             raise NotAllowed(_("Only trainees of this cohort can hand in work."))
@@ -279,14 +279,14 @@ class AssignmentViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Release every graded submission of the assignment."""
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=pk)
         count = services.assignment_release_grades(assignment=assignment, actor=request.user)
         return Response({"released": count})
 
     @extend_schema(request=ExtensionInputSerializer, responses={201: ExtensionOutSerializer})
     @action(detail=True, methods=["post"])
     def extensions(self, request, pk=None):
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=pk)
         data = _valid(ExtensionInputSerializer, request.data)
         cohort_id = assignment.module.cohort_id
         enrolment = Enrolment.objects.filter(cohort_id=cohort_id, pk=data.get("enrolment") or 0).first()
@@ -328,7 +328,7 @@ class SubmissionViewSet(ScopedViewSet):
         super().initial(request, *args, **kwargs)
 
     def _get(self, request, pk) -> Submission:
-        return selectors.access_submission(user=request.user, submission_id=int(pk))
+        return selectors.access_submission(user=request.user, submission_id=pk)
 
     def list(self, request):
         queryset = selectors.visible_submissions(user=request.user).order_by("pk")
@@ -415,7 +415,7 @@ class ObjectionViewSet(ScopedViewSet):
     @extend_schema(request=ResolveInputSerializer, responses=ObjectionOutSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        objection = selectors.access_objection(user=request.user, objection_id=int(pk))
+        objection = selectors.access_objection(user=request.user, objection_id=pk)
         data = _valid(ResolveInputSerializer, request.data)
         objection = services.objection_resolve(
             objection=objection,
@@ -437,14 +437,14 @@ class FileViewSet(ScopedViewSet):
     serializer_class = FileSerializer
 
     def destroy(self, request, pk=None):
-        file = selectors.access_submission_file(user=request.user, file_id=int(pk))
+        file = selectors.access_submission_file(user=request.user, file_id=pk)
         services.submission_file_remove(file=file, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        file = selectors.access_submission_file(user=request.user, file_id=int(pk))
+        file = selectors.access_submission_file(user=request.user, file_id=pk)
         return serve_stored(file, variant="inline" if request.query_params.get("inline") else "")
 
 
@@ -471,7 +471,7 @@ class GradebookViewSet(ScopedViewSet):
 
     @extend_schema(responses=GradebookSerializer)
     def retrieve(self, request, pk=None):
-        cohort = course_selectors.access_cohort(user=request.user, cohort_id=int(pk))
+        cohort = course_selectors.access_cohort(user=request.user, cohort_id=pk)
         if not request.user.has_perm("fieldwork.view_gradebook", cohort):
             raise NotFound(_("This page does not exist, or you do not have access to it."))
         team, community = request.query_params.get("team", ""), request.query_params.get("community", "")

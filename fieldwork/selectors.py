@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q
-from django.utils.translation import gettext as _
 
 from courses.models import Cohort, Enrolment, EnrolmentStatus, Module, Team
 from fieldwork.models import (
@@ -25,27 +24,20 @@ from fieldwork.models import (
     SubmissionVersion,
     WorkMode,
 )
-from lms.errors import NotFound
+from lms.access import access, not_found, parse_id
 from lms.predicates import cohort_visible_q, roles_of, submission_visible_q
-
-
-def _not_found():
-    return NotFound(_("This page does not exist, or you do not have access to it."))
-
 
 # --- fetch and authorise together: missing and forbidden both answer "not found"
 
 
-def access_assignment(*, user, assignment_id: int) -> Assignment:
-    assignment = (
-        Assignment.objects.select_related("module__cohort__course", "module__cohort__district")
-        .prefetch_related(_rubric_prefetch())
-        .filter(pk=assignment_id)
-        .first()
+def access_assignment(*, user, assignment_id) -> Assignment:
+    assignments = Assignment.objects.select_related("module__cohort__course", "module__cohort__district")
+    return access(
+        assignments.prefetch_related(_rubric_prefetch()),
+        assignment_id,
+        user=user,
+        perm="fieldwork.view_assignment_content",
     )
-    if assignment is None or not user.has_perm("fieldwork.view_assignment_content", assignment):
-        raise _not_found()
-    return assignment
 
 
 def _submission_base():
@@ -54,37 +46,42 @@ def _submission_base():
     )
 
 
-def access_submission(*, user, submission_id: int) -> Submission:
-    submission = _submission_base().filter(pk=submission_id).first()
-    if submission is None or not user.has_perm("fieldwork.view_submission_content", submission):
-        raise _not_found()
-    return submission
+def access_submission(*, user, submission_id) -> Submission:
+    return access(_submission_base(), submission_id, user=user, perm="fieldwork.view_submission_content")
 
 
-def access_submission_file(*, user, file_id: int) -> SubmissionFile:
-    file = SubmissionFile.objects.filter(pk=file_id).first()
-    if file is None:
-        raise _not_found()
-    access_submission(user=user, submission_id=file.submission_id)
+def _child_of_submission(queryset, pk, *, user, submission_id):
+    """A row hanging off a submission (file, objection), visible where its submission is. 2 queries."""
+    row = queryset.filter(pk=parse_id(pk) or 0).first()
+    if row is None:
+        raise not_found()
+    return row, access_submission(user=user, submission_id=submission_id(row))
+
+
+def access_submission_file(*, user, file_id) -> SubmissionFile:
+    file, _submission = _child_of_submission(
+        SubmissionFile.objects.all(), file_id, user=user, submission_id=lambda f: f.submission_id
+    )
     return file
 
 
-def access_feedback_file(*, user, file_id: int) -> FeedbackFile:
+def access_feedback_file(*, user, file_id) -> FeedbackFile:
     """A feedback file, which a trainee sees only once the grade is released (or the work returned)."""
-    file = FeedbackFile.objects.select_related("assessment__version").filter(pk=file_id).first()
-    if file is None:
-        raise _not_found()
-    submission = access_submission(user=user, submission_id=file.assessment.version.submission_id)
+    file, submission = _child_of_submission(
+        FeedbackFile.objects.select_related("assessment__version"),
+        file_id,
+        user=user,
+        submission_id=lambda f: f.assessment.version.submission_id,
+    )
     if not _assessment_visible(user, submission, file.assessment):
-        raise _not_found()
+        raise not_found()
     return file
 
 
-def access_objection(*, user, objection_id: int) -> Objection:
-    objection = Objection.objects.filter(pk=objection_id).first()
-    if objection is None:
-        raise _not_found()
-    objection.submission = access_submission(user=user, submission_id=objection.submission_id)
+def access_objection(*, user, objection_id) -> Objection:
+    objection, objection.submission = _child_of_submission(
+        Objection.objects.all(), objection_id, user=user, submission_id=lambda o: o.submission_id
+    )
     return objection
 
 
