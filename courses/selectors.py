@@ -327,6 +327,20 @@ class AttendanceShare:
         return round(100 * self.attended / self.counted) if self.counted > 0 else None
 
 
+def _attendance_counts(attendances, *, by: str) -> dict:
+    """`by` value → {"attended": n, "excused": n} over the sessions held so far. 1 query."""
+    return {
+        row[by]: row
+        for row in attendances.filter(session__starts_at__lte=timezone.now())
+        .values(by)
+        .annotate(
+            attended=Count("id", filter=Q(status__in=ATTENDED)),
+            excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
+        )
+        .order_by()
+    }
+
+
 def attendance_shares(*, enrolments) -> dict[int, AttendanceShare]:
     """Enrolment id → its attendance share, for enrolments of any cohorts. 2 queries."""
     enrolments = list(enrolments)
@@ -338,16 +352,7 @@ def attendance_shares(*, enrolments) -> dict[int, AttendanceShare]:
         .annotate(n=Count("id"))
         .order_by()
     }
-    counts = {
-        row["enrolment_id"]: row
-        for row in Attendance.objects.filter(enrolment__in=[e.pk for e in enrolments], session__starts_at__lte=now)
-        .values("enrolment_id")
-        .annotate(
-            attended=Count("id", filter=Q(status__in=ATTENDED)),
-            excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
-        )
-        .order_by()
-    }
+    counts = _attendance_counts(Attendance.objects.filter(enrolment__in=[e.pk for e in enrolments]), by="enrolment_id")
     empty = {"attended": 0, "excused": 0}
     return {
         e.pk: AttendanceShare(
@@ -459,19 +464,10 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
         .order_by()
     }
     # The same share as attendance_shares, summed over the cohort: excused sessions leave the expected count.
-    now = timezone.now()
-    counts = {
-        row["session__cohort_id"]: row
-        for row in Attendance.objects.filter(
-            session__cohort_id__in=ids, session__starts_at__lte=now, enrolment__status=EnrolmentStatus.ACTIVE
-        )
-        .values("session__cohort_id")
-        .annotate(
-            attended=Count("id", filter=Q(status__in=ATTENDED)),
-            excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
-        )
-        .order_by()
-    }
+    counts = _attendance_counts(
+        Attendance.objects.filter(session__cohort_id__in=ids, enrolment__status=EnrolmentStatus.ACTIVE),
+        by="session__cohort_id",
+    )
     empty = {"attended": 0, "excused": 0}
     return [
         CohortOverview(
