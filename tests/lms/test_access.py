@@ -47,13 +47,15 @@ def test_missing_malformed_and_forbidden_all_answer_the_same_not_found(world, dj
         answers.append((caught.value.code, str(caught.value.message)))
     assert len(set(answers)) == 1 and answers[0][0] == "not_found"
     assert access(Cohort.objects.all(), str(world.cohort.pk), user=world.trainee, perm="courses.view_cohort_content")
-    with django_assert_max_num_queries(0), pytest.raises(NotFound):
+    with django_assert_max_num_queries(0), pytest.raises(NotFound) as caught:
         access(Cohort.objects.all(), "x", user=world.trainee, perm="courses.view_cohort_content")
+    assert caught.value.code == "not_found"
 
 
 @pytest.mark.django_db
 def test_any_of_several_permissions_opens_the_row(world):
     perms = ("courses.manage_cohort", "courses.view_cohort_content")
     assert access(Cohort.objects.all(), world.cohort.pk, user=world.trainee, perm=perms) == world.cohort
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         access(Cohort.objects.all(), world.cohort.pk, user=world.trainee, perm=("courses.manage_cohort",))
+    assert caught.value.code == "not_found"
