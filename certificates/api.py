@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -10,10 +10,14 @@ from rest_framework.response import Response
 from certificates import selectors, services
 from certificates.codes import code_normalise
 from certificates.eligibility import cohort_eligibility
-from certificates.models import Certificate, CertificateStatus, IssuanceBatch, RevocationReason
+from certificates.models import Certificate, IssuanceBatch, RevocationReason
 from certificates.verification import verification_allowed
 from certificates.views import pdf_response
+from courses.models import Cohort
+from lms.api import ScopedViewSet
 from lms.errors import NotFound, error_body
+from lms.permissions import PUBLIC, SIGNED_IN
+from lms.predicates import district_scope_q
 
 
 class EligibilityCriterionSerializer(serializers.Serializer):
@@ -101,10 +105,14 @@ class VerificationSerializer(serializers.Serializer):
     revocation_reason = serializers.ChoiceField(choices=REVOCATION_REASON_CHOICES)
 
 
-class EligibilityViewSet(viewsets.ViewSet):
+class EligibilityViewSet(ScopedViewSet):
     """Every active trainee of a cohort (the id is the cohort's), eligible or not, with the reasons why not."""
 
     lookup_value_regex = "[0-9]+"
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return Cohort.objects.filter(district_scope_q(user, Cohort))
 
     @extend_schema(
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Cohort id")],
@@ -116,12 +124,11 @@ class EligibilityViewSet(viewsets.ViewSet):
         return Response({"cohort": cohort.pk, "trainees": EligibilitySerializer(rows, many=True).data})
 
 
-class BatchViewSet(viewsets.GenericViewSet):
+class BatchViewSet(ScopedViewSet):
     serializer_class = BatchSerializer
+    permission_required = SIGNED_IN
 
-    def get_queryset(self):
-        from lms.predicates import district_scope_q
-
+    def scoped_queryset(self, user):
         return IssuanceBatch.objects.filter(district_scope_q(self.request.user, IssuanceBatch)).order_by("-created_at")
 
     def list(self, request):
@@ -143,11 +150,12 @@ class BatchViewSet(viewsets.GenericViewSet):
         return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
 
-class CertificateViewSet(viewsets.GenericViewSet):
+class CertificateViewSet(ScopedViewSet):
     serializer_class = CertificateSerializer
+    permission_required = SIGNED_IN
 
-    def get_queryset(self):
-        return selectors.visible_certificates(user=self.request.user)
+    def scoped_queryset(self, user):
+        return selectors.visible_certificates(user=user)
 
     def list(self, request):
         queryset = self.get_queryset()
@@ -194,12 +202,16 @@ class CertificateViewSet(viewsets.GenericViewSet):
         return pdf_response(certificate)
 
 
-class VerificationViewSet(viewsets.ViewSet):
+class VerificationViewSet(ScopedViewSet):
     """Public: whether a code belongs to a valid or revoked certificate. Rate-limited per address."""
 
     permission_classes = [AllowAny]
+    permission_required = PUBLIC
     authentication_classes = []
     lookup_value_regex = "[^/]+"
+
+    def scoped_queryset(self, user):
+        return selectors.publicly_verifiable()
 
     @extend_schema(responses=VerificationSerializer)
     def retrieve(self, request, pk=None):
@@ -211,7 +223,7 @@ class VerificationViewSet(viewsets.ViewSet):
             )
         normal = code_normalise(pk or "")
         certificate = selectors.certificate_by_code(code=normal) if normal else None
-        if certificate is None or certificate.status not in (CertificateStatus.ISSUED, CertificateStatus.REVOKED):
+        if certificate is None:
             raise NotFound()
         return Response(VerificationSerializer(certificate).data)
 

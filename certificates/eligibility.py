@@ -1,31 +1,23 @@
 """Completion criteria: one small function each, evaluated for all trainees of a cohort at once.
 
-A criterion answers, per enrolment, met / unmet (with a reason such as "attendance 60% < 80%") /
-not available. "Not available" means its data source (in-person attendance, graded assignments,
-model cases) is not installed yet; it is shown on the page and does not block a certificate.
-Each function costs a fixed number of queries, whatever the number of trainees.
+A criterion answers, per enrolment, met or unmet (with a reason such as "attendance 60% < 80%").
+It never re-derives another app's rule: "attended" comes from courses.selectors.attendance_shares,
+"passed" from fieldwork.selectors.completion_assignments, "case approved" from
+fieldwork.projects.selectors.approved_case_team_ids. Each costs a fixed number of queries.
 """
 
-import logging
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.apps import apps
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, CompletionRule
 from courses.models import Cohort, Enrolment, EnrolmentStatus, Lesson, LessonCompletion
+from courses.selectors import attendance_shares
+from fieldwork.projects.selectors import approved_case_team_ids
+from fieldwork.selectors import completion_assignments
 
-logger = logging.getLogger(__name__)
-
-MET, UNMET, UNAVAILABLE = "met", "unmet", "unavailable"
-# The values other apps use for these states (courses.AttendanceStatus, fieldwork.SubmissionState), by
-# value so that this module imports even where those apps are not installed.
-ATTENDED_STATUSES = {"present", "late"}
-RELEASED_SUBMISSION_STATES = {"released", "objected", "final"}
+MET, UNMET = "met", "unmet"
 
 
 @dataclass(frozen=True)
@@ -50,10 +42,6 @@ class TraineeEligibility:
         return [r.reason for r in self.results if r.status == UNMET]
 
     @property
-    def unavailable(self) -> list[str]:
-        return [r.reason for r in self.results if r.status == UNAVAILABLE]
-
-    @property
     def can_be_issued(self) -> bool:
         return self.eligible and self.certificate is None
 
@@ -61,20 +49,8 @@ class TraineeEligibility:
 Criterion = Callable[[CompletionRule, Cohort, list[Enrolment]], dict[int, CriterionResult] | None]
 
 
-def _model(app_label: str, name: str):
-    """A model of another part of the system, or None while that part is not installed."""
-    try:
-        return apps.get_model(app_label, name)  # LookupError for an app or model that is not installed
-    except LookupError:
-        return None
-
-
 def _percent(done: int, total: int) -> int:
     return round(100 * done / total) if total else 100
-
-
-def _unavailable(key: str, enrolments: list[Enrolment], reason: str) -> dict[int, CriterionResult]:
-    return {e.pk: CriterionResult(key, UNAVAILABLE, reason) for e in enrolments}
 
 
 def lessons_criterion(rule, cohort, enrolments):
@@ -113,29 +89,14 @@ def lessons_criterion(rule, cohort, enrolments):
 
 
 def attendance_criterion(rule, cohort, enrolments):
-    """Share of the cohort's sessions held so far that the trainee attended (present or late). 2 queries.
-
-    A session excused for the trainee counts neither for nor against it.
-    """
+    """The attendance share as courses defines it (excused sessions left out). 2 queries."""
     if rule.min_attendance_percent is None:
         return None
-    session_model = _model("courses", "Session")
-    attendance_model = _model("courses", "Attendance")
-    if session_model is None or attendance_model is None:
-        return _unavailable("attendance", enrolments, _("attendance: not available yet"))
-    held = list(session_model.objects.filter(cohort=cohort, starts_at__lte=timezone.now()).values_list("pk", flat=True))
-    attended: Counter = Counter()
-    excused: Counter = Counter()
-    for enrolment_id, status in attendance_model.objects.filter(
-        session_id__in=held, enrolment__in=[e.pk for e in enrolments]
-    ).values_list("enrolment_id", "status"):
-        if status in ATTENDED_STATUSES:
-            attended[enrolment_id] += 1
-        elif status == "excused":
-            excused[enrolment_id] += 1
+    shares = attendance_shares(enrolments=enrolments)
     results = {}
     for enrolment in enrolments:
-        percent = _percent(attended[enrolment.pk], len(held) - excused[enrolment.pk])
+        share = shares[enrolment.pk]
+        percent = 100 if share.percent is None else share.percent
         values = {"percent": percent, "minimum": rule.min_attendance_percent}
         if percent < rule.min_attendance_percent:
             reason = _("attendance %(percent)d%% < %(minimum)d%%") % values
@@ -146,62 +107,26 @@ def attendance_criterion(rule, cohort, enrolments):
 
 
 def assignments_criterion(rule, cohort, enrolments):
-    """Every assignment that counts toward completion graded (released) at or above its pass mark. 2 queries.
-
-    Team assignments are passed by the trainee's team's submission.
-    """
+    """Every assignment counting toward completion passed, as fieldwork defines it. 4 queries."""
     if not rule.require_assignments_passed:
         return None
-    assignment_model = _model("fieldwork", "Assignment")
-    submission_model = _model("fieldwork", "Submission")
-    if assignment_model is None or submission_model is None:
-        return _unavailable("assignments", enrolments, _("assignments passed: not available yet"))
-    required = {
-        a["pk"]: a
-        for a in assignment_model.objects.filter(module__cohort=cohort, counts_toward_completion=True).values(
-            "pk", "mode", "pass_mark"
-        )
-    }
-    team_ids = {e.team_id for e in enrolments if e.team_id}
-    passed = set()
-    for assignment_id, enrolment_id, team_id, score in (
-        submission_model.objects.filter(assignment_id__in=list(required), state__in=RELEASED_SUBMISSION_STATES)
-        .filter(Q(enrolment__in=[e.pk for e in enrolments]) | Q(team_id__in=team_ids))
-        .exclude(score=None)
-        .values_list("assignment_id", "enrolment_id", "team_id", "score")
-    ):
-        if score >= required[assignment_id]["pass_mark"]:
-            passed.add((assignment_id, "team", team_id) if team_id else (assignment_id, "trainee", enrolment_id))
+    completion = completion_assignments(cohort=cohort)
+    total = len(completion.required)
     results = {}
     for enrolment in enrolments:
-        done = sum(
-            1
-            for a in required.values()
-            if (a["pk"], "team", enrolment.team_id) in passed or (a["pk"], "trainee", enrolment.pk) in passed
+        values = {"passed": completion.passed_count(enrolment.pk), "total": total}
+        status = MET if values["passed"] >= total else UNMET
+        results[enrolment.pk] = CriterionResult(
+            "assignments", status, _("assignments passed %(passed)d of %(total)d") % values
         )
-        values = {"passed": done, "total": len(required)}
-        if done < len(required):
-            reason = _("assignments passed %(passed)d of %(total)d") % values
-            results[enrolment.pk] = CriterionResult("assignments", UNMET, reason)
-        else:
-            results[enrolment.pk] = CriterionResult(
-                "assignments", MET, _("assignments passed %(passed)d of %(total)d") % values
-            )
     return results
 
 
 def model_case_criterion(rule, cohort, enrolments):
-    """The trainee's team's model case approved. 1 query."""
+    """The trainee's team's model case approved, as fieldwork.projects defines it. 1 query."""
     if not rule.require_model_case_approved:
         return None
-    case_model = _model("projects", "ModelCase")
-    if case_model is None:
-        return _unavailable("model_case", enrolments, _("model case approved: not available yet"))
-    approved = set(
-        case_model.objects.filter(project__team__cohort=cohort, status="approved").values_list(
-            "project__team_id", flat=True
-        )
-    )
+    approved = approved_case_team_ids(cohort_id=cohort.pk)
     results = {}
     for enrolment in enrolments:
         if enrolment.team_id in approved:

@@ -3,49 +3,33 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
-from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, IssuanceBatch
 from courses.models import Cohort, Course
-from lms.errors import NotFound
+from lms.access import access
 from lms.predicates import certificate_visible_q, district_scope_q
 
 
-def _not_found():
-    return NotFound(_("This page does not exist, or you do not have access to it."))
-
-
-def access_managed_cohort(*, user, cohort_id: int) -> Cohort:
+def access_managed_cohort(*, user, cohort_id) -> Cohort:
     """The cohort if the user may issue its certificates; "not found" otherwise."""
-    cohort = Cohort.objects.select_related("course", "district").filter(pk=cohort_id).first()
-    if cohort is None or not user.has_perm("certificates.issue_certificates", cohort):
-        raise _not_found()
-    return cohort
+    cohorts = Cohort.objects.select_related("course", "district")
+    return access(cohorts, cohort_id, user=user, perm="certificates.issue_certificates")
 
 
-def access_certificate(*, user, certificate_id: int, perm: str = "certificates.manage_certificate") -> Certificate:
-    certificate = (
-        Certificate.objects.select_related("cohort__course", "cohort__district", "enrolment__trainee", "reissue_of")
-        .filter(pk=certificate_id)
-        .first()
+def access_certificate(*, user, certificate_id, perm: str = "certificates.manage_certificate") -> Certificate:
+    certificates = Certificate.objects.select_related(
+        "cohort__course", "cohort__district", "enrolment__trainee", "reissue_of"
     )
-    if certificate is None or not user.has_perm(perm, certificate):
-        raise _not_found()
-    return certificate
+    return access(certificates, certificate_id, user=user, perm=perm)
 
 
-def access_batch(*, user, batch_id: int) -> IssuanceBatch:
-    batch = IssuanceBatch.objects.select_related("cohort__course", "created_by").filter(pk=batch_id).first()
-    if batch is None or not user.has_perm("certificates.issue_certificates", batch.cohort):
-        raise _not_found()
-    return batch
+def access_batch(*, user, batch_id) -> IssuanceBatch:
+    batches = IssuanceBatch.objects.select_related("cohort__course", "created_by")
+    return access(batches, batch_id, user=user, perm="certificates.issue_certificates", on=lambda batch: batch.cohort)
 
 
-def access_template_course(*, user, course_id: int) -> Course:
-    course = Course.objects.filter(pk=course_id).first()
-    if course is None or not user.has_perm("certificates.edit_template", course):
-        raise _not_found()
-    return course
+def access_template_course(*, user, course_id) -> Course:
+    return access(Course.objects.all(), course_id, user=user, perm="certificates.edit_template")
 
 
 @dataclass
@@ -136,8 +120,13 @@ def managed_cohorts(*, user) -> list[Cohort]:
     )
 
 
+def publicly_verifiable():
+    """Certificates anyone may verify: issued or revoked. Pending or failed ones answer "not found"."""
+    return Certificate.objects.filter(status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+
+
 def certificate_by_code(*, code: str) -> Certificate | None:
-    return Certificate.objects.select_related("cohort").filter(code=code).first()
+    return publicly_verifiable().select_related("cohort").filter(code=code).first()
 
 
 def issued_certificate_of(*, enrolment) -> Certificate | None:

@@ -197,7 +197,7 @@ def verify(request, code: str):
         return render(request, "certificates/verify_limited.html", status=429)
     normal = code_normalise(code)
     certificate = selectors.certificate_by_code(code=normal) if normal else None
-    if certificate is None or certificate.status not in (CertificateStatus.ISSUED, CertificateStatus.REVOKED):
+    if certificate is None:
         return render(request, "certificates/verify_not_found.html", status=404)
     return render(request, "certificates/verify.html", {"certificate": certificate})
 

@@ -8,14 +8,13 @@ import django_filters
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors, services
 from courses.models import (
-    ATTENDED,
     Attendance,
     AttendanceStatus,
     Cohort,
@@ -28,8 +27,10 @@ from courses.models import (
     Session,
     Team,
 )
+from lms.api import ScopedViewSet
 from lms.errors import NotFound, ValidationFailed
 from lms.models import Community, User
+from lms.permissions import SIGNED_IN
 from lms.predicates import (
     attendance_visible_q,
     cohort_visible_q,
@@ -125,7 +126,10 @@ class ProgressSerializer(serializers.Serializer):
     trainee = serializers.IntegerField(source="enrolment.trainee_id")
     trainee_name = serializers.CharField(source="enrolment.trainee.full_name")
     phases = PhaseDoneSerializer(many=True)
-    attended = serializers.IntegerField()
+    attended = serializers.IntegerField(source="attendance.attended", help_text="Sessions held so far attended.")
+    attendance_percent = serializers.IntegerField(
+        source="attendance.percent", allow_null=True, help_text="Attended share; excused sessions left out."
+    )
 
 
 # --- serializers (input)
@@ -250,57 +254,60 @@ class AttendanceFilter(django_filters.FilterSet):
 # --- viewsets
 
 
-class CourseViewSet(viewsets.ReadOnlyModelViewSet):
+class CourseViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSet):
     """Courses that have a cohort the user may view."""
 
+    permission_required = SIGNED_IN
     serializer_class = CourseSerializer
 
-    def get_queryset(self):
-        visible = Cohort.objects.filter(cohort_visible_q(self.request.user, Cohort))
+    def scoped_queryset(self, user):
+        visible = Cohort.objects.filter(cohort_visible_q(user, Cohort))
         return Course.objects.filter(cohorts__in=visible).distinct().order_by("title", "pk")
 
 
-class CohortViewSet(viewsets.ReadOnlyModelViewSet):
+class CohortViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSet):
     serializer_class = CohortSerializer
     filterset_class = CohortFilter
     permission_required = "courses.view_cohort_content"
 
-    def get_queryset(self):
-        return Cohort.objects.filter(cohort_visible_q(self.request.user, Cohort)).order_by("-year", "name", "pk")
+    def scoped_queryset(self, user):
+        return Cohort.objects.filter(cohort_visible_q(user, Cohort)).order_by("-year", "name", "pk")
 
 
-class ModuleViewSet(viewsets.ReadOnlyModelViewSet):
+class ModuleViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSet):
+    permission_required = SIGNED_IN
     serializer_class = ModuleSerializer
     filterset_class = ModuleFilter
 
-    def get_queryset(self):
+    def scoped_queryset(self, user):
         return (
-            Module.objects.filter(cohort_visible_q(self.request.user, Module))
+            Module.objects.filter(cohort_visible_q(user, Module))
             .prefetch_related(Prefetch("requires", queryset=Module.objects.only("id")))
             .order_by("cohort", "phase", "position", "pk")
         )
 
 
-class LessonViewSet(viewsets.ReadOnlyModelViewSet):
+class LessonViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSet):
+    permission_required = SIGNED_IN
     serializer_class = LessonSerializer
     filterset_class = LessonFilter
 
-    def get_queryset(self):
+    def scoped_queryset(self, user):
         return (
-            Lesson.objects.filter(cohort_visible_q(self.request.user, Lesson))
+            Lesson.objects.filter(cohort_visible_q(user, Lesson))
             .select_related("module")
             .order_by("module", "position", "pk")
         )
 
 
-class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SessionViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSet):
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
     permission_required = {"attendance": "courses.record_attendance"}
 
-    def get_queryset(self):
+    def scoped_queryset(self, user):
         return (
-            Session.objects.filter(cohort_visible_q(self.request.user, Session))
+            Session.objects.filter(cohort_visible_q(user, Session))
             .select_related("lesson")
             .prefetch_related(Prefetch("instructors", queryset=User.objects.only("id")))
             .order_by("starts_at", "pk")
@@ -341,14 +348,14 @@ class SessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(SheetRowSerializer(page, many=True).data)
 
 
-class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class EnrolmentViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSet):
     serializer_class = EnrolmentSerializer
     filterset_class = EnrolmentFilter
     permission_required = {"withdraw": "courses.manage_cohort"}
 
-    def get_queryset(self):
+    def scoped_queryset(self, user):
         return (
-            Enrolment.objects.filter(enrolment_progress_visible_q(self.request.user))
+            Enrolment.objects.filter(enrolment_progress_visible_q(user))
             .select_related("trainee")
             .order_by("cohort", "trainee__full_name", "pk")
         )
@@ -378,23 +385,23 @@ class EnrolmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(EnrolmentSerializer(enrolment).data)
 
 
-class ProgressViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
+class ProgressViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Each visible enrolment's lessons done per phase and sessions attended. Filter with ?cohort=."""
 
+    permission_required = SIGNED_IN
     serializer_class = ProgressSerializer
     filterset_class = EnrolmentFilter
 
-    def get_queryset(self):
+    def scoped_queryset(self, user):
         done = {
             value: Count("completions", filter=Q(completions__lesson__module__phase=value), distinct=True)
             for value in Phase.values
         }
         return (
             Enrolment.objects.active()
-            .filter(enrolment_progress_visible_q(self.request.user))
+            .filter(enrolment_progress_visible_q(user))
             .select_related("trainee")
             .annotate(
-                attended=Count("attendances", filter=Q(attendances__status__in=ATTENDED), distinct=True),
                 **{f"done_{value}": expr for value, expr in done.items()},
             )
             .order_by("cohort", "trainee__full_name", "pk")
@@ -403,6 +410,7 @@ class ProgressViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         totals = selectors._lesson_totals({e.cohort_id for e in page})
+        shares = selectors.attendance_shares(enrolments=page)
         rows = []
         for e in page:
             phases = []
@@ -411,18 +419,18 @@ class ProgressViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
                 phases.append(
                     {"phase": value, "done": done, "total": total, "percent": round(100 * done / total) if total else 0}
                 )
-            rows.append({"enrolment": e, "phases": phases, "attended": e.attended})
+            rows.append({"enrolment": e, "phases": phases, "attendance": shares[e.pk]})
         return self.get_paginated_response(ProgressSerializer(rows, many=True).data)
 
 
-class AttendanceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AttendanceViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSet):
     serializer_class = AttendanceSerializer
     filterset_class = AttendanceFilter
     permission_required = {"correct": "courses.record_attendance"}
 
-    def get_queryset(self):
+    def scoped_queryset(self, user):
         return (
-            Attendance.objects.filter(attendance_visible_q(self.request.user))
+            Attendance.objects.filter(attendance_visible_q(user))
             .select_related("session", "enrolment")
             .order_by("session", "enrolment", "pk")
         )
@@ -454,6 +462,8 @@ class AttendanceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 class CheckInView(APIView):
     """Check the signed-in trainee in at a session with the screen's code or the QR code's token."""
+
+    permission_required = SIGNED_IN
 
     @extend_schema(request=CheckInSerializer, responses={200: CheckInResultSerializer, 201: CheckInResultSerializer})
     def post(self, request):

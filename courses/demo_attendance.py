@@ -24,9 +24,12 @@ IN_PERSON = (LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP)
 FIRST_DAY = dt.date(2022, 3, 12)  # a Saturday; one session a week
 
 
-def _status_for(username: str, lesson_id: int) -> str:
-    """Most trainees attend; a steady few are late, excused or absent (stable across runs)."""
-    roll = zlib.crc32(f"{username}:{lesson_id}".encode()) % 100
+def _status_for(username: str, lesson: Lesson) -> str:
+    """Most trainees attend; a steady few are late, excused or absent.
+
+    Keyed by the lesson's place in the course, never its database id, so every database gets the same story.
+    """
+    roll = zlib.crc32(f"{username}:{lesson.module.phase}:{lesson.module.position}:{lesson.position}".encode()) % 100
     if roll < 80:
         return AttendanceStatus.PRESENT
     if roll < 89:
@@ -49,14 +52,6 @@ def seed() -> str:
         .order_by("module__position", "position")
     ]
     enrolments = list(Enrolment.objects.active().filter(cohort=cohort).select_related("trainee"))
-    # The lesson's place in creation order (its id in a fresh database): the same statuses whatever
-    # the id sequences say, so a database that held other rows before seeds the same story.
-    ordinal = {
-        pk: n
-        for n, pk in enumerate(
-            Lesson.objects.filter(module__cohort=cohort).order_by("pk").values_list("pk", flat=True), 1
-        )
-    }
     sessions = []
     for week, lesson in enumerate(lessons):
         day = FIRST_DAY + dt.timedelta(weeks=week)
@@ -85,7 +80,7 @@ def seed() -> str:
             if enrolment.pk in recorded:
                 continue
             username = enrolment.trainee.username
-            status = _status_for(username, ordinal[lesson.pk])
+            status = _status_for(username, lesson)
             if week == 0 and username == "hegang02":
                 status = AttendanceStatus.ABSENT  # corrected below
             services.attendance_record(

@@ -9,6 +9,7 @@ from courses.models import (
     ATTENDED,
     Attendance,
     AttendanceCorrection,
+    AttendanceStatus,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -18,7 +19,7 @@ from courses.models import (
     Phase,
     Session,
 )
-from lms.errors import NotFound
+from lms.access import access
 from lms.predicates import cohort_visible_q, district_scope_q, roles_of
 
 
@@ -193,28 +194,23 @@ def user_cohorts(*, user) -> list[CohortMembership]:
     ]
 
 
-def access_cohort(*, user, cohort_id: int) -> Cohort:
+def access_cohort(*, user, cohort_id) -> Cohort:
     """The cohort if the user may view it; "not found" for what does not exist and for what it may not see."""
-    cohort = Cohort.objects.select_related("course", "district").filter(pk=cohort_id).first()
-    if cohort is None or not user.has_perm("courses.view_cohort_content", cohort):
-        raise NotFound(_not_found_message())
-    return cohort
-
-
-def access_module(*, user, module_id: int) -> Module:
-    module = Module.objects.select_related("cohort__course", "cohort__district").filter(pk=module_id).first()
-    if module is None or not user.has_perm("courses.view_cohort_content", module.cohort):
-        raise NotFound(_not_found_message())
-    return module
-
-
-def access_lesson(*, user, lesson_id: int) -> Lesson:
-    lesson = (
-        Lesson.objects.select_related("module__cohort__course", "module__cohort__district").filter(pk=lesson_id).first()
+    return access(
+        Cohort.objects.select_related("course", "district"), cohort_id, user=user, perm="courses.view_cohort_content"
     )
-    if lesson is None or not user.has_perm("courses.view_cohort_content", lesson.module.cohort):
-        raise NotFound(_not_found_message())
-    return lesson
+
+
+def access_module(*, user, module_id) -> Module:
+    modules = Module.objects.select_related("cohort__course", "cohort__district")
+    return access(modules, module_id, user=user, perm="courses.view_cohort_content", on=lambda module: module.cohort)
+
+
+def access_lesson(*, user, lesson_id) -> Lesson:
+    lessons = Lesson.objects.select_related("module__cohort__course", "module__cohort__district")
+    return access(
+        lessons, lesson_id, user=user, perm="courses.view_cohort_content", on=lambda lesson: lesson.module.cohort
+    )
 
 
 def trainee_enrolment(*, user, cohort: Cohort) -> Enrolment | None:
@@ -227,41 +223,27 @@ def trainee_enrolment(*, user, cohort: Cohort) -> Enrolment | None:
     )
 
 
-def _not_found_message():
-    from django.utils.translation import gettext
-
-    return gettext("This page does not exist, or you do not have access to it.")
-
-
 # --- in-person sessions, attendance and cohort tables (each with a fixed number of queries)
 
 
-def access_session(*, user, session_id: int, perm: str = "courses.view_cohort_content") -> Session:
+def access_session(*, user, session_id, perm: str = "courses.view_cohort_content") -> Session:
     """The session if the user holds `perm` on it; "not found" otherwise, so IDs cannot be probed."""
-    session = (
-        Session.objects.select_related("lesson__module", "cohort__course", "cohort__district")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None or not user.has_perm(perm, session):
-        raise NotFound(_not_found_message())
-    return session
+    sessions = Session.objects.select_related("lesson__module", "cohort__course", "cohort__district")
+    return access(sessions, session_id, user=user, perm=perm)
 
 
-def access_taught_cohort(*, user, cohort_id: int) -> Cohort:
+def access_taught_cohort(*, user, cohort_id) -> Cohort:
     """The cohort if the user teaches or manages it; "not found" otherwise."""
-    cohort = Cohort.objects.select_related("course", "district").filter(pk=cohort_id).first()
-    if cohort is None or not user.has_perm("courses.teach_cohort", cohort):
-        raise NotFound(_not_found_message())
-    return cohort
+    return access(
+        Cohort.objects.select_related("course", "district"), cohort_id, user=user, perm="courses.teach_cohort"
+    )
 
 
-def access_managed_cohort(*, user, cohort_id: int) -> Cohort:
+def access_managed_cohort(*, user, cohort_id) -> Cohort:
     """The cohort if the user manages it (its district's staff); "not found" otherwise, instructors included."""
-    cohort = Cohort.objects.select_related("course", "district").filter(pk=cohort_id).first()
-    if cohort is None or not user.has_perm("courses.manage_cohort", cohort):
-        raise NotFound(_not_found_message())
-    return cohort
+    return access(
+        Cohort.objects.select_related("course", "district"), cohort_id, user=user, perm="courses.manage_cohort"
+    )
 
 
 def cohort_teachings(*, cohort: Cohort) -> list:
@@ -286,11 +268,9 @@ def instructor_candidates(*, cohort: Cohort, user) -> list:
     )
 
 
-def access_attendance(*, user, attendance_id: int, perm: str = "courses.read_attendance") -> Attendance:
-    attendance = Attendance.objects.select_related("session", "enrolment__trainee").filter(pk=attendance_id).first()
-    if attendance is None or not user.has_perm(perm, attendance):
-        raise NotFound(_not_found_message())
-    return attendance
+def access_attendance(*, user, attendance_id, perm: str = "courses.read_attendance") -> Attendance:
+    attendances = Attendance.objects.select_related("session", "enrolment__trainee")
+    return access(attendances, attendance_id, user=user, perm=perm)
 
 
 @dataclass
@@ -367,6 +347,68 @@ def open_sessions_for_trainee(*, user) -> list[Session]:
     )
 
 
+# --- "attended" and the attendance share: the one definition, used by every page, export and rule
+
+
+@dataclass(frozen=True)
+class AttendanceShare:
+    """A trainee's attendance at the cohort's sessions held so far (started by now).
+
+    Present or late counts as attended; absent, or no record at all, counts against; excused leaves
+    the session out of the share altogether (neither for nor against).
+    """
+
+    attended: int
+    excused: int
+    held: int
+
+    @property
+    def counted(self) -> int:
+        return self.held - self.excused
+
+    @property
+    def percent(self) -> int | None:
+        """None while no session counts yet."""
+        return round(100 * self.attended / self.counted) if self.counted > 0 else None
+
+
+def _attendance_counts(attendances, *, by: str) -> dict:
+    """`by` value → {"attended": n, "excused": n} over the sessions held so far. 1 query."""
+    return {
+        row[by]: row
+        for row in attendances.filter(session__starts_at__lte=timezone.now())
+        .values(by)
+        .annotate(
+            attended=Count("id", filter=Q(status__in=ATTENDED)),
+            excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
+        )
+        .order_by()
+    }
+
+
+def attendance_shares(*, enrolments) -> dict[int, AttendanceShare]:
+    """Enrolment id → its attendance share, for enrolments of any cohorts. 2 queries."""
+    enrolments = list(enrolments)
+    now = timezone.now()
+    held = {
+        row["cohort_id"]: row["n"]
+        for row in Session.objects.filter(cohort_id__in={e.cohort_id for e in enrolments}, starts_at__lte=now)
+        .values("cohort_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    counts = _attendance_counts(Attendance.objects.filter(enrolment__in=[e.pk for e in enrolments]), by="enrolment_id")
+    empty = {"attended": 0, "excused": 0}
+    return {
+        e.pk: AttendanceShare(
+            attended=counts.get(e.pk, empty)["attended"],
+            excused=counts.get(e.pk, empty)["excused"],
+            held=held.get(e.cohort_id, 0),
+        )
+        for e in enrolments
+    }
+
+
 @dataclass
 class PhaseCell:
     phase: str
@@ -382,12 +424,7 @@ class PhaseCell:
 class TraineeRow:
     enrolment: Enrolment
     phases: list[PhaseCell]
-    attended: int
-    sessions_held: int
-
-    @property
-    def attendance_percent(self) -> int | None:
-        return round(100 * self.attended / self.sessions_held) if self.sessions_held else None
+    attendance: AttendanceShare
 
 
 @dataclass
@@ -395,7 +432,6 @@ class ProgressTable:
     cohort: Cohort
     phases: list[tuple[str, str, int]]  # (value, label, lesson count)
     rows: list[TraineeRow]
-    sessions_held: int
 
 
 def _lesson_totals(cohort_ids) -> dict[tuple[int, str], int]:
@@ -409,7 +445,7 @@ def _lesson_totals(cohort_ids) -> dict[tuple[int, str], int]:
 
 
 def cohort_progress_table(*, cohort: Cohort) -> ProgressTable:
-    """Each active trainee's lessons done per phase and sessions attended. 4 queries, whatever the size."""
+    """Each active trainee's lessons done per phase and attendance share. 5 queries, whatever the size."""
     totals = _lesson_totals([cohort.pk])
     done = {
         (row["enrolment_id"], row["lesson__module__phase"]): row["n"]
@@ -418,25 +454,23 @@ def cohort_progress_table(*, cohort: Cohort) -> ProgressTable:
         .annotate(n=Count("id"))
         .order_by()
     }
-    sessions_held = Session.objects.filter(cohort=cohort, starts_at__lte=timezone.now()).count()
-    enrolments = (
+    enrolments = list(
         Enrolment.objects.active()
         .filter(cohort=cohort)
         .select_related("trainee", "team", "community")
-        .annotate(attended=Count("attendances", filter=Q(attendances__status__in=ATTENDED)))
         .order_by("team__name", "trainee__full_name", "pk")
     )
+    shares = attendance_shares(enrolments=enrolments)
     phases = [(value, label, totals.get((cohort.pk, value), 0)) for value, label in Phase.choices]
     rows = [
         TraineeRow(
             enrolment=e,
             phases=[PhaseCell(phase=v, done=done.get((e.pk, v), 0), total=total) for v, _l, total in phases],
-            attended=e.attended,
-            sessions_held=sessions_held,
+            attendance=shares[e.pk],
         )
         for e in enrolments
     ]
-    return ProgressTable(cohort=cohort, phases=phases, rows=rows, sessions_held=sessions_held)
+    return ProgressTable(cohort=cohort, phases=phases, rows=rows)
 
 
 @dataclass
@@ -474,15 +508,12 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
         .annotate(n=Count("id"))
         .order_by()
     }
-    attended = {
-        row["session__cohort_id"]: row["n"]
-        for row in Attendance.objects.filter(
-            session__cohort_id__in=ids, status__in=ATTENDED, enrolment__status=EnrolmentStatus.ACTIVE
-        )
-        .values("session__cohort_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
+    # The same share as attendance_shares, summed over the cohort: excused sessions leave the expected count.
+    counts = _attendance_counts(
+        Attendance.objects.filter(session__cohort_id__in=ids, enrolment__status=EnrolmentStatus.ACTIVE),
+        by="session__cohort_id",
+    )
+    empty = {"attended": 0, "excused": 0}
     return [
         CohortOverview(
             cohort=c,
@@ -495,8 +526,8 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
                 )
                 for value, _label in Phase.choices
             ],
-            attended=attended.get(c.pk, 0),
-            expected=c.sessions_held * c.enrolled,
+            attended=counts.get(c.pk, empty)["attended"],
+            expected=c.sessions_held * c.enrolled - counts.get(c.pk, empty)["excused"],
         )
         for c in cohorts
     ]

@@ -2,16 +2,19 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from courses import selectors as course_selectors
-from courses.models import Enrolment, Team
+from courses.models import Cohort, Enrolment, Team
 from fieldwork import selectors, services, uploads
 from fieldwork.downloads import serve_stored
-from fieldwork.models import Assignment, Submission, SubmissionFile
+from fieldwork.models import Assignment, Objection, Submission, SubmissionFile
+from lms.api import ScopedViewSet
 from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.permissions import SIGNED_IN
+from lms.predicates import cohort_visible_q
 
 # --- output serializers
 
@@ -111,10 +114,9 @@ class SubmissionSerializer(serializers.Serializer):
     released_at = serializers.DateTimeField(allow_null=True)
 
     def get_score(self, obj) -> str | None:
-        user = self.context["request"].user
-        if obj.score is None or not user.has_perm("fieldwork.view_grade", obj):
-            return None
-        return str(obj.score)
+        # The caller passes `scores` from selectors.viewer_scores: a member sees its own adjusted total.
+        score = self.context["scores"][obj.pk]
+        return None if score is None else str(score)
 
 
 class SubmissionDetailSerializer(serializers.Serializer):
@@ -229,18 +231,27 @@ def _adjustments(items) -> list[services.AdjustmentInput]:
 
 def _detail(request, submission) -> Response:
     detail = selectors.submission_detail(submission=submission, user=request.user)
-    return Response(SubmissionDetailSerializer(detail, context={"request": request}).data)
+    context = {"request": request, "scores": {submission.pk: detail.score}}
+    return Response(SubmissionDetailSerializer(detail, context=context).data)
+
+
+def _submissions(request, submissions) -> list:
+    scores = selectors.viewer_scores(submissions=submissions, user=request.user)
+    return SubmissionSerializer(submissions, many=True, context={"request": request, "scores": scores}).data
 
 
 # --- viewsets
 
 
-class AssignmentViewSet(viewsets.GenericViewSet):
+class AssignmentViewSet(ScopedViewSet):
     """Field assignments of the cohorts the user takes part in, with their rubric."""
 
     lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
     serializer_class = AssignmentSerializer
-    queryset = Assignment.objects.none()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return selectors.visible_assignments(user=user).order_by("due_at", "pk")
 
     def list(self, request):
         queryset = selectors.visible_assignments(user=request.user).order_by("due_at", "pk")
@@ -251,14 +262,14 @@ class AssignmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=AssignmentDetailSerializer)
     def retrieve(self, request, pk=None):
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=pk)
         return Response(AssignmentDetailSerializer(assignment).data)
 
     @extend_schema(request=None, responses=SubmissionDetailSerializer)
     @action(detail=True, methods=["post"])
     def submission(self, request, pk=None):
         """Start (or fetch) the caller's own submission for this assignment."""
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=pk)
         enrolment = course_selectors.trainee_enrolment(user=request.user, cohort=assignment.module.cohort)
         if enrolment is None:
             raise NotAllowed(_("Only trainees of this cohort can hand in work."))
@@ -269,14 +280,14 @@ class AssignmentViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Release every graded submission of the assignment."""
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=pk)
         count = services.assignment_release_grades(assignment=assignment, actor=request.user)
         return Response({"released": count})
 
     @extend_schema(request=ExtensionInputSerializer, responses={201: ExtensionOutSerializer})
     @action(detail=True, methods=["post"])
     def extensions(self, request, pk=None):
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=pk)
         data = _valid(ExtensionInputSerializer, request.data)
         cohort_id = assignment.module.cohort_id
         enrolment = Enrolment.objects.filter(cohort_id=cohort_id, pk=data.get("enrolment") or 0).first()
@@ -294,12 +305,15 @@ class AssignmentViewSet(viewsets.GenericViewSet):
         return Response({"id": extension.pk, "due_at": extension.due_at}, status=status.HTTP_201_CREATED)
 
 
-class SubmissionViewSet(viewsets.GenericViewSet):
+class SubmissionViewSet(ScopedViewSet):
     """Submissions the user may see; grades appear to trainees only once released."""
 
     lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
     serializer_class = SubmissionSerializer
-    queryset = Submission.objects.none()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return selectors.visible_submissions(user=user).order_by("pk")
 
     def initial(self, request, *args, **kwargs):
         # Limits must be in place before anything (authentication's CSRF check included) reads the body.
@@ -316,14 +330,14 @@ class SubmissionViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
 
     def _get(self, request, pk) -> Submission:
-        return selectors.access_submission(user=request.user, submission_id=int(pk))
+        return selectors.access_submission(user=request.user, submission_id=pk)
 
     def list(self, request):
         queryset = selectors.visible_submissions(user=request.user).order_by("pk")
         if assignment := request.query_params.get("assignment"):
             queryset = queryset.filter(assignment_id=assignment if assignment.isdigit() else 0)
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(SubmissionSerializer(page, many=True, context={"request": request}).data)
+        return self.get_paginated_response(_submissions(request, page))
 
     @extend_schema(responses=SubmissionDetailSerializer)
     def retrieve(self, request, pk=None):
@@ -380,7 +394,7 @@ class SubmissionViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         submission = services.grade_release(submission=self._get(request, pk), actor=request.user)
-        return Response(SubmissionSerializer(submission, context={"request": request}).data)
+        return Response(_submissions(request, [submission])[0])
 
     @extend_schema(request=ReasonInputSerializer, responses={201: ObjectionOutSerializer})
     @action(detail=True, methods=["post"])
@@ -392,15 +406,19 @@ class SubmissionViewSet(viewsets.GenericViewSet):
         return Response(ObjectionOutSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
-class ObjectionViewSet(viewsets.GenericViewSet):
+class ObjectionViewSet(ScopedViewSet):
     lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
-    queryset = Submission.objects.none()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return Objection.objects.filter(submission__in=selectors.visible_submissions(user=user))
+
     serializer_class = ResolveInputSerializer
 
     @extend_schema(request=ResolveInputSerializer, responses=ObjectionOutSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        objection = selectors.access_objection(user=request.user, objection_id=int(pk))
+        objection = selectors.access_objection(user=request.user, objection_id=pk)
         data = _valid(ResolveInputSerializer, request.data)
         objection = services.objection_resolve(
             objection=objection,
@@ -413,42 +431,53 @@ class ObjectionViewSet(viewsets.GenericViewSet):
         return Response(ObjectionOutSerializer(objection).data)
 
 
-class FileViewSet(viewsets.GenericViewSet):
+class FileViewSet(ScopedViewSet):
     lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
-    queryset = SubmissionFile.objects.none()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return SubmissionFile.objects.filter(submission__in=selectors.visible_submissions(user=user))
+
     serializer_class = FileSerializer
 
     def destroy(self, request, pk=None):
-        file = selectors.access_submission_file(user=request.user, file_id=int(pk))
+        file = selectors.access_submission_file(user=request.user, file_id=pk)
         services.submission_file_remove(file=file, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "*/*"): OpenApiResponse(bytes, description="The file, in its own type.")})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        file = selectors.access_submission_file(user=request.user, file_id=int(pk))
+        file = selectors.access_submission_file(user=request.user, file_id=pk)
         return serve_stored(file, variant="inline" if request.query_params.get("inline") else "")
 
 
-class GradingQueueViewSet(viewsets.GenericViewSet):
-    queryset = Submission.objects.none()
+class GradingQueueViewSet(ScopedViewSet):
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return selectors.visible_submissions(user=user).filter(state__in=selectors.WAITING_STATES)
+
     serializer_class = SubmissionSerializer
     pagination_class = None  # the whole queue, oldest first: an instructor works through all of it
 
     def list(self, request):
         queue = selectors.grading_queue(user=request.user)
-        return Response(SubmissionSerializer(queue, many=True, context={"request": request}).data)
+        return Response(_submissions(request, queue))
 
 
-class GradebookViewSet(viewsets.GenericViewSet):
+class GradebookViewSet(ScopedViewSet):
     """A cohort's gradebook (by cohort id): trainees × assignments, filterable by team and community."""
 
     lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
-    queryset = Submission.objects.none()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return Cohort.objects.filter(cohort_visible_q(user, Cohort))
 
     @extend_schema(responses=GradebookSerializer)
     def retrieve(self, request, pk=None):
-        cohort = course_selectors.access_cohort(user=request.user, cohort_id=int(pk))
+        cohort = course_selectors.access_cohort(user=request.user, cohort_id=pk)
         if not request.user.has_perm("fieldwork.view_gradebook", cohort):
             raise NotFound(_("This page does not exist, or you do not have access to it."))
         team, community = request.query_params.get("team", ""), request.query_params.get("community", "")

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q
-from django.utils.translation import gettext as _
 
 from courses.models import Cohort, Enrolment, EnrolmentStatus, Module, Team
 from fieldwork.models import (
@@ -27,27 +26,20 @@ from fieldwork.models import (
     WorkMode,
 )
 from fieldwork.services.submissions import due_with_extension
-from lms.errors import NotFound
+from lms.access import access, not_found, parse_id
 from lms.predicates import cohort_visible_q, roles_of, submission_visible_q
-
-
-def _not_found():
-    return NotFound(_("This page does not exist, or you do not have access to it."))
-
 
 # --- fetch and authorise together: missing and forbidden both answer "not found"
 
 
-def access_assignment(*, user, assignment_id: int) -> Assignment:
-    assignment = (
-        Assignment.objects.select_related("module__cohort__course", "module__cohort__district")
-        .prefetch_related(_rubric_prefetch())
-        .filter(pk=assignment_id)
-        .first()
+def access_assignment(*, user, assignment_id) -> Assignment:
+    assignments = Assignment.objects.select_related("module__cohort__course", "module__cohort__district")
+    return access(
+        assignments.prefetch_related(_rubric_prefetch()),
+        assignment_id,
+        user=user,
+        perm="fieldwork.view_assignment_content",
     )
-    if assignment is None or not user.has_perm("fieldwork.view_assignment_content", assignment):
-        raise _not_found()
-    return assignment
 
 
 def _submission_base():
@@ -56,37 +48,42 @@ def _submission_base():
     )
 
 
-def access_submission(*, user, submission_id: int) -> Submission:
-    submission = _submission_base().filter(pk=submission_id).first()
-    if submission is None or not user.has_perm("fieldwork.view_submission_content", submission):
-        raise _not_found()
-    return submission
+def access_submission(*, user, submission_id) -> Submission:
+    return access(_submission_base(), submission_id, user=user, perm="fieldwork.view_submission_content")
 
 
-def access_submission_file(*, user, file_id: int) -> SubmissionFile:
-    file = SubmissionFile.objects.filter(pk=file_id).first()
-    if file is None:
-        raise _not_found()
-    access_submission(user=user, submission_id=file.submission_id)
+def _child_of_submission(queryset, pk, *, user, submission_id):
+    """A row hanging off a submission (file, objection), visible where its submission is. 2 queries."""
+    row = queryset.filter(pk=parse_id(pk) or 0).first()
+    if row is None:
+        raise not_found()
+    return row, access_submission(user=user, submission_id=submission_id(row))
+
+
+def access_submission_file(*, user, file_id) -> SubmissionFile:
+    file, _submission = _child_of_submission(
+        SubmissionFile.objects.all(), file_id, user=user, submission_id=lambda f: f.submission_id
+    )
     return file
 
 
-def access_feedback_file(*, user, file_id: int) -> FeedbackFile:
+def access_feedback_file(*, user, file_id) -> FeedbackFile:
     """A feedback file, which a trainee sees only once the grade is released (or the work returned)."""
-    file = FeedbackFile.objects.select_related("assessment__version").filter(pk=file_id).first()
-    if file is None:
-        raise _not_found()
-    submission = access_submission(user=user, submission_id=file.assessment.version.submission_id)
+    file, submission = _child_of_submission(
+        FeedbackFile.objects.select_related("assessment__version"),
+        file_id,
+        user=user,
+        submission_id=lambda f: f.assessment.version.submission_id,
+    )
     if not _assessment_visible(user, submission, file.assessment):
-        raise _not_found()
+        raise not_found()
     return file
 
 
-def access_objection(*, user, objection_id: int) -> Objection:
-    objection = Objection.objects.filter(pk=objection_id).first()
-    if objection is None:
-        raise _not_found()
-    objection.submission = access_submission(user=user, submission_id=objection.submission_id)
+def access_objection(*, user, objection_id) -> Objection:
+    objection, objection.submission = _child_of_submission(
+        Objection.objects.all(), objection_id, user=user, submission_id=lambda o: o.submission_id
+    )
     return objection
 
 
@@ -183,6 +180,7 @@ class SubmissionDetail:
     grade_visible: bool
     objection: Objection | None
     grade_changes: list[GradeChange] = field(default_factory=list)
+    score: Decimal | None = None  # what this viewer sees: its own adjusted total on team work, if it has one
 
     @property
     def latest(self) -> VersionView | None:
@@ -202,7 +200,7 @@ class SubmissionDetail:
 
 
 def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
-    """Everything a page shows about one submission; grades hidden from trainees before release. 8 queries."""
+    """Everything a page shows about one submission; grades hidden from trainees before release. 10 queries."""
     grade_visible = user.has_perm("fieldwork.view_grade", submission)
     teaches = user.has_perm("courses.teach_cohort", submission.assignment.module.cohort)
     assessments = Assessment.objects.select_related("grader").prefetch_related(
@@ -239,6 +237,7 @@ def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
         grade_visible=grade_visible,
         objection=objection,
         grade_changes=changes,
+        score=viewer_scores(submissions=[submission], user=user)[submission.pk],
     )
 
 
@@ -343,19 +342,7 @@ def gradebook(*, cohort: Cohort, team_id: int | None = None, community_id: int |
     )
     by_enrolment = {(s.assignment_id, s.enrolment_id): s for s in submissions if s.enrolment_id}
     by_team = {(s.assignment_id, s.team_id): s for s in submissions if s.team_id}
-    latest_graded: dict[int, int] = {}
-    for submission_id, assessment_id in (
-        Assessment.objects.filter(
-            version__submission__assignment__module__cohort=cohort, outcome=AssessmentOutcome.GRADED
-        )
-        .order_by("created_at", "pk")
-        .values_list("version__submission_id", "pk")
-    ):
-        latest_graded[submission_id] = assessment_id
-    adjustments = {
-        (a.assessment_id, a.enrolment_id): a.total
-        for a in MemberAdjustment.objects.filter(assessment_id__in=set(latest_graded.values()))
-    }
+    adjustments = member_adjustments(submission_ids=[s.pk for s in submissions if s.team_id])
     labels = dict(SubmissionState.choices)
     rows = []
     for enrolment in enrolments:
@@ -368,10 +355,8 @@ def gradebook(*, cohort: Cohort, team_id: int | None = None, community_id: int |
             if submission is None:
                 cells.append(Cell())
                 continue
-            score, adjusted = submission.score, False
-            key = (latest_graded.get(submission.pk), enrolment.pk)
-            if key in adjustments:
-                score, adjusted = adjustments[key], True
+            key = (submission.pk, enrolment.pk)
+            score, adjusted = adjustments.get(key, submission.score), key in adjustments
             cells.append(
                 Cell(
                     state=submission.state,
@@ -395,16 +380,66 @@ def visible_submissions(*, user):
     return _submission_base().filter(submission_visible_q(user))
 
 
-def released(submission: Submission) -> bool:
-    return submission.state in RELEASED_STATES
+# --- "passed", with a member's adjustment: the one definition, used by every page, export and rule
 
 
-def passed_assignments(*, cohort: Cohort) -> dict[int, set[int]]:
-    """For completion rules: enrolment id → ids of assignments counting toward completion that it passed.
+def member_adjustments(*, submission_ids, trainee=None) -> dict[tuple[int, int], Decimal]:
+    """(submission id, enrolment id) → a team member's own total on the submission's latest grade. 2 queries.
 
-    Passed means a released (or final) grade at or above the pass mark, a member's adjustment
-    replacing its team's score. 5 queries, whatever the cohort's size.
+    An adjustment replaces the team's score for that member only, and only on the latest grade: a
+    regrade without one gives the member the team's score again. `trainee` keeps only its own rows.
     """
+    latest: dict[int, int] = {}
+    for submission_id, assessment_id in (
+        Assessment.objects.filter(version__submission_id__in=list(submission_ids), outcome=AssessmentOutcome.GRADED)
+        .order_by("created_at", "pk")
+        .values_list("version__submission_id", "pk")
+    ):
+        latest[submission_id] = assessment_id
+    if not latest:
+        return {}
+    submission_of = {assessment_id: submission_id for submission_id, assessment_id in latest.items()}
+    adjustments = MemberAdjustment.objects.filter(assessment_id__in=list(submission_of))
+    if trainee is not None:
+        adjustments = adjustments.filter(enrolment__trainee=trainee)
+    return {
+        (submission_of[assessment_id], enrolment_id): total
+        for assessment_id, enrolment_id, total in adjustments.values_list("assessment_id", "enrolment_id", "total")
+    }
+
+
+def viewer_scores(*, submissions, user) -> dict[int, Decimal | None]:
+    """Submission id → the score this user sees: its own adjusted total where it has one, else the work's.
+
+    Grades not visible to the user (not released yet) are None. 2 queries.
+    """
+    submissions = list(submissions)
+    mine = {
+        submission_id: total
+        for (submission_id, _enrolment_id), total in member_adjustments(
+            submission_ids=[s.pk for s in submissions if s.team_id], trainee=user
+        ).items()
+    }
+    return {s.pk: (mine.get(s.pk, s.score) if user.has_perm("fieldwork.view_grade", s) else None) for s in submissions}
+
+
+def is_passed(*, assignment: Assignment, state: str | None, score: Decimal | None) -> bool:
+    """A released (or final) grade at or above the assignment's pass mark."""
+    return state in RELEASED_STATES and score is not None and score >= assignment.pass_mark
+
+
+@dataclass
+class CompletionAssignments:
+    required: list[Assignment]
+    passed: dict[int, set[int]]  # enrolment id → ids of required assignments it passed
+
+    def passed_count(self, enrolment_id: int) -> int:
+        return len(self.passed.get(enrolment_id, ()))
+
+
+def completion_assignments(*, cohort: Cohort) -> CompletionAssignments:
+    """The assignments counting toward completion and who passed each, a member's adjustment
+    replacing its team's score. 4 queries, whatever the cohort's size."""
     book = gradebook(cohort=cohort)
     passed: dict[int, set[int]] = {}
     for row in book.rows:
@@ -412,11 +447,14 @@ def passed_assignments(*, cohort: Cohort) -> dict[int, set[int]]:
             assignment.pk
             for assignment, cell in zip(book.assignments, row.cells, strict=True)
             if assignment.counts_toward_completion
-            and cell.state in RELEASED_STATES
-            and cell.score is not None
-            and cell.score >= assignment.pass_mark
+            and is_passed(assignment=assignment, state=cell.state, score=cell.score)
         }
-    return passed
+    return CompletionAssignments(required=[a for a in book.assignments if a.counts_toward_completion], passed=passed)
+
+
+def passed_assignments(*, cohort: Cohort) -> dict[int, set[int]]:
+    """For completion rules: enrolment id → ids of assignments counting toward completion that it passed."""
+    return completion_assignments(cohort=cohort).passed
 
 
 @dataclass

@@ -2,11 +2,33 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lms.permissions import SIGNED_IN
 from lms.predicates import roles_of
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """The base of every API viewset: `scoped_queryset(user)` alone decides which rows a user reaches.
+
+    A subclass must define `scoped_queryset` and may not override `get_queryset`, so list, detail
+    and `get_object()` all start from the scoped rows and scoping cannot be forgotten or bypassed.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__ or "queryset" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: define scoped_queryset(user), not get_queryset or queryset")
+        if cls.scoped_queryset is ScopedViewSet.scoped_queryset:
+            raise TypeError(f"{cls.__name__}: define scoped_queryset(user)")
+
+    def scoped_queryset(self, user):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        return self.scoped_queryset(self.request.user)
 
 
 def get_visible_or_404(queryset, **lookup):
@@ -25,6 +47,8 @@ class MeSerializer(serializers.Serializer):
 
 class MeView(APIView):
     """The signed-in user and the roles it holds."""
+
+    permission_required = SIGNED_IN
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):

@@ -1,10 +1,11 @@
 """API of field projects and model cases under /api/v1/: thin views over the same selectors and services."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from courses.models import Cohort
 from fieldwork.projects import selectors, services
 from fieldwork.projects.models import (
     CASE_SECTIONS,
@@ -14,8 +15,11 @@ from fieldwork.projects.models import (
     ModelCase,
     SupportVisit,
 )
+from lms.api import ScopedViewSet
 from lms.api_schema import ObjectListSchema
 from lms.errors import NotFound
+from lms.permissions import SIGNED_IN
+from lms.predicates import cohort_visible_q
 
 # --- output
 
@@ -196,14 +200,15 @@ def _valid(serializer_class, request):
     return serializer.validated_data
 
 
-class ProjectViewSet(viewsets.GenericViewSet):
+class ProjectViewSet(ScopedViewSet):
     """Field projects the user may see; team members create and edit their own."""
 
+    permission_required = SIGNED_IN
     serializer_class = ProjectOut
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
-        return selectors.visible_projects(user=self.request.user)
+    def scoped_queryset(self, user):
+        return selectors.visible_projects(user=user)
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -250,12 +255,13 @@ class ProjectViewSet(viewsets.GenericViewSet):
         return Response(selectors.project_totals(project=project))
 
 
-class ActivityViewSet(viewsets.GenericViewSet):
+class ActivityViewSet(ScopedViewSet):
+    permission_required = SIGNED_IN
     serializer_class = ActivityOut
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
-        rows = selectors.visible_rows(user=self.request.user, model=EngagementActivity).order_by("-held_on", "-pk")
+    def scoped_queryset(self, user):
+        rows = selectors.visible_rows(user=user, model=EngagementActivity).order_by("-held_on", "-pk")
         if project := self.request.query_params.get("project"):
             rows = rows.filter(project_id=project if project.isdigit() else 0)
         return rows
@@ -285,13 +291,14 @@ class ActivityViewSet(viewsets.GenericViewSet):
         return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
 
 
-class VisitViewSet(viewsets.GenericViewSet):
+class VisitViewSet(ScopedViewSet):
+    permission_required = SIGNED_IN
     serializer_class = VisitOut
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
+    def scoped_queryset(self, user):
         rows = (
-            selectors.visible_rows(user=self.request.user, model=SupportVisit)
+            selectors.visible_rows(user=user, model=SupportVisit)
             .select_related("instructor")
             .prefetch_related("next_steps")
             .order_by("-visited_on", "-pk")
@@ -326,16 +333,13 @@ class VisitViewSet(viewsets.GenericViewSet):
         return Response(NextStepOut(services.next_step_close(step=step, actor=request.user)).data)
 
 
-class BeforeAfterViewSet(viewsets.GenericViewSet):
+class BeforeAfterViewSet(ScopedViewSet):
+    permission_required = SIGNED_IN
     serializer_class = PairOut
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
-        return (
-            selectors.visible_rows(user=self.request.user, model=BeforeAfterPair)
-            .select_related("before", "after")
-            .order_by("pk")
-        )
+    def scoped_queryset(self, user):
+        return selectors.visible_rows(user=user, model=BeforeAfterPair).select_related("before", "after").order_by("pk")
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -357,15 +361,16 @@ class BeforeAfterViewSet(viewsets.GenericViewSet):
         return Response(PairOut(pair).data, status=status.HTTP_201_CREATED)
 
 
-class CaseViewSet(viewsets.GenericViewSet):
+class CaseViewSet(ScopedViewSet):
     """Model cases of the projects the user may see; submit, return and approve as actions."""
 
+    permission_required = SIGNED_IN
     serializer_class = CaseOut
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
+    def scoped_queryset(self, user):
         return (
-            selectors.visible_rows(user=self.request.user, model=ModelCase)
+            selectors.visible_rows(user=user, model=ModelCase)
             .select_related("project__community__town", "project__team__cohort")
             .order_by("pk")
         )
@@ -416,10 +421,16 @@ class CaseViewSet(viewsets.GenericViewSet):
         return Response(CaseOut(services.case_approve(case=case, actor=request.user, comments=data["comments"])).data)
 
 
-class LibraryViewSet(viewsets.ViewSet):
+class LibraryViewSet(ScopedViewSet):
     """Search the library of approved model cases (q, town, theme, year)."""
 
     schema = ObjectListSchema()
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        if not user.has_perm("projects.read_library"):
+            return ModelCase.objects.none()
+        return selectors.library_cases(filters=selectors.LibraryFilters())
 
     @extend_schema(responses=LibraryOut)
     def list(self, request):
@@ -435,11 +446,15 @@ class LibraryViewSet(viewsets.ViewSet):
         )
 
 
-class CohortTotalsViewSet(viewsets.ViewSet):
+class CohortTotalsViewSet(ScopedViewSet):
     """Participant totals of a cohort (by cohort id): overall, per project and per community."""
 
     lookup_value_regex = r"\d+"
     serializer_class = CohortTotalsOut
+    permission_required = SIGNED_IN
+
+    def scoped_queryset(self, user):
+        return Cohort.objects.filter(cohort_visible_q(user, Cohort))
 
     @extend_schema(responses=CohortTotalsOut, parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)])
     def retrieve(self, request, pk=None):

@@ -23,16 +23,12 @@ from fieldwork.projects.models import (
     ProjectPhoto,
     SupportVisit,
 )
-from lms.errors import NotFound
+from lms.access import access, not_found, parse_id
 from lms.models import Town
 from lms.predicates import field_project_visible_q
 
 MAX_QUERY_LENGTH = 100
 LIBRARY_PAGE_SIZE = 50
-
-
-def _not_found():
-    return NotFound(gettext("This page does not exist, or you do not have access to it."))
 
 
 def _sums(prefix: str = "") -> dict:
@@ -63,65 +59,51 @@ def participant_rows(totals: dict) -> list[dict]:
 # --- access: fetch and authorise together; "not found" for missing and forbidden alike
 
 
-def access_project(*, user, project_id: int) -> FieldProject:
-    project = (
-        FieldProject.objects.select_related("team__cohort__district", "community__town").filter(pk=project_id).first()
+def access_project(*, user, project_id) -> FieldProject:
+    projects = FieldProject.objects.select_related("team__cohort__district", "community__town")
+    return access(projects, project_id, user=user, perm="projects.view_project")
+
+
+def access_team(*, user, team_id) -> Team:
+    teams = Team.objects.select_related("cohort", "community__town")
+    return access(teams, team_id, user=user, perm=("projects.edit_project", "courses.teach_cohort"))
+
+
+def access_activity(*, user, activity_id) -> EngagementActivity:
+    activities = EngagementActivity.objects.select_related("project__team__cohort")
+    return access(
+        activities, activity_id, user=user, perm="projects.view_project", on=lambda activity: activity.project
     )
-    if project is None or not user.has_perm("projects.view_project", project):
-        raise _not_found()
-    return project
 
 
-def access_team(*, user, team_id: int) -> Team:
-    team = Team.objects.select_related("cohort", "community__town").filter(pk=team_id).first()
-    if team is None or not (
-        user.has_perm("projects.edit_project", team) or user.has_perm("courses.teach_cohort", team)
-    ):
-        raise _not_found()
-    return team
+def access_next_step(*, user, step_id) -> NextStep:
+    steps = NextStep.objects.select_related("visit__project__team__cohort")
+    return access(steps, step_id, user=user, perm="projects.view_project", on=lambda step: step.visit.project)
 
 
-def access_activity(*, user, activity_id: int) -> EngagementActivity:
-    activity = EngagementActivity.objects.select_related("project__team__cohort").filter(pk=activity_id).first()
-    if activity is None or not user.has_perm("projects.view_project", activity.project):
-        raise _not_found()
-    return activity
-
-
-def access_next_step(*, user, step_id: int) -> NextStep:
-    step = NextStep.objects.select_related("visit__project__team__cohort").filter(pk=step_id).first()
-    if step is None or not user.has_perm("projects.view_project", step.visit.project):
-        raise _not_found()
-    return step
-
-
-def access_case(*, user, case_id: int) -> ModelCase:
+def access_case(*, user, case_id) -> ModelCase:
     """A case its project's viewers may see; an approved case is also open to library readers."""
     case = (
         ModelCase.objects.select_related("project__team__cohort", "project__community__town", "approved_by")
-        .filter(pk=case_id)
+        .filter(pk=parse_id(case_id) or 0)
         .first()
     )
     if case is None:
-        raise _not_found()
+        raise not_found()
     readable = case.status == CaseStatus.APPROVED and user.has_perm("projects.read_library")
     if not (readable or user.has_perm("projects.view_project", case.project)):
-        raise _not_found()
+        raise not_found()
     return case
 
 
-def access_photo(*, user, photo_id: int) -> ProjectPhoto:
-    photo = ProjectPhoto.objects.select_related("project__team__cohort").filter(pk=photo_id).first()
-    if photo is None or not user.has_perm("projects.view_project", photo.project):
-        raise _not_found()
-    return photo
+def access_photo(*, user, photo_id) -> ProjectPhoto:
+    photos = ProjectPhoto.objects.select_related("project__team__cohort")
+    return access(photos, photo_id, user=user, perm="projects.view_project", on=lambda photo: photo.project)
 
 
-def access_cohort_for_totals(*, user, cohort_id: int) -> Cohort:
-    cohort = Cohort.objects.select_related("district", "course").filter(pk=cohort_id).first()
-    if cohort is None or not user.has_perm("projects.view_totals", cohort):
-        raise _not_found()
-    return cohort
+def access_cohort_for_totals(*, user, cohort_id) -> Cohort:
+    cohorts = Cohort.objects.select_related("district", "course")
+    return access(cohorts, cohort_id, user=user, perm="projects.view_totals")
 
 
 # --- lists

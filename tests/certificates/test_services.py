@@ -90,11 +90,13 @@ def test_issuing_all_again_skips_holders_and_says_nobody_is_left(certified_world
 
 def test_issuing_in_another_districts_cohort_is_refused(certified_world):
     w = certified_world
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         issue(w, actor=w.other_staff)
+    assert caught.value.code == "not_allowed"
     for user in (w.trainee, w.instructor, w.stranger):
-        with pytest.raises(NotAllowed):
+        with pytest.raises(NotAllowed) as caught:
             issue(w, actor=user)
+        assert caught.value.code == "not_allowed"
     assert not Certificate.objects.exists()
 
 
@@ -169,8 +171,9 @@ def test_revoke_needs_a_reason_and_refuses_twice(certified_world):
 def test_other_district_staff_cannot_revoke(certified_world):
     w = certified_world
     certificate = issue(w, picked=[w.done.pk]).certificates.get()
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.certificate_revoke(certificate=certificate, reason=RevocationReason.ERROR, actor=w.other_staff)
+    assert caught.value.code == "not_allowed"
     certificate.refresh_from_db()
     assert certificate.status == CertificateStatus.PENDING
 
@@ -190,16 +193,18 @@ def test_reissue_only_revoked_gives_a_new_code_and_keeps_the_old_revoked(certifi
     assert old.status == CertificateStatus.REVOKED
     assert new.reissue_of == old and new.code != old.code and new.serial != old.serial
     assert new.trainee_name == "刘䶮新"  # a reissue takes today's name
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         services.certificate_reissue(certificate=old, actor=w.staff)
+    assert caught.value.code == "already_reissued"
     assert Certificate.objects.count() == 2
 
 
 def test_failed_certificate_can_be_retried_once_failed_only(certified_world):
     w = certified_world
     certificate = issue(w, picked=[w.done.pk]).certificates.get()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         services.certificate_retry(certificate=certificate, actor=w.staff)
+    assert caught.value.code == "not_failed"
     services.certificate_mark_failed(certificate_id=certificate.pk, error="boom")
     certificate.refresh_from_db()
     assert certificate.status == CertificateStatus.FAILED and certificate.error == "boom"

@@ -2,7 +2,6 @@
 
 import subprocess
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +41,8 @@ def test_the_same_task_delivered_twice_gives_one_file_and_one_certificate(certif
     for _ in range(2):  # on_commit already sent one; two more deliveries of the same message
         render_certificate.apply_async(args=[certificate.pk], queue=celery_worker_queue(celery_worker))
     wait_for(lambda: all_issued([certificate.pk]))
-    time.sleep(3)  # let the duplicate deliveries run to completion
+    # Wait for the three deliveries (the on_commit one and two more) to have run, not for a while.
+    wait_for(lambda: celery_worker.tasks("succeeded") >= 3, workers=[celery_worker])
     certificate.refresh_from_db()
     assert certificate.attempts == 1
     files = list((Path(media_root) / f"certificates/{w.cohort.pk}").iterdir())
@@ -91,7 +91,8 @@ def test_redis_down_when_staff_press_issue_leaves_pending_rows_that_the_sweep_re
     worker = Worker(render_queue, media_root)
     try:
         worker.wait_ready()
-        time.sleep(2)
+        worker.drain(render_queue)
+        assert worker.tasks("received") == 1  # the probe alone: nothing was queued while Redis was down
         assert Certificate.objects.filter(pk__in=ids, status=CertificateStatus.PENDING).count() == 2
         # Nothing was queued: the rows wait until the sweep finds them old enough.
         assert services.certificates_sweep(older_than=timedelta(hours=1)) == 0

@@ -72,6 +72,21 @@ class Worker:
             time.sleep(0.2)
         raise AssertionError("worker did not start:\n" + self.log_path.read_text())
 
+    def tasks(self, event: str) -> int:
+        """How many render tasks this worker has logged as `event` ("received" or "succeeded")."""
+        text = self.log_path.read_text()
+        return sum(
+            1 for line in text.splitlines() if "certificates.render_certificate[" in line and f"] {event}" in line
+        )
+
+    def drain(self, queue: str, timeout: float = 60) -> None:
+        """Queue a probe (a render of no certificate) and wait until this worker has run it: everything
+        queued before it has then been received, so "nothing happened" is a fact, not a guess."""
+        from certificates.tasks import render_certificate
+
+        probe = render_certificate.apply_async(args=[0], queue=queue).id
+        wait_for(lambda: f"[{probe}] succeeded" in self.log_path.read_text(), timeout=timeout, workers=[self])
+
     def children(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
         return [int(pid) for pid in out.split()]

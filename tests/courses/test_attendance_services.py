@@ -50,7 +50,7 @@ def test_session_ending_before_it_starts_is_refused(world):
 
 
 def test_instructor_of_another_cohort_cannot_schedule(world):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.session_create(
             lesson=world.basics_lessons[0],
             date=dt.date(2022, 4, 9),
@@ -59,6 +59,7 @@ def test_instructor_of_another_cohort_cannot_schedule(world):
             place="教室",
             actor=world.other_instructor,
         )
+    assert caught.value.code == "not_allowed"
     assert not Session.objects.exists()
 
 
@@ -199,15 +200,17 @@ def test_instructor_of_another_cohort_cannot_record_attendance(world, session):
         services.attendance_record(
             session=session, enrolment=world.enrolment, status=AttendanceStatus.PRESENT, actor=world.other_instructor
         )
+    assert error.value.code == "not_allowed"
     assert error.value.status_code == 403
     assert not Attendance.objects.exists()
 
 
 def test_trainee_cannot_record_attendance(world, session):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.attendance_record(
             session=session, enrolment=world.enrolment, status=AttendanceStatus.PRESENT, actor=world.trainee
         )
+    assert caught.value.code == "not_allowed"
     assert not Attendance.objects.exists()
 
 
@@ -274,8 +277,9 @@ def test_correction_by_instructor_of_another_cohort_is_refused(world, session):
     attendance = services.attendance_record(
         session=session, enrolment=world.enrolment, status=AttendanceStatus.ABSENT, actor=world.instructor
     )
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.attendance_correct(attendance=attendance, status="present", reason="x", actor=world.other_instructor)
+    assert caught.value.code == "not_allowed"
     attendance.refresh_from_db()
     assert attendance.status == "absent" and not AttendanceCorrection.objects.exists()
 
@@ -283,5 +287,6 @@ def test_correction_by_instructor_of_another_cohort_is_refused(world, session):
 def test_withdrawn_trainee_is_left_off_records(world, session):
     withdrawn = EnrolmentFactory(cohort=world.cohort, status=EnrolmentStatus.WITHDRAWN)
     TeachingFactory(cohort=world.cohort)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as caught:
         services.attendance_record(session=session, enrolment=withdrawn, status="present", actor=world.instructor)
+    assert caught.value.code == "not_in_cohort"

@@ -32,8 +32,9 @@ def test_second_enrolment_is_refused_and_nothing_is_written(world):
 @pytest.mark.parametrize("actor_name", ["other_staff", "instructor", "trainee"])
 def test_only_staff_of_the_cohorts_district_may_enrol(world, actor_name):
     actor = world.roles()[actor_name]
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.enrolment_create(cohort=world.cohort, trainee=UserFactory(), community=world.community, actor=actor)
+    assert caught.value.code == "not_allowed"
     assert Enrolment.objects.filter(cohort=world.cohort).count() == 1
 
 
@@ -41,13 +42,15 @@ def test_community_of_another_district_is_refused(world):
     elsewhere = CommunityFactory(town__district=world.other_cohort.district)
     with pytest.raises(ValidationFailed) as error:
         services.enrolment_create(cohort=world.cohort, trainee=UserFactory(), community=elsewhere, actor=world.staff)
+    assert error.value.code == "invalid"
     assert "community" in error.value.fields
     assert Enrolment.objects.filter(cohort=world.cohort).count() == 1
 
 
 def test_withdrawal_needs_a_reason(world):
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as caught:
         services.enrolment_withdraw(enrolment=world.enrolment, reason="  ", actor=world.staff)
+    assert caught.value.code == "invalid"
     world.enrolment.refresh_from_db()
     assert world.enrolment.status == EnrolmentStatus.ACTIVE
 
@@ -56,13 +59,15 @@ def test_withdrawal_by_staff_keeps_the_reason_and_cannot_repeat(world):
     services.enrolment_withdraw(enrolment=world.enrolment, reason="工作调动", actor=world.staff)
     world.enrolment.refresh_from_db()
     assert (world.enrolment.status, world.enrolment.withdrawn_reason) == (EnrolmentStatus.WITHDRAWN, "工作调动")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         services.enrolment_withdraw(enrolment=world.enrolment, reason="again", actor=world.staff)
+    assert caught.value.code == "not_active"
 
 
 def test_staff_of_another_district_cannot_withdraw(world):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.enrolment_withdraw(enrolment=world.enrolment, reason="x", actor=world.other_staff)
+    assert caught.value.code == "not_allowed"
     world.enrolment.refresh_from_db()
     assert world.enrolment.status == EnrolmentStatus.ACTIVE
 
@@ -79,6 +84,7 @@ def test_lesson_completion_is_idempotent(world):
 def test_locked_lesson_cannot_be_completed_and_names_the_unlocking_module(world):
     with pytest.raises(services.PrerequisiteUnfinished) as error:
         services.lesson_complete(enrolment=world.enrolment, lesson=world.skills_lesson, actor=world.trainee)
+    assert error.value.code == "prerequisite_unfinished"
     assert error.value.modules == [world.basics]
     assert "社区规划基础" in str(error.value.message)
     assert not LessonCompletion.objects.exists()
@@ -94,22 +100,25 @@ def test_lesson_unlocks_once_the_required_module_is_finished(world):
 
 
 def test_lesson_of_another_cohort_is_refused(world):
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         services.lesson_complete(enrolment=world.enrolment, lesson=world.other_lesson, actor=world.trainee)
+    assert caught.value.code == "not_found"
     assert not LessonCompletion.objects.exists()
 
 
 @pytest.mark.parametrize("actor_name", ["other_trainee", "instructor", "staff"])
 def test_nobody_marks_lessons_done_for_someone_else(world, actor_name):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.lesson_complete(
             enrolment=world.enrolment, lesson=world.basics_lessons[0], actor=world.roles()[actor_name]
         )
+    assert caught.value.code == "not_allowed"
     assert not LessonCompletion.objects.exists()
 
 
 def test_withdrawn_trainee_cannot_complete_lessons(world):
     services.enrolment_withdraw(enrolment=world.enrolment, reason="搬迁", actor=world.staff)
     world.enrolment.refresh_from_db()
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.lesson_complete(enrolment=world.enrolment, lesson=world.basics_lessons[0], actor=world.trainee)
+    assert caught.value.code == "not_allowed"

@@ -65,8 +65,9 @@ def test_team_submission_is_shared_by_members(field):
     assert submission.pk == same.pk and submission.team_id == field.team.pk
     services.submission_file_add(submission=submission, uploads_=[report()], actor=field.teammate)
     services.submission_submit(submission=submission, actor=world.trainee)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         services.submission_save_draft(submission=submission, note="x", actor=field.classmate)
+    assert caught.value.code == "not_found"
 
 
 def test_late_work_is_accepted_and_marked(field):
@@ -101,11 +102,12 @@ def test_extension_for_a_team_and_outside_the_cohort(field):
     services.extension_grant(
         assignment=field.team_assignment, team=field.team, due_at=future(3), reason="", actor=world.instructor
     )
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.extension_grant(
             assignment=field.assignment, enrolment=world.enrolment, due_at=future(3), reason="", actor=world.trainee
         )
-    with pytest.raises(ValidationFailed):
+    assert caught.value.code == "not_allowed"
+    with pytest.raises(ValidationFailed) as caught:
         services.extension_grant(
             assignment=field.assignment,
             enrolment=world.other_enrolment,
@@ -113,6 +115,7 @@ def test_extension_for_a_team_and_outside_the_cohort(field):
             reason="",
             actor=world.instructor,
         )
+    assert caught.value.code == "invalid"
 
 
 def test_too_many_files_is_refused_and_nothing_stored(field, private_storage):
@@ -216,11 +219,13 @@ def test_instructor_outside_the_cohort_cannot_grade(field, private_storage):
     submission = field.submitted()
     before = snapshot(private_storage)
     for actor in (world.other_instructor, world.other_staff, field.classmate):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound) as caught:
             services.submission_grade(submission=submission, scores=field.scores(), feedback="", actor=actor)
+        assert caught.value.code == "not_found"
     for actor in (world.staff, world.trainee):  # they may see the work, but grading is the instructors'
-        with pytest.raises(NotAllowed):
+        with pytest.raises(NotAllowed) as caught:
             services.submission_grade(submission=submission, scores=field.scores(), feedback="", actor=actor)
+        assert caught.value.code == "not_allowed"
     assert snapshot(private_storage) == before
 
 
@@ -258,7 +263,7 @@ def test_every_grade_change_is_recorded(field):
 def test_team_member_adjustment_needs_a_reason_and_a_member(field):
     world = field.world
     submission = field.submitted(assignment=field.team_assignment)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as caught:
         services.submission_grade(
             submission=submission,
             scores=field.scores(field.team_rubric),
@@ -266,7 +271,8 @@ def test_team_member_adjustment_needs_a_reason_and_a_member(field):
             actor=world.instructor,
             adjustments=[services.AdjustmentInput(field.teammate_enrolment.pk, Decimal(10), " ")],
         )
-    with pytest.raises(ValidationFailed):
+    assert caught.value.code == "invalid"
+    with pytest.raises(ValidationFailed) as caught:
         services.submission_grade(
             submission=submission,
             scores=field.scores(field.team_rubric),
@@ -274,6 +280,7 @@ def test_team_member_adjustment_needs_a_reason_and_a_member(field):
             actor=world.instructor,
             adjustments=[services.AdjustmentInput(field.classmate_enrolment.pk, Decimal(10), "未参与")],
         )
+    assert caught.value.code == "invalid"
     assessment = services.submission_grade(
         submission=submission,
         scores=field.scores(field.team_rubric),
@@ -292,15 +299,17 @@ def test_release_all_releases_only_graded(field):
     graded.refresh_from_db(), waiting.refresh_from_db()
     assert graded.state == SubmissionState.RELEASED and graded.released_at
     assert waiting.state == SubmissionState.SUBMITTED
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.assignment_release_grades(assignment=field.assignment, actor=world.trainee)
+    assert caught.value.code == "not_allowed"
 
 
 def test_objection_before_release_after_window_and_twice_are_refused(field, private_storage):
     world = field.world
     graded = field.graded()
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         services.objection_raise(submission=graded, reason="?", actor=world.trainee)
+    assert caught.value.code == "not_found"
     services.grade_release(submission=graded, actor=world.instructor)
     later = timezone.now() + timedelta(days=8)
     before = snapshot(private_storage)
@@ -326,8 +335,9 @@ def test_objection_upheld_makes_the_grade_final(field):
     )
     submission.refresh_from_db()
     assert submission.state == SubmissionState.FINAL and submission.score == Decimal(15)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         services.objection_resolve(objection=objection, outcome="upheld", response="again", actor=world.instructor)
+    assert caught.value.code == "objection_resolved"
 
 
 def test_transition_table_refuses_grading_a_draft(field):

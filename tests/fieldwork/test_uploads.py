@@ -62,13 +62,15 @@ def test_bad_content_is_refused_with_a_code(name, content, code):
 
 
 def test_executable_renamed_pdf_says_programs_are_refused():
-    with pytest.raises(FileRefused, match="Programs cannot be uploaded"):
+    with pytest.raises(FileRefused, match="Programs cannot be uploaded") as caught:
         check("报告.pdf", b"MZ" + b"\x00" * 64)
+    assert caught.value.code == "file_type_mismatch"
 
 
 def test_file_over_the_limit_is_refused_with_413():
     with pytest.raises(FileTooLarge) as caught:
         check("big.pdf", PDF_BYTES + b"\x00" * 2000, limit=1000)
+    assert caught.value.code == "file_too_large"
     assert caught.value.status_code == 413
     assert "larger than" in str(caught.value.message)
 
@@ -118,8 +120,9 @@ def test_streaming_handler_stops_keeping_a_file_past_the_limit():
     assert handler.receive_data_chunk(b"x" * 60, 120) is None
     refused = handler.file_complete(180)
     assert isinstance(refused, uploads.RefusedUpload)
-    with pytest.raises(FileTooLarge):
+    with pytest.raises(FileTooLarge) as caught:
         check_upload(refused, allowed_extensions=ALLOWED, max_file_size=100)
+    assert caught.value.code == "file_too_large"
 
 
 def test_streaming_handler_passes_a_file_within_the_limit():

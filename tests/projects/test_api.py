@@ -166,3 +166,22 @@ def test_patch_changes_only_the_given_fields_and_refuses_a_bad_status(projects):
     response = client.patch(url, {"status": "finished-ish"}, format="json")
     assert response.status_code == 400 and "status" in response.json()["error"]["fields"]
     assert client.get(url).json()["status"] == "under_way"
+
+
+@pytest.mark.parametrize("offset", [-1, 1])
+def test_a_support_visit_outside_the_cohort_run_is_refused(projects, offset):
+    from datetime import timedelta
+
+    cohort = projects.world.cohort
+    day = cohort.starts_on - timedelta(days=1) if offset < 0 else cohort.ends_on + timedelta(days=1)
+    body = {"project": projects.project.pk, "visited_on": day.isoformat(), "discussion": "讨论农耕馆布展"}
+    response = api(projects.world.instructor).post("/api/v1/projects/visits/", body, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and "visited_on" in error["fields"]
+    assert cohort.starts_on.isoformat() in error["fields"]["visited_on"][0]
+    assert not SupportVisit.objects.exists()
+    ok = api(projects.world.instructor).post(
+        "/api/v1/projects/visits/", {**body, "visited_on": cohort.ends_on.isoformat()}, format="json"
+    )
+    assert ok.status_code == 201

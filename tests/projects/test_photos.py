@@ -31,8 +31,9 @@ def test_anything_else_is_refused_and_nothing_is_kept(private_storage, content):
 
 def test_oversized_photo_is_refused(private_storage, monkeypatch):
     monkeypatch.setattr(photos, "MAX_PHOTO_BYTES", 1000)
-    with pytest.raises(ValidationFailed, match="larger than"):
+    with pytest.raises(ValidationFailed, match="larger than") as caught:
         photos.store_photo(photo_upload(content=image_bytes(size=(400, 400)) + b"\0" * 2000), folder="t")
+    assert caught.value.code == "bad_photo"
     assert not [p for p in private_storage.rglob("*") if p.is_file()]
 
 

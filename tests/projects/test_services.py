@@ -53,16 +53,18 @@ def test_team_member_updates_project_with_partners(projects):
 @pytest.mark.parametrize("who", ["other_member", "instructor", "staff", "stranger"])
 def test_only_team_members_edit_the_project(projects, who):
     actor = projects.other_member if who == "other_member" else getattr(projects.world, who)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.project_update(team=projects.team, actor=actor, title="改名")
+    assert caught.value.code == "not_allowed"
     assert FieldProject.objects.get(pk=projects.project.pk).title == "特色农耕馆"
 
 
 def test_withdrawn_member_can_no_longer_edit(projects):
     projects.world.enrolment.status = "withdrawn"
     projects.world.enrolment.save()
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         record(projects)
+    assert caught.value.code == "not_allowed"
 
 
 def test_activity_recorded_and_totals_are_sums(projects):
@@ -86,6 +88,7 @@ def test_activity_recorded_and_totals_are_sums(projects):
 def test_bad_participant_counts_are_refused(projects, counts, field, message):
     with pytest.raises(ValidationFailed) as error:
         record(projects, counts=counts)
+    assert error.value.code == "invalid"
     assert error.value.fields[field] == [message]
     assert not EngagementActivity.objects.exists()
 
@@ -96,20 +99,23 @@ def test_activity_outside_the_cohort_run_is_refused(projects, day):
     held_on = {None: date(cohort.year + 1, 1, 1)}.get(day, day)
     with pytest.raises(ValidationFailed) as error:
         record(projects, held_on=held_on)
+    assert error.value.code == "invalid"
     assert "held_on" in error.value.fields
     assert not EngagementActivity.objects.exists()
 
 
 def test_trainee_cannot_record_an_activity_for_another_team(projects):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         record(projects, project=projects.other_project)
+    assert caught.value.code == "not_allowed"
     assert not EngagementActivity.objects.exists()
 
 
 def test_trainee_cannot_correct_another_teams_activity_through_its_own_project(projects):
     theirs = ActivityFactory(project=projects.other_project, residents=3)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         record(projects, activity=theirs, counts={"residents": 99})
+    assert caught.value.code == "not_allowed"
     theirs.refresh_from_db()
     assert theirs.residents == 3
 
@@ -174,6 +180,7 @@ def test_visit_with_half_a_next_step_is_refused(projects):
             discussion="x",
             next_steps=[{"description": "收集农具", "owner": ""}],
         )
+    assert error.value.code == "invalid"
     assert "next_steps" in error.value.fields
     assert not SupportVisit.objects.exists() and not NextStep.objects.exists()
 
@@ -181,8 +188,9 @@ def test_visit_with_half_a_next_step_is_refused(projects):
 def test_other_team_cannot_close_next_steps(projects):
     visit = SupportVisitFactory(project=projects.project, instructor=projects.world.instructor)
     step = NextStep.objects.create(visit=visit, description="x", owner="y")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.next_step_close(step=step, actor=projects.other_member)
+    assert caught.value.code == "not_allowed"
     step.refresh_from_db()
     assert not step.done
 
@@ -200,7 +208,7 @@ def test_before_after_pair(projects):
 
 
 def test_before_after_by_another_team_is_refused(projects):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.before_after_add(
             project=projects.project,
             actor=projects.other_member,
@@ -208,6 +216,7 @@ def test_before_after_by_another_team_is_refused(projects):
             before_file=photo_upload(),
             after_file=photo_upload(),
         )
+    assert caught.value.code == "not_allowed"
     assert not BeforeAfterPair.objects.exists() and not ProjectPhoto.objects.exists()
 
 
@@ -240,40 +249,46 @@ def test_case_with_an_empty_section_cannot_be_submitted(projects):
 
 def test_another_team_cannot_edit_or_submit_the_case(projects):
     case = write_case(projects)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.case_save(project=projects.project, actor=projects.other_member, title="抢来的")
-    with pytest.raises(NotAllowed):
+    assert caught.value.code == "not_allowed"
+    with pytest.raises(NotAllowed) as caught:
         services.case_submit(case=case, actor=projects.other_member)
+    assert caught.value.code == "not_allowed"
     case.refresh_from_db()
     assert case.title == "河岗农耕馆" and case.status == CaseStatus.DRAFT
 
 
 def test_submitted_case_is_locked_for_editing(projects):
     services.case_submit(case=write_case(projects), actor=projects.world.trainee)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         write_case(projects, background="改写")
+    assert caught.value.code == "case_locked"
 
 
 def test_return_then_resubmit_then_approve(projects):
     world = projects.world
     case = services.case_submit(case=write_case(projects), actor=world.trainee)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as caught:
         services.case_return(case=case, actor=world.instructor, comments=" ")
+    assert caught.value.code == "comments_required"
     case = services.case_return(case=case, actor=world.instructor, comments="请补充数据")
     assert case.status == CaseStatus.RETURNED
     case = write_case(projects, process="补充后的过程")
     case = services.case_submit(case=case, actor=world.trainee)
     case = services.case_approve(case=case, actor=world.instructor)
     assert case.status == CaseStatus.APPROVED and case.approved_by == world.instructor
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         services.case_approve(case=case, actor=world.instructor)
+    assert caught.value.code == "case_not_submitted"
 
 
 @pytest.mark.parametrize("who", ["other_instructor", "staff", "trainee", "stranger"])
 def test_only_an_instructor_of_the_cohort_approves(projects, who):
     case = ModelCaseFactory(project=projects.project, status=CaseStatus.SUBMITTED)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         services.case_approve(case=case, actor=getattr(projects.world, who))
+    assert caught.value.code == "not_allowed"
     case.refresh_from_db()
     assert case.status == CaseStatus.SUBMITTED and case.approved_by is None
     assert not ModelCase.objects.filter(status=CaseStatus.APPROVED).exists()
@@ -297,6 +312,7 @@ def test_bad_after_photo_removes_the_stored_before_photo(projects, private_stora
             before_file=photo_upload(),
             after_file=photo_upload("x.gif", content=b"GIF89a...."),
         )
+    assert error.value.code == "bad_photo"
     assert list(error.value.fields) == ["after"]
     assert not BeforeAfterPair.objects.exists() and not ProjectPhoto.objects.exists()
     assert not [p for p in private_storage.rglob("*") if p.is_file()]
@@ -319,5 +335,6 @@ def test_before_after_change_date_outside_the_run_is_refused(projects):
             before_file=photo_upload(),
             after_file=photo_upload(),
         )
+    assert error.value.code == "invalid"
     assert list(error.value.fields) == ["changed_on"]
     assert not BeforeAfterPair.objects.exists() and not ProjectPhoto.objects.exists()

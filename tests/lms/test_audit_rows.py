@@ -1,0 +1,386 @@
+"""Every service that changes state writes its audit row, with the actor and the row it changed."""
+
+import ast
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from certificates import services as certificates
+from certificates.models import Certificate, CertificateStatus, CompletionRule, RevocationReason
+from courses import services as courses
+from courses.models import AttendanceStatus
+from fieldwork import services as fieldwork
+from fieldwork.models import Objection, ObjectionOutcome
+from fieldwork.projects import services as projects
+from fieldwork.projects.models import ActivityKind
+from lms.models import AuditEntry
+from tests.certificates.factories import complete_all_lessons
+from tests.fieldwork.conftest import Field
+from tests.fieldwork.factories import report
+from tests.lms.factories import UserFactory
+from tests.projects.factories import photo_upload
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_FILES = [
+    "courses/services/__init__.py",
+    "courses/services/attendance.py",
+    "fieldwork/services/submissions.py",
+    "fieldwork/services/grading.py",
+    "fieldwork/projects/services.py",
+    "certificates/services.py",
+]
+
+
+def audited_services() -> set[str]:
+    """Public service functions that call audit_record, themselves or through a private helper of their module."""
+    names = set()
+    for path in SERVICE_FILES:
+        functions = [n for n in ast.parse((ROOT / path).read_text()).body if isinstance(n, ast.FunctionDef)]
+        called = {
+            f.name: {getattr(c.func, "id", "") for c in ast.walk(f) if isinstance(c, ast.Call)} for f in functions
+        }
+        auditing = {"audit_record"} | {name for name, calls in called.items() if "audit_record" in calls}
+        names |= {name for name, calls in called.items() if not name.startswith("_") and calls & auditing}
+    return names
+
+
+# Each case: (world, field) → (the call, the verb it must write, the actor).
+def _session(w):
+    return courses.session_create(
+        lesson=w.basics_lessons[0],
+        date=w.cohort.starts_on,
+        start_time=time(9),
+        end_time=time(11),
+        place="南海区社区治理学院",
+        address="",
+        instructors=[w.instructor],
+        actor=w.staff,
+    )
+
+
+def _project(f):
+    return projects.project_update(team=f.team, actor=f.world.trainee, title="特色农耕馆")
+
+
+def _visit(f, project=None):
+    return projects.visit_log(
+        project=project or _project(f),
+        actor=f.world.instructor,
+        visited_on=f.world.cohort.starts_on,
+        discussion="讨论农耕馆布展",
+        next_steps=[{"description": "收集农具", "owner": "何家明"}],
+    )
+
+
+def _case(f, project=None):
+    return projects.case_save(
+        project=project or _project(f),
+        actor=f.world.trainee,
+        title="河岗农耕馆",
+        theme="culture",
+        background="背景",
+        problem="问题",
+        participants="党员、居民",
+        process="两次议事会",
+        lessons="经验",
+    )
+
+
+def _submitted_case(f):
+    case = _case(f)
+    projects.case_submit(case=case, actor=f.world.trainee)
+    case.refresh_from_db()
+    return case
+
+
+def _certificate(w):
+    CompletionRule.objects.get_or_create(cohort=w.cohort, defaults={"min_lesson_percent": 100})
+    complete_all_lessons(w.enrolment)
+    batch = certificates.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.enrolment.pk])
+    certificate = batch.certificates.get()
+    certificates.certificate_render(certificate_id=certificate.pk)
+    return Certificate.objects.get(pk=certificate.pk)
+
+
+def _released(f):
+    return f.released()
+
+
+CASES = {
+    "enrolment_create": lambda w, f: (
+        lambda: courses.enrolment_create(
+            cohort=w.cohort, trainee=UserFactory(), community=w.community, team=None, actor=w.staff
+        ),
+        "enrolment.created",
+        w.staff,
+    ),
+    "enrolment_withdraw": lambda w, f: (
+        lambda: courses.enrolment_withdraw(enrolment=w.enrolment, reason="工作调动", actor=w.staff),
+        "enrolment.withdrawn",
+        w.staff,
+    ),
+    "lesson_complete": lambda w, f: (
+        lambda: courses.lesson_complete(enrolment=w.enrolment, lesson=w.basics_lessons[0], actor=w.trainee),
+        "lesson.completed",
+        w.trainee,
+    ),
+    "session_create": lambda w, f: (lambda: _session(w), "session.created", w.staff),
+    "attendance_correct": lambda w, f: (
+        (
+            lambda record: (
+                lambda: courses.attendance_correct(
+                    attendance=record, status=AttendanceStatus.EXCUSED, reason="提前请假", actor=w.instructor
+                )
+            )
+        )(
+            courses.attendance_record(
+                session=_session(w), enrolment=w.enrolment, status=AttendanceStatus.ABSENT, actor=w.instructor
+            )
+        ),
+        "attendance.corrected",
+        w.instructor,
+    ),
+    "attendance_record": lambda w, f: (
+        (
+            lambda session: (
+                lambda: courses.attendance_record(
+                    session=session, enrolment=w.enrolment, status=AttendanceStatus.PRESENT, actor=w.instructor
+                )
+            )
+        )(
+            courses.attendance_record(
+                session=_session(w), enrolment=w.enrolment, status=AttendanceStatus.ABSENT, actor=w.instructor
+            ).session
+        ),
+        "attendance.corrected",  # a first record carries recorded_by itself; a change of status is audited
+        w.instructor,
+    ),
+    "project_update": lambda w, f: (lambda: _project(f), "project.created", w.trainee),
+    "activity_record": lambda w, f: (
+        (
+            lambda project: (
+                lambda: projects.activity_record(
+                    project=project,
+                    actor=w.trainee,
+                    kind=ActivityKind.DELIBERATION,
+                    title="第一次议事会",
+                    held_on=w.cohort.starts_on,
+                    place="河岗村委会",
+                    counts={"residents": 40},
+                )
+            )
+        )(_project(f)),
+        "activity.recorded",
+        w.trainee,
+    ),
+    "visit_log": lambda w, f: ((lambda project: lambda: _visit(f, project))(_project(f)), "visit.logged", w.instructor),
+    "next_step_close": lambda w, f: (
+        (lambda step: lambda: projects.next_step_close(step=step, actor=w.trainee))(_visit(f).next_steps.get()),
+        "next_step.closed",
+        w.trainee,
+    ),
+    "before_after_add": lambda w, f: (
+        (
+            lambda project: (
+                lambda: projects.before_after_add(
+                    project=project,
+                    actor=w.trainee,
+                    place="农耕馆地面",
+                    caption="铺装了地面",
+                    before_file=photo_upload("before.png", fmt="PNG"),
+                    after_file=photo_upload("after.jpg"),
+                )
+            )
+        )(_project(f)),
+        "before_after.added",
+        w.trainee,
+    ),
+    "case_save": lambda w, f: ((lambda project: lambda: _case(f, project))(_project(f)), "case.created", w.trainee),
+    "case_submit": lambda w, f: (
+        (lambda case: lambda: projects.case_submit(case=case, actor=w.trainee))(_case(f)),
+        "case.submitted",
+        w.trainee,
+    ),
+    "case_return": lambda w, f: (
+        (lambda case: lambda: projects.case_return(case=case, actor=w.instructor, comments="补充过程"))(
+            _submitted_case(f)
+        ),
+        "case.returned",
+        w.instructor,
+    ),
+    "case_approve": lambda w, f: (
+        (lambda case: lambda: projects.case_approve(case=case, actor=w.instructor, comments=""))(_submitted_case(f)),
+        "case.approved",
+        w.instructor,
+    ),
+    "submission_start": lambda w, f: (
+        lambda: fieldwork.submission_start(assignment=f.assignment, enrolment=w.enrolment, actor=w.trainee),
+        "submission.started",
+        w.trainee,
+    ),
+    "submission_file_add": lambda w, f: (
+        (lambda s: lambda: fieldwork.submission_file_add(submission=s, uploads_=[report()], actor=w.trainee))(
+            fieldwork.submission_start(assignment=f.assignment, enrolment=w.enrolment, actor=w.trainee)
+        ),
+        "submission.file_added",
+        w.trainee,
+    ),
+    "submission_file_remove": lambda w, f: (
+        (lambda file: lambda: fieldwork.submission_file_remove(file=file, actor=w.trainee))(
+            fieldwork.submission_file_add(
+                submission=fieldwork.submission_start(assignment=f.assignment, enrolment=w.enrolment, actor=w.trainee),
+                uploads_=[report()],
+                actor=w.trainee,
+            )[0]
+        ),
+        "submission.file_removed",
+        w.trainee,
+    ),
+    "submission_submit": lambda w, f: (
+        (lambda s: lambda: fieldwork.submission_submit(submission=s, actor=w.trainee))(_draft_with_file(f)),
+        "submission.submitted",
+        w.trainee,
+    ),
+    "submission_return": lambda w, f: (
+        (lambda s: lambda: fieldwork.submission_return(submission=s, feedback="请补充访谈记录", actor=w.instructor))(
+            f.submitted()
+        ),
+        "submission.returned",
+        w.instructor,
+    ),
+    "submission_grade": lambda w, f: (
+        (
+            lambda s: (
+                lambda: fieldwork.submission_grade(submission=s, scores=f.scores(), feedback="", actor=w.instructor)
+            )
+        )(f.submitted()),
+        "submission.graded",
+        w.instructor,
+    ),
+    "grade_release": lambda w, f: (
+        (lambda s: lambda: fieldwork.grade_release(submission=s, actor=w.instructor))(f.graded()),
+        "grade.released",
+        w.instructor,
+    ),
+    "assignment_release_grades": lambda w, f: (
+        (lambda _s: lambda: fieldwork.assignment_release_grades(assignment=f.assignment, actor=w.instructor))(
+            f.graded()
+        ),
+        "grades.released",
+        w.instructor,
+    ),
+    "objection_raise": lambda w, f: (
+        (lambda s: lambda: fieldwork.objection_raise(submission=s, reason="访谈记录已补充。", actor=w.trainee))(
+            _released(f)
+        ),
+        "objection.raised",
+        w.trainee,
+    ),
+    "objection_resolve": lambda w, f: (
+        (
+            lambda objection: (
+                lambda: fieldwork.objection_resolve(
+                    objection=objection, outcome=ObjectionOutcome.UPHELD, response="维持原分。", actor=w.instructor
+                )
+            )
+        )(_objection(f)),
+        "objection.resolved",
+        w.instructor,
+    ),
+    "extension_grant": lambda w, f: (
+        lambda: fieldwork.extension_grant(
+            assignment=f.assignment,
+            enrolment=w.enrolment,
+            due_at=timezone.now() + timedelta(days=2),
+            reason="病假",
+            actor=w.instructor,
+        ),
+        "extension.granted",
+        w.instructor,
+    ),
+    "completion_rule_save": lambda w, f: (
+        lambda: certificates.completion_rule_save(cohort=w.cohort, actor=w.staff, min_lesson_percent=80),
+        "completion_rule.saved",
+        w.staff,
+    ),
+    "certificate_template_save": lambda w, f: (
+        lambda: certificates.certificate_template_save(
+            course=w.cohort.course, html="<p>{{ trainee_name }}</p>", css="p { color: black; }", actor=w.staff
+        ),
+        "certificate_template.saved",
+        w.staff,
+    ),
+    "certificate_issue_batch": lambda w, f: (
+        (
+            lambda _: (
+                lambda: certificates.certificate_issue_batch(
+                    cohort=w.cohort, actor=w.staff, enrolment_ids=[w.enrolment.pk]
+                )
+            )
+        )((CompletionRule.objects.create(cohort=w.cohort, min_lesson_percent=100), complete_all_lessons(w.enrolment))),
+        "certificates.issued",
+        w.staff,
+    ),
+    "certificate_revoke": lambda w, f: (
+        (lambda c: lambda: certificates.certificate_revoke(certificate=c, reason="error", actor=w.staff))(
+            _certificate(w)
+        ),
+        "certificate.revoked",
+        w.staff,
+    ),
+    "certificate_reissue": lambda w, f: (
+        (lambda c: lambda: certificates.certificate_reissue(certificate=c, actor=w.staff))(
+            certificates.certificate_revoke(
+                certificate=_certificate(w), reason=RevocationReason.DATA_CORRECTION, actor=w.staff
+            )
+        ),
+        "certificate.reissued",
+        w.staff,
+    ),
+    "certificate_retry": lambda w, f: (
+        (lambda c: lambda: certificates.certificate_retry(certificate=c, actor=w.staff))(_failed_certificate(w)),
+        "certificate.retried",
+        w.staff,
+    ),
+}
+
+
+def _draft_with_file(f):
+    submission = fieldwork.submission_start(assignment=f.assignment, enrolment=f.world.enrolment, actor=f.world.trainee)
+    fieldwork.submission_file_add(submission=submission, uploads_=[report()], actor=f.world.trainee)
+    return submission
+
+
+def _objection(f):
+    submission = _released(f)
+    fieldwork.objection_raise(submission=submission, reason="访谈记录已补充。", actor=f.world.trainee)
+    return Objection.objects.get(submission=submission)
+
+
+def _failed_certificate(w):
+    certificate = _certificate(w)
+    Certificate.objects.filter(pk=certificate.pk).update(status=CertificateStatus.FAILED, error="font missing")
+    return Certificate.objects.get(pk=certificate.pk)
+
+
+def test_every_audited_service_has_a_case():
+    assert audited_services() == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_service_writes_its_audit_row(name, world, media_root):
+    field = Field(world)
+    call, verb, actor = CASES[name](world, field)
+    before = set(AuditEntry.objects.values_list("pk", flat=True))
+    result = call()
+    rows = list(AuditEntry.objects.exclude(pk__in=before))
+    assert [row.verb for row in rows] == [verb]
+    row = rows[0]
+    assert row.actor == actor
+    target = row.target_type.get_object_for_this_type(pk=row.target_id)  # the row it names exists
+    if hasattr(result, "_meta") and ContentType.objects.get_for_model(result) == row.target_type:
+        assert target == result
