@@ -29,10 +29,15 @@ from certificates.models import (
 )
 from courses.models import Cohort, Course, Enrolment
 from lms.audit import audit_record
-from lms.errors import Conflict, NotAllowed, ValidationFailed
+from lms.errors import Conflict, NotAllowed, StoredFileUnavailable, ValidationFailed
 from lms.models import User
+from lms.storage import sha256_of_stored
 
 logger = logging.getLogger(__name__)
+
+
+class StorageFailed(OSError):
+    """The rendered file could not be stored or read back whole; transient, so the task retries."""
 
 
 class NotEligible(ValidationFailed):
@@ -200,11 +205,19 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
         )
         pdf, _refused = rendering.render_pdf(template_html=html, css=css, values=values)
         name = _storage_name(certificate)
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        stored = default_storage.save(name, ContentFile(pdf))
+        sha256 = rendering.sha256_of(pdf)
+        try:
+            default_storage.delete(name)  # the name is fixed per certificate: a cut-short render is replaced
+            stored = default_storage.save(name, ContentFile(pdf))
+            # Another host serves the download: "issued" only once the file reads back whole through the storage.
+            read_back = sha256_of_stored(stored)
+        except Exception as error:  # the storage's own errors (botocore's, OSError) are all transient here
+            cause = error.__cause__ if isinstance(error, StoredFileUnavailable) else error
+            raise StorageFailed(f"{name}: {type(cause).__name__}: {cause}") from error
+        if read_back != sha256:
+            raise StorageFailed(f"{stored} reads back with another checksum")
         certificate.pdf.name = stored
-        certificate.sha256 = rendering.sha256_of(pdf)
+        certificate.sha256 = sha256
         certificate.status = CertificateStatus.ISSUED
         certificate.rendered_at = timezone.now()
         certificate.error = ""

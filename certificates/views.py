@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +12,8 @@ from certificates.eligibility import cohort_eligibility
 from certificates.forms import CompletionRuleForm, RevokeForm, TemplateForm
 from certificates.models import CertificateStatus, CertificateTemplate, CompletionRule
 from certificates.verification import verification_allowed
-from lms.errors import ApplicationError, ValidationFailed
+from lms import storage
+from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 
 
 @login_required
@@ -146,7 +146,7 @@ def pdf_response(certificate) -> FileResponse:
     if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
         raise Http404
     response = FileResponse(
-        default_storage.open(certificate.pdf.name, "rb"),
+        storage.open_stream(certificate.pdf.name),
         as_attachment=True,
         filename=f"{certificate.serial}.pdf",
         content_type="application/pdf",
@@ -166,10 +166,16 @@ def certificate_download(request, certificate_id: int):
 @login_required
 def cohort_archive(request, cohort_id: int):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
-    certificates = list(selectors.issued_certificates_for_archive(cohort=cohort))
-    members = [
-        (f"{c.serial}.pdf", lambda name=c.pdf.name: default_storage.open(name, "rb")) for c in certificates if c.pdf
-    ]
+    certificates = [c for c in selectors.issued_certificates_for_archive(cohort=cohort) if c.pdf]
+    # Every file is checked before the first byte: once streaming starts, an error can only truncate.
+    if absent := set(storage.missing([c.pdf.name for c in certificates])):
+        serials = "、".join(c.serial for c in certificates if c.pdf.name in absent)
+        raise StoredFileUnavailable(
+            _("Some certificate files cannot be read from storage (%(serials)s); no archive was made.")
+            % {"serials": serials},
+            code="archive_incomplete",
+        )
+    members = [(f"{c.serial}.pdf", lambda name=c.pdf.name: storage.open_stream(name)) for c in certificates]
     response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="certificates-{cohort.pk}.zip"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -154,8 +154,35 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_ROOT", VAR_DIR / "private"))
 # Files are private: no MEDIA_URL is served; downloads go through permission-checked views.
+
+
+def private_storage_from(environ) -> dict:
+    """The private storage: an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set, else the local folder."""
+    if not (bucket := environ.get("AWS_STORAGE_BUCKET_NAME", "")):
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("AWS_S3_REGION_NAME") or None,
+            "access_key": environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "location": environ.get("AWS_LOCATION", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # Names are random or fixed per certificate (deleted first): no existence check before each write.
+            "file_overwrite": True,
+            # Objects opened for reading spill to a temporary file past 2 MB instead of filling memory.
+            "max_memory_size": 2 * 1024 * 1024,
+            "signature_version": "s3v4",
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "default": private_storage_from(os.environ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

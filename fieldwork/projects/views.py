@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from fieldwork.projects import forms, selectors, services
 from fieldwork.projects.models import CaseStatus, FieldProject, ModelCase
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.predicates import roles_of, team_ids_of
+from lms.storage import open_stream
 
 
 def _apply(form, call):
@@ -372,7 +372,7 @@ def photo_file(request, photo_id: int, variant: str):
     }.get(variant, (None, None))
     if path is None:
         raise NotFound()
-    response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+    response = FileResponse(open_stream(path), content_type=content_type)
     # Stored types are checked by magic bytes; nosniff keeps the browser to the declared one.
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
