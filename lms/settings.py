@@ -139,6 +139,8 @@ CACHES = {
         "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
         # Each pytest-xdist worker gets its own keys, so parallel tests never share counters.
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "lms") + os.environ.get("PYTEST_XDIST_WORKER", ""),
+        # A Redis that stopped answering costs a request at most this long (counters then go per process).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
     }
 }
 

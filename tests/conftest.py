@@ -70,6 +70,9 @@ def fresh_cache_keys(settings):
     caches = copy.deepcopy(settings.CACHES)
     caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:8]}"
     settings.CACHES = caches
+    from lms.counters import local_counters_clear
+
+    local_counters_clear()
 
 
 @pytest.fixture
