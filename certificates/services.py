@@ -307,14 +307,24 @@ def certificate_reissue(*, certificate: Certificate, actor: User) -> Certificate
 
 
 def certificates_sweep(*, older_than: timedelta | None = None) -> int:
-    """Re-queue certificates left pending longer than `older_than`. Safe to run any time (renders are idempotent)."""
+    """Re-queue certificates left pending longer than `older_than`. Safe to run any time (renders are idempotent).
+
+    When the render queue still holds at least as many messages as there are pending certificates,
+    nothing was lost (they are only waiting their turn), so nothing is sent twice.
+    """
+    from lms.workers import queue_lengths
+
     if older_than is None:
         older_than = timedelta(seconds=settings.CERTIFICATES_SWEEP_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
+    pending = Certificate.objects.filter(status=CertificateStatus.PENDING)
+    waiting = (queue_lengths([settings.CERTIFICATES_QUEUE]) or {}).get(settings.CERTIFICATES_QUEUE, 0)
+    if waiting and waiting >= pending.count():
+        return 0
     with transaction.atomic():
         stale = list(
-            Certificate.objects.select_for_update(skip_locked=True)
-            .filter(status=CertificateStatus.PENDING, queued_at__lte=cutoff)
+            pending.select_for_update(skip_locked=True)
+            .filter(queued_at__lte=cutoff)
             .order_by("pk")
             .values_list("pk", flat=True)[:1000]
         )
@@ -323,6 +333,26 @@ def certificates_sweep(*, older_than: timedelta | None = None) -> int:
         Certificate.objects.filter(pk__in=stale).update(queued_at=timezone.now())
     queue_render(stale)
     return len(stale)
+
+
+@transaction.atomic
+def certificate_retry_failed(*, batch: IssuanceBatch, actor: User) -> int:
+    """Put every failed certificate of the batch back in the queue; how many."""
+    _require(actor, "certificates.issue_certificates", batch.cohort, _("You cannot manage these certificates."))
+    failed = list(
+        Certificate.objects.select_for_update()
+        .filter(batch=batch, status=CertificateStatus.FAILED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not failed:
+        raise Conflict(_("No certificate of this issuance has failed."), code="none_failed")
+    Certificate.objects.filter(pk__in=failed).update(
+        status=CertificateStatus.PENDING, error="", queued_at=timezone.now(), updated_at=timezone.now()
+    )
+    audit_record(actor=actor, verb="certificates.retried", target=batch, certificates=failed)
+    transaction.on_commit(lambda: queue_render(failed))
+    return len(failed)
 
 
 @transaction.atomic

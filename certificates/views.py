@@ -78,24 +78,40 @@ def issue(request, cohort_id: int):
 @login_required
 def batch_detail(request, batch_id: int):
     batch = selectors.access_batch(user=request.user, batch_id=batch_id)
+    progress = selectors.batch_progress(batch=batch)
+    state, state_message = selectors.batch_state(batch=batch, progress=progress)
     return render(
         request,
         "certificates/batch.html",
         {
             "batch": batch,
-            "progress": selectors.batch_progress(batch=batch),
+            "progress": progress,
+            "state": state,
+            "state_message": state_message,
             "certificates": selectors.batch_certificates(batch=batch),
         },
     )
 
 
 @login_required
+@require_POST
+def batch_retry_failed(request, batch_id: int):
+    batch = selectors.access_batch(user=request.user, batch_id=batch_id)
+    count = services.certificate_retry_failed(batch=batch, actor=request.user)
+    messages.success(request, _("%(count)d failed certificates are queued again.") % {"count": count})
+    return redirect("certificates-batch", batch_id=batch.pk)
+
+
+@login_required
 @require_GET
 def batch_progress(request, batch_id: int):
     batch = selectors.access_batch(user=request.user, batch_id=batch_id)
-    progress = selectors.batch_progress(batch=batch).as_dict()
+    progress = selectors.batch_progress(batch=batch)
+    state, state_message = selectors.batch_state(batch=batch, progress=progress)
     failed = list(batch.certificates.filter(status=CertificateStatus.FAILED).values("id", "serial", "error"))
-    return JsonResponse({**progress, "failed_certificates": failed})
+    return JsonResponse(
+        {**progress.as_dict(), "state": state, "state_message": str(state_message), "failed_certificates": failed}
+    )
 
 
 @login_required

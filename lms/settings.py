@@ -250,9 +250,14 @@ LOGGING = {
 # Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
 CERTIFICATES_QUEUE = os.environ.get("CERTIFICATES_QUEUE", "celery")
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
-CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "600"))
+# A certificate left pending this long is re-queued by the sweep, which runs this often: lost work
+# is back in the queue within AFTER + EVERY seconds (90 s by default).
+CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "60"))
+CERTIFICATES_SWEEP_EVERY_SECONDS = float(os.environ.get("CERTIFICATES_SWEEP_EVERY_SECONDS", "30"))
+# The batch page says "waiting for a worker" when none of its certificates changed for this long.
+CERTIFICATES_STALLED_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_STALLED_AFTER_SECONDS", "60"))
 CERTIFICATES_RETRY_BASE_SECONDS = float(os.environ.get("CERTIFICATES_RETRY_BASE_SECONDS", "5"))
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 CELERY_BEAT_SCHEDULE = {
-    "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": 300.0},
+    "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": CERTIFICATES_SWEEP_EVERY_SECONDS},
 }
