@@ -27,6 +27,7 @@ from certificates.models import (
     RevocationReason,
     SerialCounter,
 )
+from certificates.trial import TemplateRefused, sample_values, trial_render
 from courses.models import Cohort, Course, Enrolment
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, StoredFileUnavailable, ValidationFailed
@@ -203,7 +204,9 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
             serial=certificate.serial,
             code=certificate.code,
         )
-        pdf, _refused = rendering.render_pdf(template_html=html, css=css, values=values)
+        pdf, _refused = rendering.render_pdf(
+            template_html=html, css=css, values=values, max_pages=settings.CERTIFICATES_MAX_PAGES
+        )
         name = _storage_name(certificate)
         sha256 = rendering.sha256_of(pdf)
         try:
@@ -377,18 +380,30 @@ def completion_rule_save(*, cohort: Cohort, actor: User, **values) -> Completion
     return rule
 
 
-@transaction.atomic
 def certificate_template_save(*, course: Course, html: str, css: str, actor: User) -> CertificateTemplate:
-    """Create or change a course's certificate template (HTML and CSS)."""
+    """Create or change a course's certificate template (HTML and CSS), once it renders.
+
+    The template is test-rendered with sample data first, in a child process with a time limit:
+    one that fails, runs longer than the limit or gives more than one page is refused with the reason.
+    """
     _require(actor, "certificates.edit_template", course, _("You cannot edit this course's certificate."))
     if not (html or "").strip():
         raise ValidationFailed(_("The template's HTML cannot be empty."), fields={"html": [_("Required.")]})
     if len(html) > 200_000 or len(css or "") > 200_000:
         raise ValidationFailed(_("The template is too long."), code="too_long")
+    try:
+        trial_render(template_html=html, css=css or "", values=sample_values(course))
+    except TemplateRefused as refusal:
+        raise ValidationFailed(str(refusal), code="template_refused", fields={"html": [str(refusal)]}) from None
+    return _template_store(course=course, html=html, css=css or "", actor=actor)
+
+
+@transaction.atomic
+def _template_store(*, course: Course, html: str, css: str, actor: User) -> CertificateTemplate:
     template, _created = CertificateTemplate.objects.select_for_update().get_or_create(
-        course=course, defaults={"html": html, "css": css or "", "updated_by": actor}
+        course=course, defaults={"html": html, "css": css, "updated_by": actor}
     )
-    template.html, template.css, template.updated_by = html, css or "", actor
+    template.html, template.css, template.updated_by = html, css, actor
     template.save()
     audit_record(actor=actor, verb="certificate_template.saved", target=template)
     return template

@@ -11,6 +11,7 @@ from certificates.codes import code_normalise
 from certificates.eligibility import cohort_eligibility
 from certificates.forms import CompletionRuleForm, RevokeForm, TemplateForm
 from certificates.models import CertificateStatus, CertificateTemplate, CompletionRule
+from certificates.trial import TemplateRefused, sample_values, trial_render
 from certificates.verification import verification_allowed
 from lms import storage
 from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
@@ -226,11 +227,15 @@ def template_edit(request, course_id: int):
     }
     form = TemplateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.certificate_template_save(
-            course=course, html=form.cleaned_data["html"], css=form.cleaned_data["css"], actor=request.user
-        )
-        messages.success(request, _("The certificate template is saved."))
-        return redirect("certificates-template", course_id=course.pk)
+        try:
+            services.certificate_template_save(
+                course=course, html=form.cleaned_data["html"], css=form.cleaned_data["css"], actor=request.user
+            )
+        except ValidationFailed as refusal:  # shown above the form, so the editor can fix the template
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, _("The certificate template is saved."))
+            return redirect("certificates-template", course_id=course.pk)
     return render(
         request,
         "certificates/template_edit.html",
@@ -247,13 +252,12 @@ def template_preview(request, course_id: int):
     form = TemplateForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed(_("The template's HTML cannot be empty."))
-    values = rendering.certificate_values(course_title=course.title, **rendering.SAMPLE)
     try:
-        pdf, _refused = rendering.render_pdf(
-            template_html=form.cleaned_data["html"], css=form.cleaned_data["css"], values=values
+        pdf = trial_render(
+            template_html=form.cleaned_data["html"], css=form.cleaned_data["css"], values=sample_values(course)
         )
-    except rendering.RenderError as error:
-        raise ApplicationError(_("The template could not be rendered: %(error)s") % {"error": error}) from None
+    except TemplateRefused as refusal:
+        raise ApplicationError(str(refusal), code="template_refused") from None
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="preview.pdf"'
     return response

@@ -256,6 +256,12 @@ CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_
 CERTIFICATES_SWEEP_EVERY_SECONDS = float(os.environ.get("CERTIFICATES_SWEEP_EVERY_SECONDS", "30"))
 # The batch page says "waiting for a worker" when none of its certificates changed for this long.
 CERTIFICATES_STALLED_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_STALLED_AFTER_SECONDS", "60"))
+# A certificate fits on one page; a template is test-rendered on save within this many seconds, and a
+# worker's render is cut at the soft limit (marked failed with the reason) and killed at the hard one.
+CERTIFICATES_MAX_PAGES = 1
+CERTIFICATES_TEMPLATE_RENDER_SECONDS = float(os.environ.get("CERTIFICATES_TEMPLATE_RENDER_SECONDS", "10"))
+CERTIFICATES_RENDER_SOFT_SECONDS = float(os.environ.get("CERTIFICATES_RENDER_SOFT_SECONDS", "30"))
+CERTIFICATES_RENDER_HARD_SECONDS = float(os.environ.get("CERTIFICATES_RENDER_HARD_SECONDS", "45"))
 CERTIFICATES_RETRY_BASE_SECONDS = float(os.environ.get("CERTIFICATES_RETRY_BASE_SECONDS", "5"))
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 CELERY_BEAT_SCHEDULE = {
