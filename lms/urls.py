@@ -3,11 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from lms import health
+
 admin.site.site_header = _("Community planner training · administration")
 admin.site.site_title = _("Community planner training")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("operations/", health.operations, name="operations"),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
