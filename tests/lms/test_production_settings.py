@@ -78,3 +78,26 @@ def test_rate_limits_see_the_forwarded_address(client, settings):
     first = [client.get(url, HTTP_X_FORWARDED_FOR="203.0.113.7").status_code for _ in range(3)]
     assert first == [404, 404, 429]
     assert client.get(url, HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 404
+
+
+def test_the_readme_lists_every_variable_the_settings_read():
+    import re
+
+    source = (ROOT / "lms/settings.py").read_text()
+    read = set(re.findall(r'(?:environ\.get|env_bool|env_list|env_int)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    read -= {"PYTEST_XDIST_WORKER"}  # the test runner's own
+    assert {"DATABASE_URL", "AWS_S3_ENDPOINT_URL", "LMS_TRUSTED_PROXIES"} <= read
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in sorted(read) if f"`{name}`" not in readme] == []
+
+
+@pytest.mark.parametrize(
+    ("unit", "command"),
+    [("lms-web", "gunicorn lms.wsgi"), ("lms-worker", "celery -A lms worker"), ("lms-beat", "celery -A lms beat")],
+)
+def test_systemd_units_run_as_the_dedicated_user(unit, command):
+    text = (ROOT / "deploy" / f"{unit}.service").read_text()
+    lines = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    assert lines["User"] == "lms" and lines["Group"] == "lms"
+    assert lines["EnvironmentFile"] == "/etc/lms/env" and command in lines["ExecStart"]
+    assert lines["NoNewPrivileges"] == "true" and lines["Restart"] == "on-failure"
