@@ -46,6 +46,12 @@ class RenderError(Exception):
     """The template could not be rendered: a permanent failure, not worth retrying."""
 
 
+class TooManyPages(RenderError):
+    def __init__(self, pages: int, limit: int):
+        self.pages, self.limit = pages, limit
+        super().__init__(f"The certificate has {pages} pages; at most {limit} is allowed.")
+
+
 def font_dir() -> Path:
     return Path(getattr(settings, "CERTIFICATES_FONT_DIR", "/usr/share/fonts/opentype/noto"))
 
@@ -204,8 +210,13 @@ SAMPLE = {
 }
 
 
-def render_pdf(*, template_html: str, css: str, values: dict[str, str]) -> tuple[bytes, list[str]]:
-    """The PDF bytes and the URLs the template asked for but was refused. Raises RenderError."""
+def render_pdf(
+    *, template_html: str, css: str, values: dict[str, str], max_pages: int | None = None
+) -> tuple[bytes, list[str]]:
+    """The PDF bytes and the URLs the template asked for but was refused. Raises RenderError.
+
+    With `max_pages`, a layout longer than that is refused before any PDF is written.
+    """
     from weasyprint import HTML
 
     renderer = _renderer()
@@ -215,7 +226,12 @@ def render_pdf(*, template_html: str, css: str, values: dict[str, str]) -> tuple
         if css.strip():
             stylesheets.append(_template_css(css, threading.get_ident()))
         document = HTML(string=fill(template_html, values), base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher)
-        pdf = document.write_pdf(stylesheets=stylesheets, font_config=renderer.font_config)
+        laid_out = document.render(stylesheets=stylesheets, font_config=renderer.font_config)
+        if max_pages is not None and len(laid_out.pages) > max_pages:
+            raise TooManyPages(len(laid_out.pages), max_pages)
+        pdf = laid_out.write_pdf()
+    except RenderError:
+        raise
     except Exception as error:  # WeasyPrint raises many kinds on a broken template
         raise RenderError(f"{type(error).__name__}: {error}") from error
     finally:

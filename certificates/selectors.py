@@ -1,13 +1,18 @@
 """Reads for certificate pages and API, each with a fixed number of queries."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, Q
+from django.conf import settings
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, IssuanceBatch
 from courses.models import Cohort, Course
 from lms.access import access
 from lms.predicates import certificate_visible_q, district_scope_q
+from lms.workers import worker_reachable
 
 
 def access_managed_cohort(*, user, cohort_id) -> Cohort:
@@ -39,6 +44,7 @@ class BatchProgress:
     failed: int
     waiting: int
     revoked: int
+    last_change: datetime | None = None
 
     @property
     def done(self) -> bool:
@@ -69,8 +75,28 @@ def batch_progress(*, batch: IssuanceBatch) -> BatchProgress:
         failed=Count("pk", filter=Q(status=CertificateStatus.FAILED)),
         waiting=Count("pk", filter=Q(status=CertificateStatus.PENDING)),
         revoked=Count("pk", filter=Q(status=CertificateStatus.REVOKED)),
+        last_change=Max("updated_at"),
     )
     return BatchProgress(**counts)
+
+
+def batch_state(*, batch: IssuanceBatch, progress: BatchProgress) -> tuple[str, str]:
+    """What staff should know about a batch that is not done: (code, message). Reads the broker once.
+
+    "no_worker": no worker has beaten in the last minute (none running, or the broker is unreachable);
+    "stalled": workers are there but none of the batch's certificates changed for a minute;
+    "rendering": moving.
+    """
+    if progress.done:
+        return "done", _("Done.")
+    if not worker_reachable(within=60, queue=settings.CERTIFICATES_QUEUE):
+        return "no_worker", _(
+            "Queued; no worker reachable yet. Rendering starts as soon as one is; this page updates itself."
+        )
+    moved = max(filter(None, [progress.last_change, batch.created_at]))
+    if (timezone.now() - moved).total_seconds() > settings.CERTIFICATES_STALLED_AFTER_SECONDS:
+        return "stalled", _("Waiting for a worker: nothing has moved for a minute. Pending certificates are re-queued.")
+    return "rendering", _("Rendering… this page updates itself.")
 
 
 def batch_certificates(*, batch: IssuanceBatch) -> list[Certificate]:

@@ -27,14 +27,20 @@ from certificates.models import (
     RevocationReason,
     SerialCounter,
 )
+from certificates.trial import TemplateRefused, sample_values, trial_render
 from courses.models import Cohort, Course, Enrolment
 from lms.audit import audit_record
-from lms.errors import Conflict, NotAllowed, ValidationFailed
+from lms.errors import Conflict, NotAllowed, StoredFileUnavailable, ValidationFailed
 from lms.models import User
+from lms.storage import sha256_of_stored
 from notifications.models import Kind
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
+
+
+class StorageFailed(OSError):
+    """The rendered file could not be stored or read back whole; transient, so the task retries."""
 
 
 class NotEligible(ValidationFailed):
@@ -200,13 +206,23 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
             serial=certificate.serial,
             code=certificate.code,
         )
-        pdf, _refused = rendering.render_pdf(template_html=html, css=css, values=values)
+        pdf, _refused = rendering.render_pdf(
+            template_html=html, css=css, values=values, max_pages=settings.CERTIFICATES_MAX_PAGES
+        )
         name = _storage_name(certificate)
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        stored = default_storage.save(name, ContentFile(pdf))
+        sha256 = rendering.sha256_of(pdf)
+        try:
+            default_storage.delete(name)  # the name is fixed per certificate: a cut-short render is replaced
+            stored = default_storage.save(name, ContentFile(pdf))
+            # Another host serves the download: "issued" only once the file reads back whole through the storage.
+            read_back = sha256_of_stored(stored)
+        except Exception as error:  # the storage's own errors (botocore's, OSError) are all transient here
+            cause = error.__cause__ if isinstance(error, StoredFileUnavailable) else error
+            raise StorageFailed(f"{name}: {type(cause).__name__}: {cause}") from error
+        if read_back != sha256:
+            raise StorageFailed(f"{stored} reads back with another checksum")
         certificate.pdf.name = stored
-        certificate.sha256 = rendering.sha256_of(pdf)
+        certificate.sha256 = sha256
         certificate.status = CertificateStatus.ISSUED
         certificate.rendered_at = timezone.now()
         certificate.error = ""
@@ -298,14 +314,24 @@ def certificate_reissue(*, certificate: Certificate, actor: User) -> Certificate
 
 
 def certificates_sweep(*, older_than: timedelta | None = None) -> int:
-    """Re-queue certificates left pending longer than `older_than`. Safe to run any time (renders are idempotent)."""
+    """Re-queue certificates left pending longer than `older_than`. Safe to run any time (renders are idempotent).
+
+    When the render queue still holds at least as many messages as there are pending certificates,
+    nothing was lost (they are only waiting their turn), so nothing is sent twice.
+    """
+    from lms.workers import queue_lengths
+
     if older_than is None:
         older_than = timedelta(seconds=settings.CERTIFICATES_SWEEP_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
+    pending = Certificate.objects.filter(status=CertificateStatus.PENDING)
+    waiting = (queue_lengths([settings.CERTIFICATES_QUEUE]) or {}).get(settings.CERTIFICATES_QUEUE, 0)
+    if waiting and waiting >= pending.count():
+        return 0
     with transaction.atomic():
         stale = list(
-            Certificate.objects.select_for_update(skip_locked=True)
-            .filter(status=CertificateStatus.PENDING, queued_at__lte=cutoff)
+            pending.select_for_update(skip_locked=True)
+            .filter(queued_at__lte=cutoff)
             .order_by("pk")
             .values_list("pk", flat=True)[:1000]
         )
@@ -314,6 +340,26 @@ def certificates_sweep(*, older_than: timedelta | None = None) -> int:
         Certificate.objects.filter(pk__in=stale).update(queued_at=timezone.now())
     queue_render(stale)
     return len(stale)
+
+
+@transaction.atomic
+def certificate_retry_failed(*, batch: IssuanceBatch, actor: User) -> int:
+    """Put every failed certificate of the batch back in the queue; how many."""
+    _require(actor, "certificates.issue_certificates", batch.cohort, _("You cannot manage these certificates."))
+    failed = list(
+        Certificate.objects.select_for_update()
+        .filter(batch=batch, status=CertificateStatus.FAILED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not failed:
+        raise Conflict(_("No certificate of this issuance has failed."), code="none_failed")
+    Certificate.objects.filter(pk__in=failed).update(
+        status=CertificateStatus.PENDING, error="", queued_at=timezone.now(), updated_at=timezone.now()
+    )
+    audit_record(actor=actor, verb="certificates.retried", target=batch, certificates=failed)
+    transaction.on_commit(lambda: queue_render(failed))
+    return len(failed)
 
 
 @transaction.atomic
@@ -338,18 +384,30 @@ def completion_rule_save(*, cohort: Cohort, actor: User, **values) -> Completion
     return rule
 
 
-@transaction.atomic
 def certificate_template_save(*, course: Course, html: str, css: str, actor: User) -> CertificateTemplate:
-    """Create or change a course's certificate template (HTML and CSS)."""
+    """Create or change a course's certificate template (HTML and CSS), once it renders.
+
+    The template is test-rendered with sample data first, in a child process with a time limit:
+    one that fails, runs longer than the limit or gives more than one page is refused with the reason.
+    """
     _require(actor, "certificates.edit_template", course, _("You cannot edit this course's certificate."))
     if not (html or "").strip():
         raise ValidationFailed(_("The template's HTML cannot be empty."), fields={"html": [_("Required.")]})
     if len(html) > 200_000 or len(css or "") > 200_000:
         raise ValidationFailed(_("The template is too long."), code="too_long")
+    try:
+        trial_render(template_html=html, css=css or "", values=sample_values(course))
+    except TemplateRefused as refusal:
+        raise ValidationFailed(str(refusal), code="template_refused", fields={"html": [str(refusal)]}) from None
+    return _template_store(course=course, html=html, css=css or "", actor=actor)
+
+
+@transaction.atomic
+def _template_store(*, course: Course, html: str, css: str, actor: User) -> CertificateTemplate:
     template, _created = CertificateTemplate.objects.select_for_update().get_or_create(
-        course=course, defaults={"html": html, "css": css or "", "updated_by": actor}
+        course=course, defaults={"html": html, "css": css, "updated_by": actor}
     )
-    template.html, template.css, template.updated_by = html, css or "", actor
+    template.html, template.css, template.updated_by = html, css, actor
     template.save()
     audit_record(actor=actor, verb="certificate_template.saved", target=template)
     return template

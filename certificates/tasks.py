@@ -1,8 +1,12 @@
 """Celery tasks: thin wrappers around services, taking ids, safe to run twice."""
 
+import contextlib
 import logging
+import signal
+import threading
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init, worker_process_init
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -17,19 +21,52 @@ TRANSIENT = (OperationalError, InterfaceError, DatabaseError, OSError)
 MAX_RETRIES = 4
 
 
+class RenderTimedOut(BaseException):
+    """Raised by the alarm in the middle of a render. A BaseException: WeasyPrint's own
+    `except Exception` blocks (which swallow Celery's SoftTimeLimitExceeded) cannot catch it."""
+
+
+@contextlib.contextmanager
+def soft_limit(seconds: float):
+    """Interrupt the block after `seconds` with RenderTimedOut (main thread only, as in a prefork pool process)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise RenderTimedOut()
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _too_slow() -> str:
+    return f"Rendering took longer than {settings.CERTIFICATES_RENDER_SOFT_SECONDS:g} s; check the template."
+
+
 @shared_task(
     bind=True,
     acks_late=True,  # the render is idempotent, so a redelivery after a crash is harmless
     reject_on_worker_lost=True,  # a SIGKILLed worker's task goes back to the queue
     max_retries=MAX_RETRIES,
+    # The soft limit is our own alarm (see soft_limit); Celery's hard limit is a last resort for a process stuck in C.
+    time_limit=settings.CERTIFICATES_RENDER_HARD_SECONDS,
     name="certificates.render_certificate",
 )
 def render_certificate(self, certificate_id: int) -> None:
     """Render one certificate; retry transient failures with backoff, then mark it failed."""
     try:
-        services.certificate_render(certificate_id=certificate_id)
+        with soft_limit(settings.CERTIFICATES_RENDER_SOFT_SECONDS):
+            services.certificate_render(certificate_id=certificate_id)
     except RenderError as error:
         services.certificate_mark_failed(certificate_id=certificate_id, error=str(error), attempts=1)
+    except (RenderTimedOut, SoftTimeLimitExceeded):
+        services.certificate_mark_failed(certificate_id=certificate_id, error=_too_slow(), attempts=1)
     except TRANSIENT as error:
         if self.request.retries >= self.max_retries:
             services.certificate_mark_failed(

@@ -14,6 +14,9 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/certificates/issue/", views.issue, name="certificates-issue"),
     path("cohorts/<int:cohort_id>/certificates.zip", views.cohort_archive, name="certificates-archive"),
     path("certificates/batches/<int:batch_id>/", views.batch_detail, name="certificates-batch"),
+    path(
+        "certificates/batches/<int:batch_id>/retry-failed/", views.batch_retry_failed, name="certificates-batch-retry"
+    ),
     path("certificates/batches/<int:batch_id>/progress/", views.batch_progress, name="certificates-batch-progress"),
     path("certificates/<int:certificate_id>/", views.certificate_detail, name="certificates-detail"),
     path("certificates/<int:certificate_id>/revoke/", views.certificate_revoke, name="certificates-revoke"),

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,8 +11,10 @@ from certificates.codes import code_normalise
 from certificates.eligibility import cohort_eligibility
 from certificates.forms import CompletionRuleForm, RevokeForm, TemplateForm
 from certificates.models import CertificateStatus, CertificateTemplate, CompletionRule
+from certificates.trial import TemplateRefused, sample_values, trial_render
 from certificates.verification import verification_allowed
-from lms.errors import ApplicationError, ValidationFailed
+from lms import storage
+from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.spreadsheets import table_response
 
 
@@ -86,24 +87,40 @@ def issue(request, cohort_id: int):
 @login_required
 def batch_detail(request, batch_id: int):
     batch = selectors.access_batch(user=request.user, batch_id=batch_id)
+    progress = selectors.batch_progress(batch=batch)
+    state, state_message = selectors.batch_state(batch=batch, progress=progress)
     return render(
         request,
         "certificates/batch.html",
         {
             "batch": batch,
-            "progress": selectors.batch_progress(batch=batch),
+            "progress": progress,
+            "state": state,
+            "state_message": state_message,
             "certificates": selectors.batch_certificates(batch=batch),
         },
     )
 
 
 @login_required
+@require_POST
+def batch_retry_failed(request, batch_id: int):
+    batch = selectors.access_batch(user=request.user, batch_id=batch_id)
+    count = services.certificate_retry_failed(batch=batch, actor=request.user)
+    messages.success(request, _("%(count)d failed certificates are queued again.") % {"count": count})
+    return redirect("certificates-batch", batch_id=batch.pk)
+
+
+@login_required
 @require_GET
 def batch_progress(request, batch_id: int):
     batch = selectors.access_batch(user=request.user, batch_id=batch_id)
-    progress = selectors.batch_progress(batch=batch).as_dict()
+    progress = selectors.batch_progress(batch=batch)
+    state, state_message = selectors.batch_state(batch=batch, progress=progress)
     failed = list(batch.certificates.filter(status=CertificateStatus.FAILED).values("id", "serial", "error"))
-    return JsonResponse({**progress, "failed_certificates": failed})
+    return JsonResponse(
+        {**progress.as_dict(), "state": state, "state_message": str(state_message), "failed_certificates": failed}
+    )
 
 
 @login_required
@@ -154,7 +171,7 @@ def pdf_response(certificate) -> FileResponse:
     if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
         raise Http404
     response = FileResponse(
-        default_storage.open(certificate.pdf.name, "rb"),
+        storage.open_stream(certificate.pdf.name),
         as_attachment=True,
         filename=f"{certificate.serial}.pdf",
         content_type="application/pdf",
@@ -174,10 +191,16 @@ def certificate_download(request, certificate_id: int):
 @login_required
 def cohort_archive(request, cohort_id: int):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
-    certificates = list(selectors.issued_certificates_for_archive(cohort=cohort))
-    members = [
-        (f"{c.serial}.pdf", lambda name=c.pdf.name: default_storage.open(name, "rb")) for c in certificates if c.pdf
-    ]
+    certificates = [c for c in selectors.issued_certificates_for_archive(cohort=cohort) if c.pdf]
+    # Every file is checked before the first byte: once streaming starts, an error can only truncate.
+    if absent := set(storage.missing([c.pdf.name for c in certificates])):
+        serials = "、".join(c.serial for c in certificates if c.pdf.name in absent)
+        raise StoredFileUnavailable(
+            _("Some certificate files cannot be read from storage (%(serials)s); no archive was made.")
+            % {"serials": serials},
+            code="archive_incomplete",
+        )
+    members = [(f"{c.serial}.pdf", lambda name=c.pdf.name: storage.open_stream(name)) for c in certificates]
     response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="certificates-{cohort.pk}.zip"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -212,11 +235,15 @@ def template_edit(request, course_id: int):
     }
     form = TemplateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.certificate_template_save(
-            course=course, html=form.cleaned_data["html"], css=form.cleaned_data["css"], actor=request.user
-        )
-        messages.success(request, _("The certificate template is saved."))
-        return redirect("certificates-template", course_id=course.pk)
+        try:
+            services.certificate_template_save(
+                course=course, html=form.cleaned_data["html"], css=form.cleaned_data["css"], actor=request.user
+            )
+        except ValidationFailed as refusal:  # shown above the form, so the editor can fix the template
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, _("The certificate template is saved."))
+            return redirect("certificates-template", course_id=course.pk)
     return render(
         request,
         "certificates/template_edit.html",
@@ -233,13 +260,12 @@ def template_preview(request, course_id: int):
     form = TemplateForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed(_("The template's HTML cannot be empty."))
-    values = rendering.certificate_values(course_title=course.title, **rendering.SAMPLE)
     try:
-        pdf, _refused = rendering.render_pdf(
-            template_html=form.cleaned_data["html"], css=form.cleaned_data["css"], values=values
+        pdf = trial_render(
+            template_html=form.cleaned_data["html"], css=form.cleaned_data["css"], values=sample_values(course)
         )
-    except rendering.RenderError as error:
-        raise ApplicationError(_("The template could not be rendered: %(error)s") % {"error": error}) from None
+    except TemplateRefused as refusal:
+        raise ApplicationError(str(refusal), code="template_refused") from None
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="preview.pdf"'
     return response

@@ -2,8 +2,9 @@
 
 from urllib.parse import quote
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse
+
+from lms.storage import open_stream
 
 SAFE_INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
@@ -17,7 +18,7 @@ def serve_stored(stored, *, variant: str = "") -> FileResponse:
     else:
         name, content_type = stored.storage_name, stored.content_type
         inline = variant == "inline" and content_type in SAFE_INLINE_TYPES
-    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response = FileResponse(open_stream(name), content_type=content_type)
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(stored.name)}"
     response["X-Content-Type-Options"] = "nosniff"

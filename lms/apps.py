@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LmsConfig(AppConfig):
     name = "lms"
     verbose_name = _("People and places")
+
+    def ready(self):
+        from lms import storage  # noqa: F401 -- registers the storage system check

@@ -44,6 +44,14 @@ class Conflict(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class StoredFileUnavailable(ApplicationError):
+    """A file the database points at cannot be read from the storage right now."""
+
+    code = "file_unavailable"
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_message = _("The file cannot be read from storage right now. Try again later or tell the operator.")
+
+
 def error_body(*, code: str, message, fields: dict | None = None) -> dict:
     body = {"error": {"code": code, "message": str(message)}}
     if fields:

@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from lms.net import trusted_proxies_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LMS_VAR_DIR", BASE_DIR / "var"))
 
@@ -48,6 +50,11 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production.")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 CSRF_FAILURE_VIEW = "lms.error_pages.csrf_failure"
+# Reverse proxies in front of the app: a count ("1") or addresses/networks; the real client address is
+# read from X-Forwarded-For behind them (lms.net). Malformed: refused here, at start.
+LMS_TRUSTED_PROXIES = trusted_proxies_parse(os.environ.get("LMS_TRUSTED_PROXIES", ""))
+if PRODUCTION and not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured("DATABASE_URL must be set in production (postgres://user:password@host:5432/name).")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -72,6 +79,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lms.net.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "lms.middleware.SecurityHeadersMiddleware",
     "lms.middleware.CompressionMiddleware",
@@ -80,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lms.logs.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lms.middleware.ApplicationErrorMiddleware",
@@ -87,7 +96,10 @@ MIDDLEWARE = [
 ]
 
 if PRODUCTION:  # the dev server and the test live server serve static files themselves
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "lms.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
@@ -116,6 +128,8 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+# A connection dropped by the server (restart, failover, idle timeout) is replaced before the request uses it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # The dev server and a Celery worker share the file: wait for locks instead of failing.
@@ -147,7 +161,6 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -160,6 +173,8 @@ CACHES = {
         "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
         # Each pytest-xdist worker gets its own keys, so parallel tests never share counters.
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "lms") + os.environ.get("PYTEST_XDIST_WORKER", ""),
+        # A Redis that stopped answering costs a request at most this long (counters then go per process).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
     }
 }
 
@@ -175,10 +190,41 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_ROOT", VAR_DIR / "private"))
 # Files are private: no MEDIA_URL is served; downloads go through permission-checked views.
+
+
+def private_storage_from(environ) -> dict:
+    """The private storage: an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set, else the local folder."""
+    if not (bucket := environ.get("AWS_STORAGE_BUCKET_NAME", "")):
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("AWS_S3_REGION_NAME") or None,
+            "access_key": environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "location": environ.get("AWS_LOCATION", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # Names are random or fixed per certificate (deleted first): no existence check before each write.
+            "file_overwrite": True,
+            # Objects opened for reading spill to a temporary file past 2 MB instead of filling memory.
+            "max_memory_size": 2 * 1024 * 1024,
+            "signature_version": "s3v4",
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "default": private_storage_from(os.environ),
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env_bool("DJANGO_STATIC_COMPRESS", True)  # off when nginx compresses: collectstatic 10x faster
+            else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        )
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -238,16 +284,21 @@ LMS_PERMISSIONS_POLICY = (
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP to the app directly
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# One line per event (time, level, logger, request id, user id), the same in web and workers (lms.logs).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json" for log collectors
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "lms.logs.ContextFilter"}},
+    "formatters": {"line": {"()": "lms.logs.JsonFormatter" if LOG_FORMAT == "json" else "lms.logs.TextFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
@@ -255,11 +306,22 @@ LOGGING = {
 CERTIFICATES_QUEUE = os.environ.get("CERTIFICATES_QUEUE", "celery")
 BOOKLET_QUEUE = os.environ.get("BOOKLET_QUEUE", "celery")
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
-CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "600"))
+# A certificate left pending this long is re-queued by the sweep, which runs this often: lost work
+# is back in the queue within AFTER + EVERY seconds (90 s by default).
+CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "60"))
+CERTIFICATES_SWEEP_EVERY_SECONDS = float(os.environ.get("CERTIFICATES_SWEEP_EVERY_SECONDS", "30"))
+# The batch page says "waiting for a worker" when none of its certificates changed for this long.
+CERTIFICATES_STALLED_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_STALLED_AFTER_SECONDS", "60"))
+# A certificate fits on one page; a template is test-rendered on save within this many seconds, and a
+# worker's render is cut at the soft limit (marked failed with the reason) and killed at the hard one.
+CERTIFICATES_MAX_PAGES = 1
+CERTIFICATES_TEMPLATE_RENDER_SECONDS = float(os.environ.get("CERTIFICATES_TEMPLATE_RENDER_SECONDS", "10"))
+CERTIFICATES_RENDER_SOFT_SECONDS = float(os.environ.get("CERTIFICATES_RENDER_SOFT_SECONDS", "30"))
+CERTIFICATES_RENDER_HARD_SECONDS = float(os.environ.get("CERTIFICATES_RENDER_HARD_SECONDS", "45"))
 CERTIFICATES_RETRY_BASE_SECONDS = float(os.environ.get("CERTIFICATES_RETRY_BASE_SECONDS", "5"))
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 CELERY_BEAT_SCHEDULE = {
-    "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": 300.0},
+    "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": CERTIFICATES_SWEEP_EVERY_SECONDS},
     "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
@@ -274,14 +336,7 @@ NOTIFICATIONS_QUEUE = os.environ.get("NOTIFICATIONS_QUEUE", "celery")
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "4"))
 NOTIFICATIONS_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "30"))
 NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTER_SECONDS", "900"))
-# The console backend prints mail by default; EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and
-# EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS send it through SMTP.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# E-mail (console unless EMAIL_HOST is set) is configured above with the password-reset settings.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from lms import health
 from lms.views import audit as audit_views
 
 admin.site.site_header = _("Community planner training · administration")
@@ -10,6 +11,9 @@ admin.site.site_title = _("Community planner training")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("operations/", health.operations, name="operations"),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",

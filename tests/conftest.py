@@ -34,6 +34,30 @@ def media_root(private_storage) -> str:
     return str(private_storage)
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (moto's server mode) for this test session, on a free port."""
+    from tests.s3 import start_server
+
+    server = start_server(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(private_storage, settings, s3_server):
+    """Private storage in a fresh bucket of the local S3 server, as AWS_* variables would select it."""
+    from django.core.files.storage import storages
+
+    from tests.s3 import storage_settings
+
+    bucket = s3_server.new_bucket()
+    settings.STORAGES = {**settings.STORAGES, "default": storage_settings(s3_server, bucket)}
+    assert type(storages["default"]).__name__ == "S3Storage"
+    s3_server.bucket = bucket
+    return s3_server
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at full strength costs ~0.4 s a user here and tests build thousands; hashing is not under test."""
@@ -46,6 +70,9 @@ def fresh_cache_keys(settings):
     caches = copy.deepcopy(settings.CACHES)
     caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:8]}"
     settings.CACHES = caches
+    from lms.counters import local_counters_clear
+
+    local_counters_clear()
 
 
 @pytest.fixture

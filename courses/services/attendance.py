@@ -4,7 +4,6 @@ import datetime as dt
 from contextlib import nullcontext
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -25,6 +24,7 @@ from courses.models import (
     Teaching,
 )
 from lms.audit import audit_record
+from lms.counters import counter_hit, counter_value
 from lms.errors import ApplicationError, NotAllowed, ValidationFailed
 from lms.models import User
 from lms.predicates import roles_of
@@ -139,16 +139,11 @@ def _refuse_stranger(*, session: Session, user: User) -> None:
 
 
 def _failed_attempt(*, session: Session, user: User) -> None:
-    key = f"check-in-failures:{session.pk}:{user.pk}"
-    cache.add(key, 0, FAILED_WINDOW_SECONDS)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, FAILED_WINDOW_SECONDS)
+    counter_hit(f"check-in-failures:{session.pk}:{user.pk}", FAILED_WINDOW_SECONDS)
 
 
 def _too_many_failures(*, session: Session, user: User) -> bool:
-    return (cache.get(f"check-in-failures:{session.pk}:{user.pk}") or 0) >= MAX_FAILED_ATTEMPTS
+    return counter_value(f"check-in-failures:{session.pk}:{user.pk}") >= MAX_FAILED_ATTEMPTS
 
 
 def attendance_check_in(*, session: Session, user: User, token: str = "", code: str = "") -> tuple[Attendance, bool]:

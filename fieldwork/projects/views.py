@@ -15,6 +15,7 @@ from fieldwork.projects.models import CaseStatus, FieldProject, ModelCase
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.predicates import roles_of, team_ids_of
 from lms.spreadsheets import table_response
+from lms.storage import open_stream
 
 
 def _apply(form, call):
@@ -364,7 +365,7 @@ def library_booklet(request):
     language = translation.get_language()
     name = booklet.booklet_name(filters=filters, language=language)
     if default_storage.exists(name):
-        response = FileResponse(default_storage.open(name, "rb"), content_type="application/pdf")
+        response = FileResponse(open_stream(name), content_type="application/pdf")
         response["Content-Disposition"] = 'attachment; filename="model-cases.pdf"'
         response["X-Content-Type-Options"] = "nosniff"
         return response
@@ -383,7 +384,7 @@ def photo_file(request, photo_id: int, variant: str):
     }.get(variant, (None, None))
     if path is None:
         raise NotFound()
-    response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+    response = FileResponse(open_stream(path), content_type=content_type)
     # Stored types are checked by magic bytes; nosniff keeps the browser to the declared one.
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"

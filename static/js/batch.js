@@ -14,6 +14,9 @@
         bar.value = p.percent;
         bar.textContent = p.percent + "%";
         set("issued", p.issued); set("failed", p.failed); set("waiting", p.waiting); set("total", p.total);
+        if (!p.done && p.state && state.dataset.state !== p.state) {
+          state.textContent = p.state_message; state.dataset.state = p.state;  // e.g. "waiting for a worker"
+        }
         if (p.done) {
           state.textContent = state.dataset.doneText; state.dataset.done = "yes";
           window.location.reload();  // once, so each row shows its final state, links and retry buttons

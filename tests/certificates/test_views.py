@@ -58,6 +58,8 @@ def test_issue_all_from_the_page_goes_to_the_batch_page(client, certified_world)
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="waiting">2<' in page and "this page updates itself" in page
     progress = client.get(f"/certificates/batches/{batch.pk}/progress/").json()
+    assert progress.pop("state") == "no_worker"  # no worker runs in this test
+    assert progress.pop("state_message").startswith("Queued; no worker reachable yet")
     assert progress | {"failed_certificates": []} == {
         "total": 2,
         "issued": 0,
