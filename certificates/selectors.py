@@ -137,7 +137,7 @@ def managed_cohorts(*, user) -> list[Cohort]:
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:
-    return Certificate.objects.select_related("cohort").filter(code=code).first()
+    return Certificate.objects.select_related("cohort__district").filter(code=code).first()
 
 
 def issued_certificate_of(*, enrolment) -> Certificate | None:
