@@ -267,6 +267,30 @@ def _archival_finisher(archival: Archival):
     return finish
 
 
+def _write_archival(source, stylesheets, renderer, archival: Archival) -> bytes:
+    """The document laid out and written as PDF/A-3a; returns before the caller collects the layout's cycles."""
+    from weasyprint import Attachment
+
+    document = source.render(stylesheets=stylesheets, font_config=renderer.font_config, **ARCHIVAL_OPTIONS)
+    metadata = document.metadata
+    metadata.title = archival.title
+    metadata.authors = [archival.issuer]
+    metadata.description = archival.subject or None
+    metadata.lang = archival.language
+    metadata.created = metadata.modified = archival.issued_on.isoformat()
+    attachments = []
+    if archival.credential:
+        attachments.append(
+            Attachment(
+                string=archival.credential,
+                name=archival.credential_name,
+                description=archival.credential_description,
+                relationship="Alternative",
+            )
+        )
+    return document.write_pdf(finisher=_archival_finisher(archival), attachments=attachments, **ARCHIVAL_OPTIONS)
+
+
 def render_pdf(
     *, template_html: str, css: str, values: dict[str, str], archival: Archival | None = None
 ) -> tuple[bytes, list[str]]:
@@ -275,7 +299,7 @@ def render_pdf(
     With `archival`, a tagged PDF/A-3a with XMP metadata, the credential embedded as an associated file
     and compact fonts; without, a plain PDF (template previews).
     """
-    from weasyprint import HTML, Attachment
+    from weasyprint import HTML
 
     renderer = _renderer()
     fetcher = renderer.fetcher_class()
@@ -287,24 +311,7 @@ def render_pdf(
         if archival is None:
             pdf = source.write_pdf(stylesheets=stylesheets, font_config=renderer.font_config)
         else:
-            document = source.render(stylesheets=stylesheets, font_config=renderer.font_config, **ARCHIVAL_OPTIONS)
-            metadata = document.metadata
-            metadata.title = archival.title
-            metadata.authors = [archival.issuer]
-            metadata.description = archival.subject or None
-            metadata.lang = archival.language
-            metadata.created = metadata.modified = archival.issued_on.isoformat()
-            attachments = []
-            if archival.credential:
-                attachments.append(
-                    Attachment(
-                        string=archival.credential,
-                        name=archival.credential_name,
-                        description=archival.credential_description,
-                        relationship="Alternative",
-                    )
-                )
-            pdf = document.write_pdf(finisher=_archival_finisher(archival), attachments=attachments, **ARCHIVAL_OPTIONS)
+            pdf = _write_archival(source, stylesheets, renderer, archival)
     except Exception as error:  # WeasyPrint raises many kinds on a broken template
         raise RenderError(f"{type(error).__name__}: {error}") from error
     finally:

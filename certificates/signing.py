@@ -355,6 +355,17 @@ def embedded_credential(reader) -> bytes:
     return b""
 
 
+def credential_in_pdf(data: bytes) -> bytes:
+    """The credential embedded in a PDF (b"" when there is none or the file cannot be read); no validation."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        return embedded_credential(PdfFileReader(io.BytesIO(data), strict=False))
+    except (PdfError, ValueError, KeyError, TypeError, AttributeError):
+        return b""
+
+
 def check_pdf(data: bytes, *, keys: list[PublicKey] | None = None) -> PdfCheck:
     """Validate the PDF's district signature against the certificates this site publishes.
 
