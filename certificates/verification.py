@@ -34,6 +34,7 @@ class UploadVerdict:
 
     kind: str  # "pdf" or "credential"
     problems: list[str] = field(default_factory=list)
+    signature_valid: bool = False  # intact, covering the whole file, by a key this site publishes
     signer: str = ""
     fingerprint: str = ""
     signed_at: object = None
@@ -84,7 +85,7 @@ def check_credential_upload(data: bytes) -> UploadVerdict:
 
     check = credentials.verify_credential(data)
     verdict = UploadVerdict(kind="credential", signer=check.key.issuer_name, fingerprint=check.key.fingerprint)
-    verdict.credential_valid = True
+    verdict.credential_valid = verdict.signature_valid = True
     verdict.certificate = _record(check.code)
     if verdict.certificate is None:
         verdict.problems.append(_("No certificate of this site matches the credential."))
@@ -102,7 +103,7 @@ def check_pdf_upload(data: bytes) -> UploadVerdict:
     from certificates.rendering import sha256_of
 
     result = signing.check_pdf(data)
-    verdict = UploadVerdict(kind="pdf", signer=result.signer, signed_at=result.signed_at)
+    verdict = UploadVerdict(kind="pdf", signer=result.signer, signed_at=result.signed_at, signature_valid=result.valid)
     if result.key is not None:
         verdict.fingerprint = result.key.fingerprint
     if not result.signed:

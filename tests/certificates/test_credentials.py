@@ -11,7 +11,7 @@ from jwcrypto import jwk, jwt
 from certificates import credentials, signing
 from tests.certificates.conftest import certificate_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def embedded(certificate) -> bytes:
