@@ -38,6 +38,7 @@ PLACEHOLDERS = (
     "code",
     "verify_url",
     "qr_svg",
+    "signature_line",
 )
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
@@ -77,6 +78,8 @@ def base_css_text() -> str:
 @font-face {{ font-family: "Certificate Sans";
   src: local("Noto Sans CJK SC"), url("{faces["sans"].as_uri()}"); }}
 html {{ font-family: "Certificate Serif", "Noto Serif CJK SC"; }}
+.lms-signature-line {{ position: fixed; left: 0; right: 0; bottom: 4.5mm; margin: 0; text-align: center;
+  font-family: "Certificate Sans"; font-size: 7pt; color: #5f6b64; }}
 """
 
 
@@ -175,7 +178,18 @@ def fill(template_html: str, values: dict[str, str]) -> str:
             return values.get("qr_svg", "")
         return html.escape(str(values.get(name, "")), quote=True) if name in PLACEHOLDERS else ""
 
-    return _PLACEHOLDER.sub(replace, template_html)
+    filled = _PLACEHOLDER.sub(replace, template_html)
+    line = values.get("signature_line")
+    if line and not _placeholder_named("signature_line").search(template_html):
+        # A template saved before signing existed still says, at the foot of the page, who signed it.
+        paragraph = f'<p class="lms-signature-line">{html.escape(line)}</p>'
+        at = filled.lower().rfind("</body>")
+        filled = filled[:at] + paragraph + filled[at:] if at >= 0 else filled + paragraph
+    return filled
+
+
+def _placeholder_named(name: str) -> re.Pattern:
+    return re.compile(r"\{\{\s*" + name + r"\s*\}\}")
 
 
 def verify_url(code: str) -> str:
@@ -184,7 +198,7 @@ def verify_url(code: str) -> str:
 
 
 def certificate_values(
-    *, trainee_name, course_title, cohort_name, issuing_body, issued_on: date, serial, code
+    *, trainee_name, course_title, cohort_name, issuing_body, issued_on: date, serial, code, signature_line=""
 ) -> dict[str, str]:
     url = verify_url(code)
     return {
@@ -197,6 +211,7 @@ def certificate_values(
         "code": code,
         "verify_url": url,
         "qr_svg": qr_svg(url),
+        "signature_line": signature_line,
     }
 
 
@@ -210,12 +225,90 @@ SAMPLE = {
 }
 
 
+@dataclass(frozen=True)
+class Archival:
+    """What makes a certificate an archival PDF/A-3a: its XMP metadata and the embedded credential."""
+
+    title: str
+    issuer: str
+    issued_on: date
+    subject: str = ""
+    language: str = "zh-Hans"
+    credential: bytes = b""
+    credential_name: str = "credential.json"
+    credential_description: str = "Open Badges 3.0 credential (VC-JWT)"
+
+
+ARCHIVAL_OPTIONS = {"pdf_variant": "pdf/a-3a", "pdf_tags": True}
+
+
+def _xmp_description(archival: Archival) -> bytes:
+    """Dublin Core and XMP properties WeasyPrint does not write: issuer, language, date."""
+    from xml.sax.saxutils import escape
+
+    issuer = escape(archival.issuer)
+    return (
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
+        f"<dc:publisher><rdf:Bag><rdf:li>{issuer}</rdf:li></rdf:Bag></dc:publisher>"
+        f"<dc:language><rdf:Bag><rdf:li>{escape(archival.language)}</rdf:li></rdf:Bag></dc:language>"
+        f"<dc:date><rdf:Seq><rdf:li>{archival.issued_on.isoformat()}</rdf:li></rdf:Seq></dc:date>"
+        "</rdf:Description>"
+    ).encode()
+
+
+def _archival_finisher(archival: Archival):
+    from certificates.fonts import compact_fonts, object_number
+
+    def finish(document, pdf):
+        compact_fonts(document, pdf)
+        if "AF" in pdf.catalog:  # WeasyPrint lists an attachment once per way it finds it
+            unique = list(dict.fromkeys(pdf.catalog["AF"]))
+            pdf.catalog["AF"].clear()
+            pdf.catalog["AF"].extend(unique)
+        metadata = pdf.objects[object_number(pdf.catalog["Metadata"])]
+        content = b"".join(metadata.stream)
+        metadata.stream = [content.replace(b"</rdf:RDF>", _xmp_description(archival) + b"</rdf:RDF>", 1)]
+
+    return finish
+
+
+def _write_archival(document, archival: Archival) -> bytes:
+    """The laid-out document written as PDF/A-3a; returns before the caller collects the layout's cycles."""
+    from weasyprint import Attachment
+
+    metadata = document.metadata
+    metadata.title = archival.title
+    metadata.authors = [archival.issuer]
+    metadata.description = archival.subject or None
+    metadata.lang = archival.language
+    metadata.created = metadata.modified = archival.issued_on.isoformat()
+    attachments = []
+    if archival.credential:
+        attachments.append(
+            Attachment(
+                string=archival.credential,
+                name=archival.credential_name,
+                description=archival.credential_description,
+                relationship="Alternative",
+            )
+        )
+    return document.write_pdf(finisher=_archival_finisher(archival), attachments=attachments, **ARCHIVAL_OPTIONS)
+
+
 def render_pdf(
-    *, template_html: str, css: str, values: dict[str, str], max_pages: int | None = None
+    *,
+    template_html: str,
+    css: str,
+    values: dict[str, str],
+    archival: Archival | None = None,
+    max_pages: int | None = None,
 ) -> tuple[bytes, list[str]]:
     """The PDF bytes and the URLs the template asked for but was refused. Raises RenderError.
 
-    With `max_pages`, a layout longer than that is refused before any PDF is written.
+    With `archival`, a tagged PDF/A-3a with XMP metadata, the credential embedded as an associated file
+    and compact fonts; without, a plain PDF (template previews). With `max_pages`, a layout longer than
+    that is refused before any PDF is written.
     """
     from weasyprint import HTML
 
@@ -225,11 +318,12 @@ def render_pdf(
         stylesheets = [renderer.base_css]
         if css.strip():
             stylesheets.append(_template_css(css, threading.get_ident()))
-        document = HTML(string=fill(template_html, values), base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher)
-        laid_out = document.render(stylesheets=stylesheets, font_config=renderer.font_config)
+        source = HTML(string=fill(template_html, values), base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher)
+        options = ARCHIVAL_OPTIONS if archival is not None else {}
+        laid_out = source.render(stylesheets=stylesheets, font_config=renderer.font_config, **options)
         if max_pages is not None and len(laid_out.pages) > max_pages:
             raise TooManyPages(len(laid_out.pages), max_pages)
-        pdf = laid_out.write_pdf()
+        pdf = laid_out.write_pdf() if archival is None else _write_archival(laid_out, archival)
     except RenderError:
         raise
     except Exception as error:  # WeasyPrint raises many kinds on a broken template

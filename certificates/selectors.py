@@ -152,7 +152,7 @@ def publicly_verifiable():
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:
-    return publicly_verifiable().select_related("cohort").filter(code=code).first()
+    return publicly_verifiable().select_related("cohort__district").filter(code=code).first()
 
 
 def issued_certificate_of(*, enrolment) -> Certificate | None:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certificates import rendering
+from certificates import rendering, signing
 from certificates.codes import code_generate
 from certificates.eligibility import cohort_eligibility
 from certificates.models import (
@@ -189,7 +189,7 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
     with transaction.atomic():
         certificate = (
             Certificate.objects.select_for_update(of=("self",))
-            .select_related("cohort")
+            .select_related("cohort__district")
             .filter(pk=certificate_id)
             .first()
         )
@@ -197,18 +197,8 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
             return certificate
         certificate.attempts += 1
         html, css = _template_for(certificate.cohort.course_id)
-        values = rendering.certificate_values(
-            trainee_name=certificate.trainee_name,
-            course_title=certificate.course_title,
-            cohort_name=certificate.cohort_name,
-            issuing_body=certificate.issuing_body,
-            issued_on=certificate.issued_on,
-            serial=certificate.serial,
-            code=certificate.code,
-        )
-        pdf, _refused = rendering.render_pdf(
-            template_html=html, css=css, values=values, max_pages=settings.CERTIFICATES_MAX_PAGES
-        )
+        # Rendered as PDF/A-3a with its credential embedded, then signed by the district: never unsigned.
+        pdf = signing.certificate_pdf(certificate=certificate, template_html=html, css=css)
         name = _storage_name(certificate)
         sha256 = rendering.sha256_of(pdf)
         try:

@@ -13,6 +13,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 
 from certificates import services
 from certificates.rendering import RenderError
+from certificates.signing import SigningKeyUnavailable
 from lms.celery import app  # noqa: F401 -- binds the shared tasks below to the project's app
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,15 @@ def render_certificate(self, certificate_id: int) -> None:
         services.certificate_mark_failed(certificate_id=certificate_id, error=str(error), attempts=1)
     except (RenderTimedOut, SoftTimeLimitExceeded):
         services.certificate_mark_failed(certificate_id=certificate_id, error=_too_slow(), attempts=1)
+    except SigningKeyUnavailable as error:
+        # Never issued unsigned: the certificate stays pending and the sweep re-queues it once the key is there.
+        logger.error(
+            "Certificate %s left pending: %s. Install the district's key in LMS_SIGNING_KEY_DIR "
+            "(manage.py certificates_keygen --district CODE).",
+            certificate_id,
+            error,
+        )
+        raise
     except TRANSIENT as error:
         if self.request.retries >= self.max_retries:
             services.certificate_mark_failed(

@@ -30,5 +30,16 @@ urlpatterns = [
         name="certificates-template-preview",
     ),
     path("verify/", views.verify_form, name="certificates-verify-form"),
+    path("verify/check/", views.verify_upload, name="certificates-verify-upload"),
     path("verify/<str:code>/", views.verify, name="certificates-verify"),
+    path("verify/<str:code>/status/", views.credential_status, name="certificates-credential-status"),
+    path(
+        "certificates/<int:certificate_id>/credential.json",
+        views.certificate_credential,
+        name="certificates-credential",
+    ),
+    path("issuers/<slug:code>/", views.issuer_profile, name="certificates-issuer"),
+    path("issuers/<slug:code>/jwks.json", views.issuer_jwks, name="certificates-issuer-jwks"),
+    path("issuers/<slug:code>/certificate.pem", views.issuer_certificate_pem, name="certificates-issuer-pem"),
+    path(".well-known/jwks.json", views.all_jwks, name="certificates-jwks"),
 ]

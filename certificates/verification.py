@@ -1,6 +1,9 @@
-"""Public verification: the rate limit that keeps anyone from enumerating codes."""
+"""Public verification: the rate limit that keeps anyone from enumerating codes, and uploaded files checked."""
+
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from lms.counters import counter_hit
 
@@ -14,3 +17,124 @@ def verification_allowed(request) -> bool:
     """Count one lookup for the caller's address; False once it passed the limit for this window."""
     limit, window = settings.CERTIFICATES_VERIFY_RATE
     return counter_hit(f"certificates:verify:{client_address(request)}", window) <= limit
+
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class UploadVerdict:
+    """What the verification page answers about an uploaded PDF or credential."""
+
+    kind: str  # "pdf" or "credential"
+    problems: list[str] = field(default_factory=list)
+    signature_valid: bool = False  # intact, covering the whole file, by a key this site publishes
+    signer: str = ""
+    fingerprint: str = ""
+    signed_at: object = None
+    credential_valid: bool | None = None
+    credential_problem: str = ""
+    certificate: object = None  # the record, when one is found
+    record_matches: bool = False
+
+    @property
+    def genuine(self) -> bool:
+        return not self.problems and self.certificate is not None and self.record_matches
+
+
+def _record(code: str):
+    from certificates.models import Certificate, CertificateStatus
+
+    if not code:
+        return None
+    return (
+        Certificate.objects.select_related("cohort__district")
+        .filter(code=code, status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+        .first()
+    )
+
+
+def _credential_matches(check, certificate) -> bool:
+    return (
+        check.trainee_name == certificate.trainee_name
+        and check.course_title == certificate.course_title
+        and _district_may_use(check.key, certificate)
+    )
+
+
+def _district_may_use(key, certificate) -> bool:
+    """A key signs for a district when it is that district's own, or the deployment's used in its place."""
+    from certificates import signing
+
+    try:
+        expected = signing.load_public_key(certificate.cohort.district.code)
+    except signing.SigningKeyUnavailable:
+        return False
+    return expected.fingerprint == key.fingerprint
+
+
+def check_credential_upload(data: bytes) -> UploadVerdict:
+    """Verify an uploaded credential. Raises CredentialRefused with the reason."""
+    from certificates import credentials
+
+    check = credentials.verify_credential(data)
+    verdict = UploadVerdict(kind="credential", signer=check.key.issuer_name, fingerprint=check.key.fingerprint)
+    verdict.credential_valid = verdict.signature_valid = True
+    verdict.certificate = _record(check.code)
+    if verdict.certificate is None:
+        verdict.problems.append(_("No certificate of this site matches the credential."))
+    elif not _credential_matches(check, verdict.certificate):
+        verdict.problems.append(_("The credential does not match the certificate on record."))
+    else:
+        verdict.record_matches = True
+    return verdict
+
+
+def check_pdf_upload(data: bytes) -> UploadVerdict:
+    """Verify an uploaded certificate PDF: signature, integrity, the record it matches. Raises PdfRefused."""
+    from certificates import credentials, signing
+    from certificates.models import Certificate, CertificateStatus
+    from certificates.rendering import sha256_of
+
+    result = signing.check_pdf(data)
+    verdict = UploadVerdict(kind="pdf", signer=result.signer, signed_at=result.signed_at, signature_valid=result.valid)
+    if result.key is not None:
+        verdict.fingerprint = result.key.fingerprint
+    if not result.signed:
+        verdict.problems.append(_("The PDF carries no digital signature."))
+    elif not result.intact:
+        verdict.problems.append(_("The PDF was altered after it was signed: its signature no longer matches."))
+    elif not result.whole_file:
+        verdict.problems.append(_("Something was added to the PDF after it was signed."))
+    elif result.key is None:
+        verdict.problems.append(_("The PDF is not signed by a district key this site publishes."))
+    code = ""
+    if result.credential:
+        try:
+            check = credentials.verify_credential(result.credential)
+        except credentials.CredentialRefused as error:
+            verdict.credential_valid, verdict.credential_problem = False, str(error)
+        else:
+            verdict.credential_valid, code = True, check.code
+    by_hash = (
+        Certificate.objects.select_related("cohort__district")
+        .filter(sha256=sha256_of(data), status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+        .first()
+    )
+    verdict.certificate = by_hash or _record(code)
+    verdict.record_matches = by_hash is not None
+    if verdict.certificate is None:
+        verdict.problems.append(_("No certificate of this site matches this PDF."))
+    elif not verdict.record_matches:
+        verdict.problems.append(_("This file is not the one the district issued for this certificate."))
+    return verdict
+
+
+def sniff(data: bytes) -> str:
+    """ "pdf", "credential" (JSON or a bare JWT) or "" for anything else."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{") or head.startswith(b"eyJ"):
+        return "credential"
+    return ""

@@ -1,20 +1,30 @@
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from certificates import exports, rendering, selectors, services
+from certificates import credentials, exports, rendering, selectors, services, signing
 from certificates.archive import zip_stream
 from certificates.codes import code_normalise
 from certificates.eligibility import cohort_eligibility
 from certificates.forms import CompletionRuleForm, RevokeForm, TemplateForm
 from certificates.models import CertificateStatus, CertificateTemplate, CompletionRule
 from certificates.trial import TemplateRefused, sample_values, trial_render
-from certificates.verification import verification_allowed
+from certificates.verification import (
+    MAX_UPLOAD_BYTES,
+    check_credential_upload,
+    check_pdf_upload,
+    sniff,
+    verification_allowed,
+)
 from lms import storage
 from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
+from lms.models import District
 from lms.spreadsheets import table_response
 
 
@@ -212,7 +222,7 @@ def verify_form(request):
     if code:
         normal = code_normalise(code)
         return redirect("certificates-verify", code=normal or "not-a-code")
-    return render(request, "certificates/verify_form.html")
+    return render(request, "certificates/verify_form.html", {"max_mb": MAX_UPLOAD_BYTES // (1024 * 1024)})
 
 
 def verify(request, code: str):
@@ -222,7 +232,11 @@ def verify(request, code: str):
     certificate = selectors.certificate_by_code(code=normal) if normal else None
     if certificate is None:
         return render(request, "certificates/verify_not_found.html", status=404)
-    return render(request, "certificates/verify.html", {"certificate": certificate})
+    try:
+        key = signing.load_public_key(certificate.cohort.district.code)
+    except signing.SigningKeyUnavailable:
+        key = None
+    return render(request, "certificates/verify.html", {"certificate": certificate, "key": key})
 
 
 @login_required
@@ -269,3 +283,154 @@ def template_preview(request, course_id: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="preview.pdf"'
     return response
+
+
+def _json(data: dict, *, content_type: str = "application/json", status: int = 200) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type=f"{content_type}; charset=utf-8", status=status
+    )
+    response["Access-Control-Allow-Origin"] = "*"  # public keys and statuses are meant to be read by any verifier
+    return response
+
+
+def _district_key(code: str):
+    """The district and its published key, or 404 (unknown district, or no key installed)."""
+    district = District.objects.filter(code__iexact=code).first()
+    if district is None:
+        raise Http404
+    try:
+        return district, signing.load_public_key(district.code)
+    except signing.SigningKeyUnavailable:
+        raise Http404 from None
+
+
+@require_GET
+def issuer_profile(request, code: str):
+    district, key = _district_key(code)
+    return _json(
+        {
+            "@context": credentials.CONTEXTS,
+            "id": credentials.issuer_id(district.code),
+            "type": "Profile",
+            "name": key.issuer_name,
+            "description": district.name,
+            "url": credentials.base_url() + "/",
+            "publicKey": {"jwks": request.build_absolute_uri(reverse("certificates-issuer-jwks", args=[code]))},
+        }
+    )
+
+
+@require_GET
+def issuer_jwks(request, code: str):
+    _district, key = _district_key(code)
+    return _json({"keys": [key.public_jwk()]}, content_type="application/jwk-set+json")
+
+
+@require_GET
+def issuer_certificate_pem(request, code: str):
+    district, key = _district_key(code)
+    response = HttpResponse(key.certificate_pem, content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'inline; filename="{district.code}-signing-certificate.pem"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def all_jwks(request):
+    """Every published district key (the deployment's too), for verifiers that know only this site."""
+    return _json(
+        {"keys": [key.public_jwk() for key in signing.published_keys()]}, content_type="application/jwk-set+json"
+    )
+
+
+@require_GET
+def credential_status(request, code: str):
+    """The credential's 1EdTechRevocationList: empty while valid, listing the credential once revoked."""
+    if not verification_allowed(request):
+        return _json(
+            {"error": {"code": "rate_limited", "message": _("Too many lookups; try again in a minute.")}}, status=429
+        )
+    normal = code_normalise(code)
+    certificate = selectors.certificate_by_code(code=normal) if normal else None
+    if certificate is None or certificate.status not in (CertificateStatus.ISSUED, CertificateStatus.REVOKED):
+        return _json({"error": {"code": "not_found", "message": _("No certificate has this code.")}}, status=404)
+    revoked = []
+    if certificate.status == CertificateStatus.REVOKED:
+        revoked.append(
+            {
+                "id": rendering.verify_url(certificate.code),
+                "revocationReason": certificate.get_revocation_reason_display(),
+                "revokedAt": certificate.revoked_at.isoformat(),
+            }
+        )
+    return _json(
+        {
+            "id": credentials.status_url(certificate.code),
+            "issuer": credentials.issuer_id(certificate.cohort.district.code),
+            "revokedCredentials": revoked,
+        }
+    )
+
+
+@login_required
+def certificate_credential(request, certificate_id: int):
+    """The Open Badges credential embedded in the trainee's PDF, on its own (same permission as the PDF)."""
+    certificate = selectors.access_certificate(
+        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
+    )
+    if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
+        raise Http404
+    with storage.open_stream(certificate.pdf.name) as handle:
+        data = handle.read()
+    credential = signing.credential_in_pdf(data)
+    if not credential:
+        raise Http404
+    response = HttpResponse(credential, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{certificate.serial}.credential.json"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def verify_upload(request):
+    """Check an uploaded certificate PDF or credential file: signature, record, valid or revoked."""
+    if request.method != "POST":
+        return render(request, "certificates/verify_form.html", {"max_mb": MAX_UPLOAD_BYTES // (1024 * 1024)})
+    if not verification_allowed(request):
+        return render(request, "certificates/verify_limited.html", status=429)
+    too_big = _("The file is larger than %(size)s MB.") % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)}
+    # Refuse by declared length before reading the body; the margin is the multipart wrapping.
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
+        return _refused(request, too_big, status=413)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _refused(request, _("Choose a PDF certificate or a credential file."), status=400)
+    if upload.size > MAX_UPLOAD_BYTES:
+        return _refused(request, too_big, status=413)
+    data = upload.read()
+    kind = sniff(data)
+    try:
+        if kind == "pdf":
+            verdict = check_pdf_upload(data)
+        elif kind == "credential":
+            verdict = check_credential_upload(data)
+        else:
+            return _refused(request, _("The file is neither a PDF nor a JSON credential."), status=400)
+    except signing.PdfRefused:
+        return _refused(request, _("The PDF cannot be read."), status=400)
+    except credentials.CredentialRefused as error:
+        return _refused(request, str(error), status=422)
+    return render(
+        request,
+        "certificates/verify_upload.html",
+        {"verdict": verdict, "certificate": verdict.certificate},
+        status=200 if verdict.genuine else 422,
+    )
+
+
+def _refused(request, message, *, status: int):
+    return render(
+        request,
+        "certificates/verify_form.html",
+        {"error": message, "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
+        status=status,
+    )

@@ -320,6 +320,9 @@ CERTIFICATES_RENDER_SOFT_SECONDS = float(os.environ.get("CERTIFICATES_RENDER_SOF
 CERTIFICATES_RENDER_HARD_SECONDS = float(os.environ.get("CERTIFICATES_RENDER_HARD_SECONDS", "45"))
 CERTIFICATES_RETRY_BASE_SECONDS = float(os.environ.get("CERTIFICATES_RETRY_BASE_SECONDS", "5"))
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
+# Districts' signing keys (private key + X.509 certificate per district code), outside the database and the
+# repository: var/ is ignored by git; a deployment points this at its own protected folder.
+LMS_SIGNING_KEY_DIR = Path(os.environ.get("LMS_SIGNING_KEY_DIR", VAR_DIR / "signing-keys"))
 CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": CERTIFICATES_SWEEP_EVERY_SECONDS},
     "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},

@@ -28,6 +28,26 @@ def private_storage(settings, tmp_path):
     return root
 
 
+@pytest.fixture(scope="session")
+def deployment_signing_keys(tmp_path_factory):
+    """One deployment key for the run (an RSA key takes a moment to make); districts without their own use it."""
+    from certificates import signing
+
+    directory = tmp_path_factory.mktemp("signing-keys")
+    signing.generate_district_key(
+        district_code=signing.DEPLOYMENT, issuer_name="佛山市南海区民政局", organisation="测试", directory=directory
+    )
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def signing_keys(settings, deployment_signing_keys, monkeypatch):
+    """Certificates are signed with the run's key, in this process and in the workers a test starts."""
+    settings.LMS_SIGNING_KEY_DIR = deployment_signing_keys
+    monkeypatch.setenv("LMS_SIGNING_KEY_DIR", str(deployment_signing_keys))
+    return deployment_signing_keys
+
+
 @pytest.fixture
 def media_root(private_storage) -> str:
     """The test's private storage folder, for worker processes the test starts."""

@@ -38,3 +38,26 @@ def celery_worker(transactional_db, render_queue, media_root):
     worker.wait_ready()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def signed_certificate(certified_world):
+    """刘䶮's certificate, issued and rendered in this process: signed, with its credential embedded."""
+    from certificates import services
+    from certificates.models import Certificate
+
+    w = certified_world
+    w.done.trainee.mobile = "13800138000"
+    w.done.trainee.save(update_fields=["mobile"])
+    services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.done.pk])
+    certificate = Certificate.objects.get(enrolment=w.done)
+    services.certificate_render(certificate_id=certificate.pk)
+    certificate.refresh_from_db()
+    return certificate
+
+
+def certificate_bytes(certificate) -> bytes:
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(certificate.pdf.name, "rb") as handle:
+        return handle.read()

@@ -1,0 +1,263 @@
+"""District keys, the PAdES signature, PDF/A-3a and the compact fonts of every certificate PDF."""
+
+import io
+import logging
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from certificates import rendering, services, signing
+from certificates.models import Certificate, CertificateStatus
+from tests.certificates.conftest import certificate_bytes
+
+DC, RDF = "http://purl.org/dc/elements/1.1/", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+PYHANKO = str(Path(sys.executable).parent / "pyhanko")
+
+
+def run(*args) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_keygen_makes_a_private_key_and_a_certificate_naming_the_issuing_body(world, tmp_path, settings):
+    settings.LMS_SIGNING_KEY_DIR = tmp_path
+    out = io.StringIO()
+    call_command("certificates_keygen", district=world.district.code, issuer="佛山市南海区民政局", stdout=out)
+    folder = tmp_path / world.district.code.lower()
+    key_file = folder / signing.KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = signing.load_district_key(world.district.code)
+    assert key.issuer_name == "佛山市南海区民政局"
+    assert key.public.fingerprint in out.getvalue()
+    # Never replaced by accident: old credentials name this key.
+    with pytest.raises(CommandError, match="exists"):
+        call_command("certificates_keygen", district=world.district.code, stdout=io.StringIO())
+    call_command("certificates_keygen", district=world.district.code, if_missing=True, stdout=io.StringIO())
+    assert signing.load_district_key(world.district.code).public.fingerprint == key.public.fingerprint
+
+
+@pytest.mark.django_db
+def test_keygen_refuses_an_unknown_district_and_writes_nothing(tmp_path, settings):
+    settings.LMS_SIGNING_KEY_DIR = tmp_path / "keys"
+    with pytest.raises(CommandError, match="No district"):
+        call_command("certificates_keygen", district="nowhere", stdout=io.StringIO())
+    assert not (tmp_path / "keys").exists()
+
+
+def test_the_key_folder_defaults_to_var_which_git_ignores():
+    import lms.settings as project_settings
+
+    assert project_settings.LMS_SIGNING_KEY_DIR == project_settings.VAR_DIR / "signing-keys"
+    gitignore = (project_settings.BASE_DIR / ".gitignore").read_text().splitlines()
+    assert "/var/" in gitignore
+
+
+# --- the signed archival PDF -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_issued_pdf_verifies_in_pyhankos_validator_signed_by_the_district(signed_certificate, tmp_path, signing_keys):
+    path = tmp_path / "certificate.pdf"
+    data = certificate_bytes(signed_certificate)
+    path.write_bytes(data)
+    assert signed_certificate.sha256 == rendering.sha256_of(data)  # the hash is that of the signed file
+    trust = signing_keys / signing.DEPLOYMENT / signing.CERTIFICATE_FILE
+    report = run(PYHANKO, "sign", "validate", "--pretty-print", "--trust", str(trust), "--trust-replace", str(path))
+    assert "The signature is judged VALID." in report
+    assert "The signature covers the entire file." in report
+    assert "佛山市南海区民政局" in report
+
+
+@pytest.mark.django_db
+def test_pyhankos_validator_catches_a_copy_with_one_byte_changed(signed_certificate, tmp_path, signing_keys):
+    data = bytearray(certificate_bytes(signed_certificate))
+    data[len(data) // 3] ^= 0x01
+    path = tmp_path / "altered.pdf"
+    path.write_bytes(bytes(data))
+    trust = signing_keys / signing.DEPLOYMENT / signing.CERTIFICATE_FILE
+    result = subprocess.run(
+        [PYHANKO, "sign", "validate", "--pretty-print", "--trust", str(trust), "--trust-replace", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert "judged VALID" not in result.stdout
+
+
+@pytest.mark.django_db
+def test_pdf_is_tagged_pdfa3a_with_xmp_title_issuer_date_and_language(signed_certificate, tmp_path):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    data = certificate_bytes(signed_certificate)
+    reader = PdfFileReader(io.BytesIO(data))
+    xmp = reader.root["/Metadata"].get_object().data.decode()
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="A"' in xmp
+    assert f"{signed_certificate.course_title}结业证书 {signed_certificate.serial}" in xmp  # dc:title
+    issuer = signed_certificate.issuing_body or "佛山市南海区民政局"
+    packet = xmp[xmp.index("<x:xmpmeta") : xmp.index("</x:xmpmeta>") + len("</x:xmpmeta>")]
+    root = ElementTree.fromstring(packet)  # noqa: S314 -- the file this test just made
+
+    def values(name):
+        return [li.text for element in root.iter(f"{{{DC}}}{name}") for li in element.iter(f"{{{RDF}}}li")]
+
+    assert values("publisher") == [issuer] and values("creator") == [issuer]
+    assert values("language") == ["zh-Hans"]
+    assert values("date") == [signed_certificate.issued_on.isoformat()]
+    assert str(reader.root["/Lang"]) == "zh-Hans"
+    assert bool(reader.root["/MarkInfo"]["/Marked"]) and "/StructTreeRoot" in reader.root
+    path = tmp_path / "c.pdf"
+    path.write_bytes(data)
+    assert "Tagged:          yes" in run("pdfinfo", str(path))
+    assert "credential.json" in run("pdfdetach", "-list", str(path))
+
+
+@pytest.mark.django_db
+def test_rare_names_still_extract_as_text_and_a_visible_line_says_who_signed(signed_certificate, tmp_path):
+    path = tmp_path / "c.pdf"
+    path.write_bytes(certificate_bytes(signed_certificate))
+    text = run("pdftotext", str(path), "-")
+    assert "刘䶮" in text
+    assert "本证书由佛山市南海区民政局数字签名" in text
+
+
+def test_fill_adds_the_signature_line_to_a_template_saved_before_signing_existed():
+    line = "本证书由佛山市南海区民政局数字签名"
+    old_template = "<html><body><p>{{ trainee_name }}</p></body></html>"
+    filled = rendering.fill(old_template, {"trainee_name": "刘䶮", "signature_line": line})
+    assert filled.index(line) < filled.index("</body>") and 'class="lms-signature-line"' in filled
+    own = rendering.fill("<p>{{ signature_line }}</p>", {"signature_line": line})
+    assert own.count(line) == 1 and "lms-signature-line" not in own
+
+
+def render_sample(name: str, *, compact: bool) -> bytes:
+    """The sample certificate as an archival PDF, with or without the font compaction."""
+    from certificates import fonts
+
+    archival = rendering.Archival(
+        title="结业证书", issuer="佛山市南海区民政局", issued_on=rendering.SAMPLE["issued_on"]
+    )
+    values = rendering.certificate_values(
+        course_title="社区规划师培育课程", signature_line="本证书由佛山市南海区民政局数字签名", **rendering.SAMPLE
+    )
+    values["trainee_name"] = name
+    original = fonts.compact_fonts
+    try:
+        if not compact:
+            fonts.compact_fonts = lambda document, pdf: None
+        pdf, _refused = rendering.render_pdf(
+            template_html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS, values=values, archival=archival
+        )
+    finally:
+        fonts.compact_fonts = original
+    return pdf
+
+
+def test_compact_fonts_keep_every_glyph_drawn_the_same_and_the_pdf_under_80_kb(tmp_path):
+    """Issue 14: ~400 KB to under 80 KB. Same look: the two renders differ only in anti-aliasing at edges."""
+    from PIL import Image, ImageChops
+
+    name = "刘䶮𠮷"
+    full, compact = render_sample(name, compact=False), render_sample(name, compact=True)
+    assert len(full) > 300_000 and len(compact) < 60_000  # + ~10 KB of signature stays under 80 KB
+    images = []
+    for label, data in (("full", full), ("compact", compact)):
+        (tmp_path / f"{label}.pdf").write_bytes(data)
+        run("pdftoppm", "-r", "72", "-png", "-singlefile", str(tmp_path / f"{label}.pdf"), str(tmp_path / label))
+        images.append(Image.open(tmp_path / f"{label}.png").convert("L"))
+        fonts = run("pdffonts", str(tmp_path / f"{label}.pdf")).splitlines()[2:]
+        assert fonts and all(line.split()[-5:-2] == ["yes", "yes", "yes"] for line in fonts)
+    difference = ImageChops.difference(*images).point(lambda value: 255 if value > 96 else 0)
+    histogram = difference.histogram()
+    assert histogram[255] < 0.002 * images[0].width * images[0].height, histogram[255]
+    text = run("pdftotext", str(tmp_path / "compact.pdf"), "-")
+    assert name in text and "社区规划师培育课程" in text
+    assert "CID Type 0C " in run("pdffonts", str(tmp_path / "compact.pdf"))
+
+
+def test_compact_font_maps_each_code_to_the_glyph_it_had():
+    """The charset names each kept glyph by its old number: the outline behind every code is unchanged."""
+    import uharfbuzz as hb
+    from fontTools.pens.recordingPen import RecordingPen
+    from fontTools.ttLib import TTFont
+
+    from certificates.fonts import compact_cff
+
+    source = rendering.font_files()["serif"].read_bytes()
+    used = {0, 3, 1200, 20000, 45000}
+    original = hb.Face(hb.Blob(source), 0)
+    subset_input = hb.SubsetInput()
+    for gid in used:
+        subset_input.sets(hb.SubsetInputSets.GLYPH_INDEX).add(gid)
+    subset_input.flags = hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.NO_LAYOUT_CLOSURE
+    retained = hb.subset(original, subset_input).blob.data  # what WeasyPrint embeds
+    compact = compact_cff(retained, used)
+    old_font = TTFont(io.BytesIO(retained))
+    old_glyphs, old_order = old_font.getGlyphSet(), old_font.getGlyphOrder()
+    from fontTools.cffLib import CFFFontSet
+
+    cff = CFFFontSet()
+    cff.decompile(io.BytesIO(compact), None)
+    top = cff[cff.fontNames[0]]
+    assert len(top.charset) == len(used)
+    for name in top.charset[1:]:
+        gid = int(name[3:])
+        new_pen, old_pen = RecordingPen(), RecordingPen()
+        top.CharStrings[name].draw(new_pen)
+        old_glyphs[old_order[gid]].draw(old_pen)
+        assert new_pen.value == old_pen.value and new_pen.value, gid
+
+
+# --- never issued unsigned ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("damage", ["missing", "unreadable"])
+def test_missing_or_unreadable_key_leaves_the_certificate_pending_with_a_clear_error(
+    certified_world, tmp_path, settings, caplog, damage
+):
+    from certificates.tasks import render_certificate
+
+    settings.LMS_SIGNING_KEY_DIR = tmp_path / "keys"
+    if damage == "unreadable":
+        folder = tmp_path / "keys" / certified_world.district.code.lower()
+        folder.mkdir(parents=True)
+        (folder / signing.KEY_FILE).write_text("not a key")
+        (folder / signing.CERTIFICATE_FILE).write_text("not a certificate")
+    w = certified_world
+    services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.done.pk])
+    certificate = Certificate.objects.get(enrolment=w.done)
+    with caplog.at_level(logging.ERROR, logger="certificates.tasks"):
+        result = render_certificate.apply(args=[certificate.pk])
+    assert result.failed() and isinstance(result.result, signing.SigningKeyUnavailable)
+    assert "left pending" in caplog.text and "certificates_keygen" in caplog.text
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.pdf.name, certificate.sha256, certificate.attempts) == (
+        CertificateStatus.PENDING,
+        "",
+        "",
+        0,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_without_the_key_logs_why_and_issues_nothing(certified_world, render_queue, media_root, tmp_path):
+    from tests.certificates.workers import Worker, wait_for
+
+    w = certified_world
+    worker = Worker(render_queue, media_root, extra_env={"LMS_SIGNING_KEY_DIR": str(tmp_path / "empty")})
+    try:
+        worker.wait_ready()
+        services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.done.pk])
+        wait_for(lambda: b"left pending" in worker.log_path.read_bytes(), timeout=60, workers=[worker])
+    finally:
+        worker.stop()
+    certificate = Certificate.objects.get(enrolment=w.done)
+    assert certificate.status == CertificateStatus.PENDING and not certificate.pdf
+    assert "SigningKeyUnavailable" in worker.log_path.read_text()
