@@ -267,16 +267,18 @@ class StoredFile(TimeStamped):
     """A private file in the default storage, checked by content; never reachable by a public URL."""
 
     name = models.CharField(_("file name"), max_length=255)
-    storage_name = models.CharField(max_length=255, unique=True)
+    storage_name = models.CharField(max_length=255, unique=True, verbose_name=_("stored as"))
     size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
     kind = models.CharField(_("kind"), max_length=16, choices=FileKind.choices)
-    thumbnail_name = models.CharField(max_length=255, blank=True)
-    display_name = models.CharField(max_length=255, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    thumbnail_name = models.CharField(max_length=255, blank=True, verbose_name=_("thumbnail"))
+    display_name = models.CharField(max_length=255, blank=True, verbose_name=_("display copy"))
+    width = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("width"))
+    height = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("height"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
 
     class Meta:
         abstract = True
@@ -293,7 +295,9 @@ class SubmissionFile(StoredFile):
     district_lookup = "submission__assignment__module__cohort__district"
     cohort_lookup = "submission__assignment__module__cohort"
 
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="files")
+    submission = models.ForeignKey(
+        Submission, on_delete=models.PROTECT, related_name="files", verbose_name=_("submission")
+    )
     in_draft = models.BooleanField(_("in the working draft"), default=True)
 
     class Meta:
@@ -306,12 +310,20 @@ class Extension(TimeStamped):
     district_lookup = "assignment__module__cohort__district"
     cohort_lookup = "assignment__module__cohort"
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("assignment")
+    )
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("enrolment")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("team")
+    )
     due_at = models.DateTimeField(_("new due date"))
     reason = models.TextField(_("reason"), blank=True)
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("granted by")
+    )
 
     class Meta:
         verbose_name = _("extension")
@@ -365,10 +377,14 @@ class Assessment(TimeStamped):
 
 
 class CriterionScore(models.Model):
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
-    criterion = models.ForeignKey(RubricCriterion, on_delete=models.PROTECT, related_name="+")
-    level = models.ForeignKey(RubricLevel, on_delete=models.PROTECT, related_name="+")
-    points = models.DecimalField(max_digits=6, decimal_places=1)
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="scores", verbose_name=_("assessment")
+    )
+    criterion = models.ForeignKey(
+        RubricCriterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion")
+    )
+    level = models.ForeignKey(RubricLevel, on_delete=models.PROTECT, related_name="+", verbose_name=_("level"))
+    points = models.DecimalField(max_digits=6, decimal_places=1, verbose_name=_("points"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assessment", "criterion"], name="score_per_criterion")]
@@ -377,10 +393,12 @@ class CriterionScore(models.Model):
 class MemberAdjustment(models.Model):
     """A team member's own total, differing from the team's, with the instructor's reason."""
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="adjustments")
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="+")
-    total = models.DecimalField(max_digits=7, decimal_places=1)
-    reason = models.TextField()
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="adjustments", verbose_name=_("assessment")
+    )
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="+", verbose_name=_("enrolment"))
+    total = models.DecimalField(_("total"), max_digits=7, decimal_places=1)
+    reason = models.TextField(_("reason"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assessment", "enrolment"], name="adjustment_per_member")]
@@ -390,7 +408,9 @@ class FeedbackFile(StoredFile):
     district_lookup = "assessment__version__submission__assignment__module__cohort__district"
     cohort_lookup = "assessment__version__submission__assignment__module__cohort"
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="files")
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.PROTECT, related_name="files", verbose_name=_("assessment")
+    )
 
     class Meta:
         verbose_name = _("feedback file")
@@ -403,14 +423,18 @@ class GradeChange(models.Model):
     district_lookup = "submission__assignment__module__cohort__district"
     cohort_lookup = "submission__assignment__module__cohort"
 
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="grade_changes")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
-    old_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
-    new_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
-    old_state = models.CharField(max_length=16, choices=SubmissionState.choices)
-    new_state = models.CharField(max_length=16, choices=SubmissionState.choices)
-    reason = models.TextField(blank=True)
+    submission = models.ForeignKey(
+        Submission, on_delete=models.PROTECT, related_name="grade_changes", verbose_name=_("submission")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("changed at"))
+    old_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, verbose_name=_("old score"))
+    new_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, verbose_name=_("new score"))
+    old_state = models.CharField(max_length=16, choices=SubmissionState.choices, verbose_name=_("old state"))
+    new_state = models.CharField(max_length=16, choices=SubmissionState.choices, verbose_name=_("new state"))
+    reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         verbose_name = _("grade change")
@@ -430,15 +454,24 @@ class Objection(TimeStamped):
     district_lookup = "submission__assignment__module__cohort__district"
     cohort_lookup = "submission__assignment__module__cohort"
 
-    submission = models.OneToOneField(Submission, on_delete=models.PROTECT, related_name="objection")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submission = models.OneToOneField(
+        Submission, on_delete=models.PROTECT, related_name="objection", verbose_name=_("submission")
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
     reason = models.TextField(_("reason"))
     outcome = models.CharField(_("outcome"), max_length=16, choices=ObjectionOutcome.choices, blank=True)
     response = models.TextField(_("response"), blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
         verbose_name = _("objection")

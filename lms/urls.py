@@ -1,11 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
-
-admin.site.site_header = _("Community planner training · administration")
-admin.site.site_title = _("Community planner training")
-admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
