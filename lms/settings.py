@@ -7,6 +7,7 @@ Production (DJANGO_ENV=production): DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS a
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lms.middleware.ApplicationErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:  # the dev server and the test live server serve static files themselves
@@ -119,6 +122,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "lms.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account before any password check
     "rules.permissions.ObjectPermissionBackend",
     "lms.authentication.UsernameOrMobileBackend",
 ]
@@ -210,6 +214,17 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Login throttling (django-axes): failures are counted per account and address in the database,
+# so the lock holds across web workers; page login, admin login and the token endpoint alike.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LMS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LMS_LOGIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "lms.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "lms.authentication.lockout_response"
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,
