@@ -1,9 +1,30 @@
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
+from rest_framework import status
 
-from lms.errors import ApplicationError
+from lms.errors import ApplicationError, error_body
+
+
+def request_limit_error(exception) -> ApplicationError | None:
+    """The domain error for a request Django refused to parse (too many files or fields, too big)."""
+    if isinstance(exception, TooManyFilesSent):
+        return ApplicationError(
+            _("Too many files in one request: at most %(count)d can be sent at once.")
+            % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES},
+            code="too_many_files",
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        return ApplicationError(_("Too many fields in one request."), code="too_many_fields")
+    if isinstance(exception, RequestDataTooBig):
+        error = ApplicationError(_("The request is too large."), code="request_too_large")
+        error.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        return error
+    return None
 
 
 class ApplicationErrorMiddleware:
@@ -16,6 +37,10 @@ class ApplicationErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if (limit := request_limit_error(exception)) is not None:
+            if request.path.startswith("/api/"):
+                return JsonResponse(error_body(code=limit.code, message=limit.message), status=limit.status_code)
+            exception = limit
         if isinstance(exception, ApplicationError) and not request.path.startswith("/api/"):
             return render(
                 request,

@@ -5,7 +5,8 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fieldwork.projects import selectors, services
+from fieldwork import uploads
+from fieldwork.projects import photos, selectors, services
 from fieldwork.projects.models import (
     CASE_SECTIONS,
     COUNT_FIELDS,
@@ -15,6 +16,12 @@ from fieldwork.projects.models import (
     SupportVisit,
 )
 from lms.errors import NotFound
+
+
+class PhotoUploadViewSet(uploads.UploadLimitsMixin, viewsets.GenericViewSet):
+    upload_max_body = photos.MAX_REQUEST_BYTES
+    upload_max_file_size = photos.MAX_PHOTO_BYTES
+
 
 # --- output
 
@@ -170,8 +177,9 @@ class PairIn(serializers.Serializer):
     place = serializers.CharField(max_length=128)
     caption = serializers.CharField(required=False, allow_blank=True, default="")
     changed_on = serializers.DateField(required=False, allow_null=True, default=None)
-    before = serializers.FileField()
-    after = serializers.FileField()
+    # An empty file passes here so that the photo service answers for it, as for one dropped while streaming.
+    before = serializers.FileField(allow_empty_file=True)
+    after = serializers.FileField(allow_empty_file=True)
 
 
 class CaseIn(serializers.Serializer):
@@ -249,7 +257,7 @@ class ProjectViewSet(viewsets.GenericViewSet):
         return Response(selectors.project_totals(project=project))
 
 
-class ActivityViewSet(viewsets.GenericViewSet):
+class ActivityViewSet(PhotoUploadViewSet):
     serializer_class = ActivityOut
     lookup_value_regex = r"\d+"
 
@@ -284,7 +292,7 @@ class ActivityViewSet(viewsets.GenericViewSet):
         return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
 
 
-class VisitViewSet(viewsets.GenericViewSet):
+class VisitViewSet(PhotoUploadViewSet):
     serializer_class = VisitOut
     lookup_value_regex = r"\d+"
 
@@ -325,7 +333,7 @@ class VisitViewSet(viewsets.GenericViewSet):
         return Response(NextStepOut(services.next_step_close(step=step, actor=request.user)).data)
 
 
-class BeforeAfterViewSet(viewsets.GenericViewSet):
+class BeforeAfterViewSet(PhotoUploadViewSet):
     serializer_class = PairOut
     lookup_value_regex = r"\d+"
 

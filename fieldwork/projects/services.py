@@ -53,7 +53,7 @@ def _choice(value, choices, field: str, fields: dict):
     return value
 
 
-MAX_PHOTOS = 10
+MAX_PHOTOS = photos.MAX_PHOTOS
 
 
 def _store_photos(*, project: FieldProject, files, field: str = "photos") -> list[photos.StoredPhoto]:
