@@ -12,6 +12,7 @@ from fieldwork import selectors, services, uploads
 from fieldwork.downloads import serve_stored
 from fieldwork.models import Assignment, Submission, SubmissionFile
 from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.ids import id_or_none, id_or_zero, parse_id
 
 # --- output serializers
 
@@ -244,20 +245,20 @@ class AssignmentViewSet(viewsets.GenericViewSet):
     def list(self, request):
         queryset = selectors.visible_assignments(user=request.user).order_by("due_at", "pk")
         if module := request.query_params.get("module"):
-            queryset = queryset.filter(module_id=module if module.isdigit() else 0)
+            queryset = queryset.filter(module_id=id_or_zero(module))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(AssignmentSerializer(page, many=True).data)
 
     @extend_schema(responses=AssignmentDetailSerializer)
     def retrieve(self, request, pk=None):
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=parse_id(pk))
         return Response(AssignmentDetailSerializer(assignment).data)
 
     @extend_schema(request=None, responses=SubmissionDetailSerializer)
     @action(detail=True, methods=["post"])
     def submission(self, request, pk=None):
         """Start (or fetch) the caller's own submission for this assignment."""
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=parse_id(pk))
         enrolment = course_selectors.trainee_enrolment(user=request.user, cohort=assignment.module.cohort)
         if enrolment is None:
             raise NotAllowed(_("Only trainees of this cohort can hand in work."))
@@ -268,14 +269,14 @@ class AssignmentViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Release every graded submission of the assignment."""
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=parse_id(pk))
         count = services.assignment_release_grades(assignment=assignment, actor=request.user)
         return Response({"released": count})
 
     @extend_schema(request=ExtensionInputSerializer, responses={201: ExtensionOutSerializer})
     @action(detail=True, methods=["post"])
     def extensions(self, request, pk=None):
-        assignment = selectors.access_assignment(user=request.user, assignment_id=int(pk))
+        assignment = selectors.access_assignment(user=request.user, assignment_id=parse_id(pk))
         data = _valid(ExtensionInputSerializer, request.data)
         cohort_id = assignment.module.cohort_id
         enrolment = Enrolment.objects.filter(cohort_id=cohort_id, pk=data.get("enrolment") or 0).first()
@@ -305,7 +306,7 @@ class SubmissionViewSet(viewsets.GenericViewSet):
             pk = kwargs.get("pk", "")
             limits = (
                 Assignment.objects.filter(submissions__pk=pk).values("max_file_size", "max_total_size").first()
-                if str(pk).isdigit()
+                if id_or_none(pk) is not None
                 else None
             )
             if limits:
@@ -314,12 +315,12 @@ class SubmissionViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
 
     def _get(self, request, pk) -> Submission:
-        return selectors.access_submission(user=request.user, submission_id=int(pk))
+        return selectors.access_submission(user=request.user, submission_id=parse_id(pk))
 
     def list(self, request):
         queryset = selectors.visible_submissions(user=request.user).order_by("pk")
         if assignment := request.query_params.get("assignment"):
-            queryset = queryset.filter(assignment_id=assignment if assignment.isdigit() else 0)
+            queryset = queryset.filter(assignment_id=id_or_zero(assignment))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(SubmissionSerializer(page, many=True, context={"request": request}).data)
 
@@ -349,8 +350,9 @@ class SubmissionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=FeedbackInputSerializer, responses=SubmissionDetailSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_for_revision(self, request, pk=None):
+        submission = self._get(request, pk)  # first: a foreign or malformed id answers 404 whatever the body
         data = _valid(FeedbackInputSerializer, request.data)
-        services.submission_return(submission=self._get(request, pk), feedback=data["feedback"], actor=request.user)
+        services.submission_return(submission=submission, feedback=data["feedback"], actor=request.user)
         return _detail(request, self._get(request, pk))
 
     @extend_schema(request=GradeInputSerializer, responses=AssessmentSerializer)
@@ -383,10 +385,9 @@ class SubmissionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ReasonInputSerializer, responses={201: ObjectionOutSerializer})
     @action(detail=True, methods=["post"])
     def objection(self, request, pk=None):
+        submission = self._get(request, pk)
         data = _valid(ReasonInputSerializer, request.data)
-        objection = services.objection_raise(
-            submission=self._get(request, pk), reason=data["reason"], actor=request.user
-        )
+        objection = services.objection_raise(submission=submission, reason=data["reason"], actor=request.user)
         return Response(ObjectionOutSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
@@ -397,7 +398,7 @@ class ObjectionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ResolveInputSerializer, responses=ObjectionOutSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        objection = selectors.access_objection(user=request.user, objection_id=int(pk))
+        objection = selectors.access_objection(user=request.user, objection_id=parse_id(pk))
         data = _valid(ResolveInputSerializer, request.data)
         objection = services.objection_resolve(
             objection=objection,
@@ -415,14 +416,14 @@ class FileViewSet(viewsets.GenericViewSet):
     serializer_class = FileSerializer
 
     def destroy(self, request, pk=None):
-        file = selectors.access_submission_file(user=request.user, file_id=int(pk))
+        file = selectors.access_submission_file(user=request.user, file_id=parse_id(pk))
         services.submission_file_remove(file=file, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        file = selectors.access_submission_file(user=request.user, file_id=int(pk))
+        file = selectors.access_submission_file(user=request.user, file_id=parse_id(pk))
         return serve_stored(file, variant="inline" if request.query_params.get("inline") else "")
 
 
@@ -442,15 +443,14 @@ class GradebookViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=GradebookSerializer)
     def retrieve(self, request, pk=None):
-        cohort = course_selectors.access_cohort(user=request.user, cohort_id=int(pk))
+        cohort = course_selectors.access_cohort(user=request.user, cohort_id=parse_id(pk))
         if not request.user.has_perm("fieldwork.view_gradebook", cohort):
             raise NotFound(_("This page does not exist, or you do not have access to it."))
         team, community = request.query_params.get("team", ""), request.query_params.get("community", "")
-        if (team and not team.isdigit()) or (community and not community.isdigit()):
+        team_id, community_id = id_or_none(team), id_or_none(community)
+        if (team and team_id is None) or (community and community_id is None):
             raise ValidationFailed(_("Filter by a team or community id."))
-        book = selectors.gradebook(
-            cohort=cohort, team_id=int(team) if team else None, community_id=int(community) if community else None
-        )
+        book = selectors.gradebook(cohort=cohort, team_id=team_id, community_id=community_id)
         return Response(
             {
                 "cohort": cohort.pk,

@@ -71,6 +71,13 @@ def session_create(
     cohort = lesson.module.cohort
     if not actor.has_perm("courses.schedule_session", cohort):
         raise NotAllowed(_("You cannot schedule sessions for this cohort."))
+    if not (cohort.starts_on <= date <= cohort.ends_on):
+        raise ValidationFailed(
+            _("The session must fall within the cohort's run (%(start)s to %(end)s).")
+            % {"start": cohort.starts_on, "end": cohort.ends_on},
+            code="outside_cohort_run",
+            fields={"date": [_("Choose a date within the cohort's run.")]},
+        )
     if end_time <= start_time:
         raise ValidationFailed(
             _("The session must end after it starts."),
@@ -95,6 +102,11 @@ def session_create(
     zone = timezone.get_current_timezone()
     starts_at = dt.datetime.combine(date, start_time, tzinfo=zone)
     ends_at = dt.datetime.combine(date, end_time, tzinfo=zone)
+    try:  # the check-in window of a session at the edge of the calendar (9999-12-31 23:45) overflows
+        opens_at, closes_at = starts_at - CHECK_IN_BEFORE, starts_at + CHECK_IN_AFTER
+    except OverflowError:
+        message = _("Choose a date within the cohort's run.")
+        raise ValidationFailed(message, code="outside_cohort_run", fields={"date": [message]}) from None
     session = Session.objects.create(
         cohort=cohort,
         lesson=lesson,
@@ -102,8 +114,8 @@ def session_create(
         ends_at=ends_at,
         place=place,
         address=(address or "").strip(),
-        check_in_opens_at=starts_at - CHECK_IN_BEFORE,
-        check_in_closes_at=starts_at + CHECK_IN_AFTER,
+        check_in_opens_at=opens_at,
+        check_in_closes_at=closes_at,
     )
     session.instructors.set(instructors)
     audit_record(actor=actor, verb="session.created", target=session, lesson=lesson.pk)

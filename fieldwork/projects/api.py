@@ -16,6 +16,7 @@ from fieldwork.projects.models import (
     SupportVisit,
 )
 from lms.errors import NotFound
+from lms.ids import id_or_zero, parse_id
 
 
 class PhotoUploadViewSet(uploads.UploadLimitsMixin, viewsets.GenericViewSet):
@@ -223,7 +224,7 @@ class ProjectViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ProjectIn, responses=ProjectOut)
     def create(self, request):
         data = _valid(ProjectIn, request)
-        team = selectors.access_team(user=request.user, team_id=data.get("team") or 0)
+        team = selectors.access_team(user=request.user, team_id=parse_id(data.get("team")))
         project = services.project_update(
             team=team,
             actor=request.user,
@@ -264,7 +265,7 @@ class ActivityViewSet(PhotoUploadViewSet):
     def get_queryset(self):
         rows = selectors.visible_rows(user=self.request.user, model=EngagementActivity).order_by("-held_on", "-pk")
         if project := self.request.query_params.get("project"):
-            rows = rows.filter(project_id=project if project.isdigit() else 0)
+            rows = rows.filter(project_id=id_or_zero(project))
         return rows
 
     def list(self, request):
@@ -304,7 +305,7 @@ class VisitViewSet(PhotoUploadViewSet):
             .order_by("-visited_on", "-pk")
         )
         if project := self.request.query_params.get("project"):
-            rows = rows.filter(project_id=project if project.isdigit() else 0)
+            rows = rows.filter(project_id=id_or_zero(project))
         return rows
 
     def list(self, request):
@@ -393,7 +394,7 @@ class CaseViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=CaseIn, responses=CaseOut)
     def create(self, request):
-        project = selectors.access_project(user=request.user, project_id=request.data.get("project") or 0)
+        project = selectors.access_project(user=request.user, project_id=parse_id(request.data.get("project")))
         return Response(CaseOut(self._save(request, project)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CaseIn, responses=CaseOut)
