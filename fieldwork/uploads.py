@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from rest_framework import status
 
 from lms.errors import ApplicationError, ValidationFailed
+from lms.middleware import refuse_nul_bytes
 
 # Room for the multipart wrapping (boundaries, part headers, form fields) around the files, so a
 # file exactly at the limit is accepted while anything much larger is refused before it is read.
@@ -160,6 +161,7 @@ def upload_view(*, max_body: int, max_file_size: int):
             if request.method == "POST":
                 guard_content_length(request, max_body=max_body)
                 install_upload_limits(request, max_file_size=max_file_size)
+                refuse_nul_bytes(request)  # the middleware left this body unread for the guard
             return protected(request, *args, **kwargs)
 
         return guarded

@@ -16,6 +16,7 @@ from fieldwork.downloads import serve_stored
 from fieldwork.models import Objection, ObjectionOutcome, WorkMode
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.ids import id_or_none
+from lms.middleware import refuse_nul_bytes
 
 
 def _enrolment(request, cohort):
@@ -79,6 +80,7 @@ def assignment_upload(request, assignment_id: int):
             status=error.status_code,
         )
     uploads.install_upload_limits(request, max_file_size=assignment.max_file_size)
+    refuse_nul_bytes(request)
     return _assignment_upload(request, assignment)
 
 
@@ -231,6 +233,7 @@ def submission_grade(request, submission_id: int):
             raise NotAllowed(_("Only instructors of this cohort can grade its work."))
         uploads.guard_content_length(request, max_body=50 * 1024 * 1024)
         uploads.install_upload_limits(request, max_file_size=50 * 1024 * 1024)
+        refuse_nul_bytes(request)  # after the guard: the middleware left this body unread
     return _submission_grade(request, submission)
 
 
