@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -15,6 +16,23 @@ from lms.models import TimeStamped
 
 MB = 1024 * 1024
 DEFAULT_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "heic", "pdf", "docx", "xlsx", "pptx"]
+# Every file type the upload pipeline recognises by its content (fieldwork.uploads.sniff).
+KNOWN_EXTENSIONS = frozenset({*DEFAULT_EXTENSIONS, "heif"})
+
+
+def validate_extensions(value) -> None:
+    """Allowed file types: a non-empty list of known extensions (the assignment page reads it as such)."""
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+        raise ValidationError(
+            _("Give a list of file types, e.g. [\"jpg\", \"pdf\"]."), code="invalid_extensions"
+        )
+    unknown = sorted({item.lower().lstrip(".") for item in value} - KNOWN_EXTENSIONS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown file types: %(unknown)s. Known: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(KNOWN_EXTENSIONS))},
+            code="unknown_extensions",
+        )
 
 
 def default_extensions() -> list[str]:
@@ -45,12 +63,19 @@ class Assignment(TimeStamped):
         _("individual or team"), max_length=16, choices=WorkMode.choices, default=WorkMode.INDIVIDUAL
     )
     allowed_extensions = models.JSONField(
-        _("allowed file types"), default=default_extensions, help_text=_("File name endings, e.g. jpg, pdf, docx.")
+        _("allowed file types"),
+        default=default_extensions,
+        validators=[validate_extensions],
+        help_text=_("File name endings, e.g. jpg, pdf, docx."),
     )
-    max_file_size = models.PositiveBigIntegerField(_("largest file (bytes)"), default=20 * MB)
+    max_file_size = models.PositiveBigIntegerField(
+        _("largest file (bytes)"), default=20 * MB, validators=[MinValueValidator(1)]
+    )
     max_total_size = models.PositiveBigIntegerField(_("largest total (bytes)"), default=100 * MB)
-    max_files = models.PositiveSmallIntegerField(_("most files"), default=10)
-    pass_mark = models.DecimalField(_("pass mark"), max_digits=6, decimal_places=1, default=Decimal("60"))
+    max_files = models.PositiveSmallIntegerField(_("most files"), default=10, validators=[MinValueValidator(1)])
+    pass_mark = models.DecimalField(
+        _("pass mark"), max_digits=6, decimal_places=1, default=Decimal("60"), validators=[MinValueValidator(0)]
+    )
     counts_toward_completion = models.BooleanField(_("counts toward completion"), default=True)
     objection_window_days = models.PositiveSmallIntegerField(_("objection window (days)"), default=7)
 
@@ -63,6 +88,9 @@ class Assignment(TimeStamped):
             models.CheckConstraint(
                 condition=Q(max_total_size__gte=F("max_file_size")), name="assignment_total_ge_file"
             ),
+            models.CheckConstraint(condition=Q(max_files__gte=1), name="assignment_at_least_one_file"),
+            models.CheckConstraint(condition=Q(max_file_size__gte=1), name="assignment_file_size_positive"),
+            models.CheckConstraint(condition=Q(pass_mark__gte=0), name="assignment_pass_mark_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -73,6 +101,12 @@ class Assignment(TimeStamped):
             raise ValidationError({"due_at": _("The due date cannot be before the opening date.")})
         if self.closes_at and self.due_at and self.closes_at < self.due_at:
             raise ValidationError({"closes_at": _("The closing date cannot be before the due date.")})
+        # Before a rubric exists the maximum is not known yet; afterwards the pass mark must be reachable.
+        if self.pk and self.pass_mark is not None and self.criteria.exists() and self.pass_mark > self.max_points:
+            raise ValidationError(
+                {"pass_mark": _("The pass mark must lie between 0 and the rubric's %(max)s points.") % {
+                    "max": self.max_points}}
+            )
 
     @property
     def max_points(self) -> Decimal:
