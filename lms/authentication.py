@@ -1,3 +1,4 @@
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -18,6 +19,16 @@ class UsernameOrMobileBackend(ModelBackend):
             if user:
                 username = user.get_username()
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes's lock check before any password check; a call without a request (the test
+    client's login, the shell) has no address to lock, so it is left to the other backends."""
+
+    def authenticate(self, request=None, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)
 
 
 class LoginLocked(ApplicationError):

@@ -123,7 +123,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "lms.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account before any password check
+    "lms.authentication.LoginThrottleBackend",  # first: refuses a locked account before any password check
     "rules.permissions.ObjectPermissionBackend",
     "lms.authentication.UsernameOrMobileBackend",
 ]

@@ -111,3 +111,41 @@ def test_answering_an_objection_that_was_never_raised_answers_409(client, field,
     assert snapshot() == before
     submission.refresh_from_db()
     assert submission.state == SubmissionState.RELEASED
+
+
+def test_a_withdrawn_trainee_cannot_hand_in_individual_work(field, english):
+    from courses import services as course_services
+    from lms.errors import NotAllowed
+    from tests.fieldwork.factories import photo
+
+    submission = services.submission_start(
+        assignment=field.assignment, enrolment=field.world.enrolment, actor=field.world.trainee
+    )
+    course_services.enrolment_withdraw(enrolment=field.world.enrolment, reason="工作调动", actor=field.world.staff)
+    before = snapshot()
+    with pytest.raises(NotAllowed):
+        services.submission_file_add(submission=submission, uploads_=[photo()], actor=field.world.trainee)
+    with pytest.raises(NotAllowed):
+        services.submission_submit(submission=submission, actor=field.world.trainee)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("kind", ["team_on_individual", "trainee_on_team"])
+def test_extensions_match_the_assignment_mode(field, english, kind):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fieldwork.models import Extension
+
+    owner = (
+        {"assignment": field.assignment, "team": field.team}
+        if kind == "team_on_individual"
+        else {"assignment": field.team_assignment, "enrolment": field.world.enrolment}
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        services.extension_grant(
+            due_at=timezone.now() + timedelta(days=3), reason="生病", actor=field.world.instructor, **owner
+        )
+    assert caught.value.code == "extension_mode_mismatch"
+    assert not Extension.objects.exists()
