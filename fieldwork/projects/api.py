@@ -145,7 +145,11 @@ class ProjectIn(serializers.Serializer):
     title = serializers.CharField(max_length=128)
     goals = serializers.CharField(required=False, allow_blank=True, default="")
     status = serializers.CharField(required=False, default="planning")
-    partners = PartnerOut(many=True, required=False)
+    partners = PartnerOut(
+        many=True,
+        required=False,
+        help_text="The full new list of partners: an empty list removes them all; leave it out to keep them.",
+    )
 
 
 class ActivityIn(serializers.Serializer):
