@@ -49,6 +49,7 @@ class TeachingInline(admin.TabularInline):
 
 @admin.register(Cohort)
 class CohortAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("course", "district")
     list_display = ["name", "course", "district", "year", "starts_on", "ends_on"]
     list_filter = ["year", "district", "course"]
     search_fields = ["name"]
@@ -63,7 +64,8 @@ class ModuleAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        cohort, requires = cleaned.get("cohort"), cleaned.get("requires")
+        cohort = cleaned.get("cohort") or (self.instance.cohort if self.instance.pk else None)
+        requires = cleaned.get("requires")
         if cohort and requires:
             if any(m.cohort_id != cohort.pk for m in requires):
                 self.add_error("requires", _("Required modules must belong to the same cohort."))
@@ -80,6 +82,7 @@ class LessonInline(admin.StackedInline):
 
 @admin.register(Module)
 class ModuleAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("cohort",)
     form = ModuleAdminForm
     list_display = ["title", "cohort", "phase", "position"]
     list_filter = ["cohort", "phase"]
@@ -91,6 +94,7 @@ class ModuleAdmin(DistrictScopedAdmin):
 
 @admin.register(Lesson)
 class LessonAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("module",)
     list_display = ["title", "module", "kind", "position"]
     list_filter = ["kind", "module__cohort"]
     search_fields = ["title", "body"]
@@ -99,6 +103,7 @@ class LessonAdmin(DistrictScopedAdmin):
 
 @admin.register(Team)
 class TeamAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("cohort",)
     list_display = ["name", "cohort", "community"]
     list_filter = ["cohort"]
     search_fields = ["name"]
@@ -113,7 +118,11 @@ class EnrolmentAdminForm(forms.ModelForm):
 
 @admin.register(Enrolment)
 class EnrolmentAdmin(DistrictScopedAdmin):
-    """Enrolment goes through the enrolment service, so its rules hold here as on the pages."""
+    """Enrolment goes through the enrolment service, so its rules hold here as on the pages.
+
+    An existing enrolment is read-only: its cohort, community and team change only through pages
+    whose services check that they belong together.
+    """
 
     form = EnrolmentAdminForm
     list_display = ["trainee", "cohort", "community", "team", "status"]
@@ -128,16 +137,14 @@ class EnrolmentAdmin(DistrictScopedAdmin):
             kwargs["queryset"] = db_field.related_model._default_manager.filter(enrollable_trainees_q(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def get_readonly_fields(self, request, obj=None):
-        return [*self.readonly_fields, "cohort", "trainee"] if obj else self.readonly_fields
-
     def get_fields(self, request, obj=None):
         fields = ["cohort", "trainee", "community", "team"]
         return [*fields, *self.readonly_fields] if obj else fields
 
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
         try:
             created = services.enrolment_create(
                 cohort=obj.cohort, trainee=obj.trainee, community=obj.community, team=obj.team, actor=request.user
@@ -157,13 +164,12 @@ class EnrolmentAdmin(DistrictScopedAdmin):
 
 
 @admin.register(LessonCompletion)
-class LessonCompletionAdmin(DistrictScopedAdmin):
+class LessonCompletionAdmin(ReadOnlyScopedAdmin):
+    """Completions are recorded by the lesson service, which checks the lesson belongs to the cohort."""
+
     list_display = ["enrolment", "lesson", "created_at"]
     list_select_related = ["enrolment__trainee", "enrolment__cohort", "lesson"]
     list_filter = ["enrolment__cohort"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class AttendanceCorrectionInline(admin.TabularInline):

@@ -152,6 +152,9 @@ class EnrolmentCreateSerializer(serializers.Serializer):
     trainee = serializers.IntegerField(min_value=1)
     community = serializers.IntegerField(min_value=1)
     team = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    confirm = serializers.BooleanField(
+        required=False, default=False, help_text="Enrol even if the trainee is in another cohort of this course."
+    )
 
 
 class WithdrawSerializer(serializers.Serializer):
@@ -369,10 +372,12 @@ class EnrolmentViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixin
         trainee = _get_or_invalid(
             User.objects.filter(enrollable_trainees_q(request.user), is_active=True), data["trainee"], "trainee"
         )
-        community = _get_or_invalid(Community.objects.select_related("town"), data["community"], "community")
+        # Another district's community answers as an unknown one: its existence is not staff's to learn.
+        communities = Community.objects.select_related("town").filter(town__district_id=cohort.district_id)
+        community = _get_or_invalid(communities, data["community"], "community")
         team = _get_or_invalid(Team.objects.all(), data["team"], "team") if data.get("team") else None
         enrolment = services.enrolment_create(
-            cohort=cohort, trainee=trainee, community=community, team=team, actor=request.user
+            cohort=cohort, trainee=trainee, community=community, team=team, actor=request.user, confirm=data["confirm"]
         )
         return Response(EnrolmentSerializer(enrolment).data, status=status.HTTP_201_CREATED)
 

@@ -109,6 +109,8 @@ def _live_session(*, cohort, lesson, staff, mentor) -> None:
     now = timezone.localtime()
     if lesson is None or Session.objects.filter(cohort=cohort, starts_at__date=now.date()).exists():
         return
+    if not (cohort.starts_on <= now.date() <= cohort.ends_on):
+        return  # sessions fall within their cohort's run: a cohort running today is where check-in is tried
     start = (now + dt.timedelta(minutes=15 - now.minute % 15)).replace(second=0, microsecond=0)
     if start.date() != now.date():
         return

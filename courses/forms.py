@@ -25,6 +25,7 @@ class EnrolForm(forms.Form):
     trainee = forms.CharField(label=_("Username or mobile number"), max_length=150)
     community = forms.IntegerField(label=_("Community"), min_value=1)
     team = forms.IntegerField(label=_("Team"), min_value=1, required=False)
+    confirm = forms.BooleanField(label=_("Enrol even if already in another cohort of this course"), required=False)
 
 
 class InstructorForm(forms.Form):

@@ -167,6 +167,10 @@ class Team(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        if self.community_id and self.cohort_id and self.community.town.district_id != self.cohort.district_id:
+            raise ValidationError({"community": _("Choose a community of the cohort's district.")})
+
 
 class EnrolmentStatus(models.TextChoices):
     ACTIVE = "active", _("Active")

@@ -29,6 +29,7 @@ class RubricLevelInline(admin.TabularInline):
 
 @admin.register(Assignment)
 class AssignmentAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("module",)
     list_display = ["title", "module", "mode", "opens_at", "due_at", "closes_at", "counts_toward_completion"]
     list_filter = ["mode", "module__cohort"]
     search_fields = ["title"]
@@ -38,6 +39,7 @@ class AssignmentAdmin(DistrictScopedAdmin):
 
 @admin.register(RubricCriterion)
 class RubricCriterionAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("assignment",)
     list_display = ["title", "assignment", "position"]
     list_select_related = ["assignment"]
     inlines = [RubricLevelInline]

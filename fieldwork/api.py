@@ -13,6 +13,7 @@ from fieldwork.downloads import serve_stored
 from fieldwork.models import Assignment, Objection, Submission, SubmissionFile
 from lms.api import ScopedViewSet
 from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.ids import id_or_none, id_or_zero
 from lms.permissions import SIGNED_IN
 from lms.predicates import cohort_visible_q
 
@@ -256,7 +257,7 @@ class AssignmentViewSet(ScopedViewSet):
     def list(self, request):
         queryset = selectors.visible_assignments(user=request.user).order_by("due_at", "pk")
         if module := request.query_params.get("module"):
-            queryset = queryset.filter(module_id=module if module.isdigit() else 0)
+            queryset = queryset.filter(module_id=id_or_zero(module))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(AssignmentSerializer(page, many=True).data)
 
@@ -321,7 +322,7 @@ class SubmissionViewSet(ScopedViewSet):
             pk = kwargs.get("pk", "")
             limits = (
                 Assignment.objects.filter(submissions__pk=pk).values("max_file_size", "max_total_size").first()
-                if str(pk).isdigit()
+                if id_or_none(pk) is not None
                 else None
             )
             if limits:
@@ -335,7 +336,7 @@ class SubmissionViewSet(ScopedViewSet):
     def list(self, request):
         queryset = selectors.visible_submissions(user=request.user).order_by("pk")
         if assignment := request.query_params.get("assignment"):
-            queryset = queryset.filter(assignment_id=assignment if assignment.isdigit() else 0)
+            queryset = queryset.filter(assignment_id=id_or_zero(assignment))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(_submissions(request, page))
 
@@ -365,8 +366,9 @@ class SubmissionViewSet(ScopedViewSet):
     @extend_schema(request=FeedbackInputSerializer, responses=SubmissionDetailSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_for_revision(self, request, pk=None):
+        submission = self._get(request, pk)  # first: a foreign or malformed id answers 404 whatever the body
         data = _valid(FeedbackInputSerializer, request.data)
-        services.submission_return(submission=self._get(request, pk), feedback=data["feedback"], actor=request.user)
+        services.submission_return(submission=submission, feedback=data["feedback"], actor=request.user)
         return _detail(request, self._get(request, pk))
 
     @extend_schema(request=GradeInputSerializer, responses=AssessmentSerializer)
@@ -399,10 +401,9 @@ class SubmissionViewSet(ScopedViewSet):
     @extend_schema(request=ReasonInputSerializer, responses={201: ObjectionOutSerializer})
     @action(detail=True, methods=["post"])
     def objection(self, request, pk=None):
+        submission = self._get(request, pk)
         data = _valid(ReasonInputSerializer, request.data)
-        objection = services.objection_raise(
-            submission=self._get(request, pk), reason=data["reason"], actor=request.user
-        )
+        objection = services.objection_raise(submission=submission, reason=data["reason"], actor=request.user)
         return Response(ObjectionOutSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
@@ -481,11 +482,10 @@ class GradebookViewSet(ScopedViewSet):
         if not request.user.has_perm("fieldwork.view_gradebook", cohort):
             raise NotFound(_("This page does not exist, or you do not have access to it."))
         team, community = request.query_params.get("team", ""), request.query_params.get("community", "")
-        if (team and not team.isdigit()) or (community and not community.isdigit()):
+        team_id, community_id = id_or_none(team), id_or_none(community)
+        if (team and team_id is None) or (community and community_id is None):
             raise ValidationFailed(_("Filter by a team or community id."))
-        book = selectors.gradebook(
-            cohort=cohort, team_id=int(team) if team else None, community_id=int(community) if community else None
-        )
+        book = selectors.gradebook(cohort=cohort, team_id=team_id, community_id=community_id)
         return Response(
             {
                 "cohort": cohort.pk,

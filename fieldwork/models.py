@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -15,6 +16,23 @@ from lms.models import TimeStamped
 
 MB = 1024 * 1024
 DEFAULT_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "heic", "pdf", "docx", "xlsx", "pptx"]
+# Every file type the upload pipeline recognises by its content (fieldwork.uploads.sniff).
+KNOWN_EXTENSIONS = frozenset({*DEFAULT_EXTENSIONS, "heif"})
+
+
+def validate_extensions(value) -> None:
+    """Allowed file types: a non-empty list of known extensions (the assignment page reads it as such)."""
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+        raise ValidationError(
+            _("Give a list of file types, e.g. [\"jpg\", \"pdf\"]."), code="invalid_extensions"
+        )
+    unknown = sorted({item.lower().lstrip(".") for item in value} - KNOWN_EXTENSIONS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown file types: %(unknown)s. Known: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(KNOWN_EXTENSIONS))},
+            code="unknown_extensions",
+        )
 
 
 def default_extensions() -> list[str]:
@@ -45,12 +63,19 @@ class Assignment(TimeStamped):
         _("individual or team"), max_length=16, choices=WorkMode.choices, default=WorkMode.INDIVIDUAL
     )
     allowed_extensions = models.JSONField(
-        _("allowed file types"), default=default_extensions, help_text=_("File name endings, e.g. jpg, pdf, docx.")
+        _("allowed file types"),
+        default=default_extensions,
+        validators=[validate_extensions],
+        help_text=_("File name endings, e.g. jpg, pdf, docx."),
     )
-    max_file_size = models.PositiveBigIntegerField(_("largest file (bytes)"), default=20 * MB)
+    max_file_size = models.PositiveBigIntegerField(
+        _("largest file (bytes)"), default=20 * MB, validators=[MinValueValidator(1)]
+    )
     max_total_size = models.PositiveBigIntegerField(_("largest total (bytes)"), default=100 * MB)
-    max_files = models.PositiveSmallIntegerField(_("most files"), default=10)
-    pass_mark = models.DecimalField(_("pass mark"), max_digits=6, decimal_places=1, default=Decimal("60"))
+    max_files = models.PositiveSmallIntegerField(_("most files"), default=10, validators=[MinValueValidator(1)])
+    pass_mark = models.DecimalField(
+        _("pass mark"), max_digits=6, decimal_places=1, default=Decimal("60"), validators=[MinValueValidator(0)]
+    )
     counts_toward_completion = models.BooleanField(_("counts toward completion"), default=True)
     objection_window_days = models.PositiveSmallIntegerField(_("objection window (days)"), default=7)
 
@@ -63,6 +88,9 @@ class Assignment(TimeStamped):
             models.CheckConstraint(
                 condition=Q(max_total_size__gte=F("max_file_size")), name="assignment_total_ge_file"
             ),
+            models.CheckConstraint(condition=Q(max_files__gte=1), name="assignment_at_least_one_file"),
+            models.CheckConstraint(condition=Q(max_file_size__gte=1), name="assignment_file_size_positive"),
+            models.CheckConstraint(condition=Q(pass_mark__gte=0), name="assignment_pass_mark_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -73,6 +101,12 @@ class Assignment(TimeStamped):
             raise ValidationError({"due_at": _("The due date cannot be before the opening date.")})
         if self.closes_at and self.due_at and self.closes_at < self.due_at:
             raise ValidationError({"closes_at": _("The closing date cannot be before the due date.")})
+        # Before a rubric exists the maximum is not known yet; afterwards the pass mark must be reachable.
+        if self.pk and self.pass_mark is not None and self.criteria.exists() and self.pass_mark > self.max_points:
+            raise ValidationError(
+                {"pass_mark": _("The pass mark must lie between 0 and the rubric's %(max)s points.") % {
+                    "max": self.max_points}}
+            )
 
     @property
     def max_points(self) -> Decimal:
@@ -267,16 +301,18 @@ class StoredFile(TimeStamped):
     """A private file in the default storage, checked by content; never reachable by a public URL."""
 
     name = models.CharField(_("file name"), max_length=255)
-    storage_name = models.CharField(max_length=255, unique=True)
+    storage_name = models.CharField(max_length=255, unique=True, verbose_name=_("stored as"))
     size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
     kind = models.CharField(_("kind"), max_length=16, choices=FileKind.choices)
-    thumbnail_name = models.CharField(max_length=255, blank=True)
-    display_name = models.CharField(max_length=255, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    thumbnail_name = models.CharField(max_length=255, blank=True, verbose_name=_("thumbnail"))
+    display_name = models.CharField(max_length=255, blank=True, verbose_name=_("display copy"))
+    width = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("width"))
+    height = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("height"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
 
     class Meta:
         abstract = True
@@ -293,7 +329,9 @@ class SubmissionFile(StoredFile):
     district_lookup = "submission__assignment__module__cohort__district"
     cohort_lookup = "submission__assignment__module__cohort"
 
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="files")
+    submission = models.ForeignKey(
+        Submission, on_delete=models.PROTECT, related_name="files", verbose_name=_("submission")
+    )
     in_draft = models.BooleanField(_("in the working draft"), default=True)
 
     class Meta:
@@ -306,12 +344,20 @@ class Extension(TimeStamped):
     district_lookup = "assignment__module__cohort__district"
     cohort_lookup = "assignment__module__cohort"
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("assignment")
+    )
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("enrolment")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("team")
+    )
     due_at = models.DateTimeField(_("new due date"))
     reason = models.TextField(_("reason"), blank=True)
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("granted by")
+    )
 
     class Meta:
         verbose_name = _("extension")
@@ -365,10 +411,14 @@ class Assessment(TimeStamped):
 
 
 class CriterionScore(models.Model):
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
-    criterion = models.ForeignKey(RubricCriterion, on_delete=models.PROTECT, related_name="+")
-    level = models.ForeignKey(RubricLevel, on_delete=models.PROTECT, related_name="+")
-    points = models.DecimalField(max_digits=6, decimal_places=1)
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="scores", verbose_name=_("assessment")
+    )
+    criterion = models.ForeignKey(
+        RubricCriterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion")
+    )
+    level = models.ForeignKey(RubricLevel, on_delete=models.PROTECT, related_name="+", verbose_name=_("level"))
+    points = models.DecimalField(max_digits=6, decimal_places=1, verbose_name=_("points"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assessment", "criterion"], name="score_per_criterion")]
@@ -377,10 +427,12 @@ class CriterionScore(models.Model):
 class MemberAdjustment(models.Model):
     """A team member's own total, differing from the team's, with the instructor's reason."""
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="adjustments")
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="+")
-    total = models.DecimalField(max_digits=7, decimal_places=1)
-    reason = models.TextField()
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="adjustments", verbose_name=_("assessment")
+    )
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="+", verbose_name=_("enrolment"))
+    total = models.DecimalField(_("total"), max_digits=7, decimal_places=1)
+    reason = models.TextField(_("reason"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assessment", "enrolment"], name="adjustment_per_member")]
@@ -390,7 +442,9 @@ class FeedbackFile(StoredFile):
     district_lookup = "assessment__version__submission__assignment__module__cohort__district"
     cohort_lookup = "assessment__version__submission__assignment__module__cohort"
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="files")
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.PROTECT, related_name="files", verbose_name=_("assessment")
+    )
 
     class Meta:
         verbose_name = _("feedback file")
@@ -403,14 +457,18 @@ class GradeChange(models.Model):
     district_lookup = "submission__assignment__module__cohort__district"
     cohort_lookup = "submission__assignment__module__cohort"
 
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="grade_changes")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
-    old_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
-    new_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
-    old_state = models.CharField(max_length=16, choices=SubmissionState.choices)
-    new_state = models.CharField(max_length=16, choices=SubmissionState.choices)
-    reason = models.TextField(blank=True)
+    submission = models.ForeignKey(
+        Submission, on_delete=models.PROTECT, related_name="grade_changes", verbose_name=_("submission")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("changed at"))
+    old_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, verbose_name=_("old score"))
+    new_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, verbose_name=_("new score"))
+    old_state = models.CharField(max_length=16, choices=SubmissionState.choices, verbose_name=_("old state"))
+    new_state = models.CharField(max_length=16, choices=SubmissionState.choices, verbose_name=_("new state"))
+    reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         verbose_name = _("grade change")
@@ -430,15 +488,24 @@ class Objection(TimeStamped):
     district_lookup = "submission__assignment__module__cohort__district"
     cohort_lookup = "submission__assignment__module__cohort"
 
-    submission = models.OneToOneField(Submission, on_delete=models.PROTECT, related_name="objection")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submission = models.OneToOneField(
+        Submission, on_delete=models.PROTECT, related_name="objection", verbose_name=_("submission")
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
     reason = models.TextField(_("reason"))
     outcome = models.CharField(_("outcome"), max_length=16, choices=ObjectionOutcome.choices, blank=True)
     response = models.TextField(_("response"), blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
         verbose_name = _("objection")

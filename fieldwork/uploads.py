@@ -1,8 +1,14 @@
 """Uploaded files: limits while streaming, type by content, safe names, private storage with SHA-256.
 
-Nothing here holds a whole file in memory: Django streams the request body to a temporary file
-(or memory for small files) in 64 KB chunks, `PerFileLimitHandler` stops keeping a file once it
-passes the assignment's limit, and hashing, sniffing and storing read the file chunk by chunk.
+The one upload pipeline for assignment files, feedback files and project photos alike:
+1. `upload_view` (pages) and `UploadLimitsMixin` (API) refuse a body whose declared length cannot
+   fit (413) before anything reads it, CSRF check included, and put `PerFileLimitHandler` first;
+2. Django streams the body to a temporary file (or memory for small files) in 64 KB chunks, and
+   the handler stops keeping a file once it passes the limit; more than
+   DATA_UPLOAD_MAX_NUMBER_FILES files is refused with a message (lms.middleware);
+3. `check_upload` / the photo store read each file chunk by chunk: name, size, type by content,
+   and for pictures the pixel count (`refuse_too_many_pixels`) before anything decodes them.
+Nothing here holds a whole file in memory.
 """
 
 import hashlib
@@ -12,6 +18,7 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
+from functools import wraps
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -20,9 +27,11 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from rest_framework import status
 
 from lms.errors import ApplicationError, ValidationFailed
+from lms.middleware import refuse_nul_bytes
 
 # Room for the multipart wrapping (boundaries, part headers, form fields) around the files, so a
 # file exactly at the limit is accepted while anything much larger is refused before it is read.
@@ -31,6 +40,9 @@ HEAD_BYTES = 8192
 THUMBNAIL_SIZE = (320, 320)
 DISPLAY_SIZE = (1600, 1600)
 MAX_NAME_LENGTH = 120
+# A picture's decoded size is width × height × 3 bytes or more: a 17 KB PNG of 12000×12000 pixels
+# decodes to ~1.4 GB. Refused by its header, before anything decodes it.
+MAX_PIXELS = 60_000_000
 
 
 class FileTooLarge(ApplicationError):
@@ -134,6 +146,43 @@ def guard_content_length(request, *, max_body: int) -> None:
         )
 
 
+def upload_view(*, max_body: int, max_file_size: int):
+    """Decorate a page that takes files: the length guard and per-file limit come before any read.
+
+    The CSRF check reads the body, so it runs after the guard (inside), never before it.
+    """
+
+    def decorator(view):
+        protected = csrf_protect(view)
+
+        @csrf_exempt
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if request.method == "POST":
+                guard_content_length(request, max_body=max_body)
+                install_upload_limits(request, max_file_size=max_file_size)
+                refuse_nul_bytes(request)  # the middleware left this body unread for the guard
+            return protected(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+class UploadLimitsMixin:
+    """API viewsets whose `upload_actions` take files: the same guard, before authentication reads the body."""
+
+    upload_actions: frozenset[str] = frozenset({"create"})
+    upload_max_body: int = 0
+    upload_max_file_size: int = 0
+
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST" and getattr(self, "action", None) in self.upload_actions:
+            guard_content_length(request, max_body=self.upload_max_body)
+            install_upload_limits(request, max_file_size=self.upload_max_file_size)
+        super().initial(request, *args, **kwargs)
+
+
 # --- names and types
 
 
@@ -191,6 +240,28 @@ def sniff(head: bytes, file) -> Detected | None:
                 if any(n.startswith(prefix) for n in names):
                     return detected
     return None
+
+
+def refuse_too_many_pixels(file, *, name: str = "") -> None:
+    """Refuse a picture whose header declares more than MAX_PIXELS; reads the header only."""
+    from PIL import Image, UnidentifiedImageError
+
+    file.seek(0)
+    try:
+        with Image.open(file) as image:  # lazy: the size comes from the header, nothing is decoded
+            width, height = image.size
+    except Image.DecompressionBombError:
+        width = height = MAX_PIXELS  # Pillow's own guard fired first: certainly too many
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return  # not readable as a picture: it is kept without previews, as before
+    finally:
+        file.seek(0)
+    if width * height > MAX_PIXELS:
+        raise FileRefused(
+            _("“%(name)s” has too many pixels (%(width)d × %(height)d): at most %(megapixels)d million are accepted.")
+            % {"name": name or "?", "width": width, "height": height, "megapixels": MAX_PIXELS // 1_000_000},
+            code="too_many_pixels",
+        )
 
 
 def refuse_dangerous(head: bytes) -> None:
@@ -261,6 +332,8 @@ def check_upload(upload: UploadedFile, *, allowed_extensions, max_file_size: int
             % {"name": name, "ext": ext.upper()},
             code="file_type_mismatch",
         )
+    if detected.kind == "image" and detected is not HEIC:
+        refuse_too_many_pixels(upload, name=name)
     upload.seek(0)
     return CheckedUpload(upload=upload, name=name, size=size, sha256=digest.hexdigest(), detected=detected)
 

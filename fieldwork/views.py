@@ -13,8 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from courses import selectors as course_selectors
 from fieldwork import exports, selectors, services, uploads
 from fieldwork.downloads import serve_stored
-from fieldwork.models import ObjectionOutcome, WorkMode
-from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
+from fieldwork.models import Objection, ObjectionOutcome, WorkMode
+from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
+from lms.ids import id_or_none
+from lms.middleware import refuse_nul_bytes
 from lms.spreadsheets import table_response
 
 
@@ -81,6 +83,7 @@ def assignment_upload(request, assignment_id: int):
             status=error.status_code,
         )
     uploads.install_upload_limits(request, max_file_size=assignment.max_file_size)
+    refuse_nul_bytes(request)
     return _assignment_upload(request, assignment)
 
 
@@ -243,6 +246,7 @@ def submission_grade(request, submission_id: int):
             raise NotAllowed(_("Only instructors of this cohort can grade its work."))
         uploads.guard_content_length(request, max_body=50 * 1024 * 1024)
         uploads.install_upload_limits(request, max_file_size=50 * 1024 * 1024)
+        refuse_nul_bytes(request)  # after the guard: the middleware left this body unread
     return _submission_grade(request, submission)
 
 
@@ -260,7 +264,9 @@ def _submission_grade(request, submission):
             )
             messages.success(request, _("The work was returned for revision."))
         elif action in {"uphold", "regrade"}:
-            objection = submission.objection
+            objection = Objection.objects.filter(submission=submission).first()
+            if objection is None:
+                raise Conflict(_("This work has no objection to answer."), code="no_objection")
             scores = parse_scores(request.POST, submission.assignment.criteria.all()) if action == "regrade" else []
             services.objection_resolve(
                 objection=objection,
@@ -355,8 +361,8 @@ def _gradebook(request, cohort_id):
     community_id = request.GET.get("community") or None
     book = selectors.gradebook(
         cohort=cohort,
-        team_id=int(team_id) if team_id and team_id.isdigit() else None,
-        community_id=int(community_id) if community_id and community_id.isdigit() else None,
+        team_id=id_or_none(team_id),
+        community_id=id_or_none(community_id),
     )
     return cohort, book
 

@@ -13,7 +13,19 @@ class DistrictScopedAdmin(admin.ModelAdmin):
     Permissions come from the rules registered in each app's rules.py, so the admin asks the
     same predicates as pages and API. Foreign-key choices are scoped too, so a staff member
     cannot attach a row to another district's cohort.
+
+    `fixed_on_change` names the fields that tie a row to its cohort or district: they are chosen
+    when the row is added and shown read-only afterwards, since changing one would carry the row
+    (and everything hanging off it: submissions, files, attendance) into another cohort.
     """
+
+    fixed_on_change: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += [name for name in self.fixed_on_change if name not in fields]
+        return fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(district_scope_q(request.user, self.model))
@@ -77,6 +89,7 @@ class DistrictAdmin(DistrictScopedAdmin):
 
 @admin.register(Town)
 class TownAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("district",)
     list_display = ["name", "district"]
     list_filter = ["district"]
     search_fields = ["name"]
@@ -84,6 +97,7 @@ class TownAdmin(DistrictScopedAdmin):
 
 @admin.register(Community)
 class CommunityAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("town",)
     list_display = ["name", "town"]
     list_filter = ["town__district", "town"]
     search_fields = ["name", "town__name"]

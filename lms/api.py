@@ -3,9 +3,12 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lms.authentication import login_locked_error
 from lms.permissions import SIGNED_IN
 from lms.predicates import roles_of
 
@@ -62,3 +65,21 @@ class MeView(APIView):
             "trainee_cohort_ids": sorted(roles.trainee_cohort_ids),
         }
         return Response(MeSerializer(data).data)
+
+
+class AuthTokenView(ObtainAuthToken):
+    """Exchange a username (or mobile) and password for an API token; throttled like the login page.
+
+    django-axes counts the failures through the authentication backend; DRF passes its own request
+    object there, so the lockout it records is read back here and answered in the API's error shape.
+    """
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        valid = serializer.is_valid()
+        if getattr(request, "axes_locked_out", False):
+            raise login_locked_error()
+        if not valid:
+            raise serializers.ValidationError(serializer.errors)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})

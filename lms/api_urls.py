@@ -2,12 +2,11 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from fieldwork import api as fieldwork_api
 from fieldwork.projects.api import register as register_project_routes
-from lms.api import MeView
+from lms.api import AuthTokenView, MeView
 
 router = DefaultRouter()
 fieldwork_api.register(router)
@@ -18,7 +17,7 @@ from certificates.api import register as register_certificates  # noqa: E402
 register_certificates(router)
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", AuthTokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

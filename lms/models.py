@@ -136,8 +136,10 @@ class AuditEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("who")
     )
     verb = models.CharField(_("action"), max_length=64, db_index=True)
-    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    target_id = models.CharField(max_length=64)
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of record")
+    )
+    target_id = models.CharField(_("record"), max_length=64)
     data = models.JSONField(_("details"), default=dict, blank=True)
     # The district and cohort of the target, copied at write time so that "which rows may this
     # person read" is one indexed filter (plain ids: an audit row outlives what it names).

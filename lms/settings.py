@@ -7,6 +7,7 @@ Production (DJANGO_ENV=production): DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS a
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -57,7 +58,7 @@ if PRODUCTION and not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must be set in production (postgres://user:password@host:5432/name).")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "lms.admin_site.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -91,8 +93,10 @@ MIDDLEWARE = [
     "lms.logs.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "lms.middleware.RefuseNulBytesMiddleware",
     "lms.middleware.ApplicationErrorMiddleware",
     "lms.middleware.PasswordChangeRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:  # the dev server and the test live server serve static files themselves
@@ -139,6 +143,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "lms.User"
 AUTHENTICATION_BACKENDS = [
+    "lms.authentication.LoginThrottleBackend",  # first: refuses a locked account before any password check
     "rules.permissions.ObjectPermissionBackend",
     "lms.authentication.UsernameOrMobileBackend",
 ]
@@ -293,6 +298,17 @@ if PRODUCTION:
 
 # One line per event (time, level, logger, request id, user id), the same in web and workers (lms.logs).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json" for log collectors
+# Login throttling (django-axes): failures are counted per account and address in the database,
+# so the lock holds across web workers; page login, admin login and the token endpoint alike.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LMS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LMS_LOGIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "lms.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "lms.authentication.lockout_response"
+AXES_VERBOSE = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

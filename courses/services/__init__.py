@@ -23,19 +23,28 @@ class PrerequisiteUnfinished(Conflict):
 
 @transaction.atomic
 def enrolment_create(
-    *, cohort: Cohort, trainee: User, community: Community, team: Team | None = None, actor: User
+    *,
+    cohort: Cohort,
+    trainee: User,
+    community: Community,
+    team: Team | None = None,
+    actor: User,
+    confirm: bool = False,
 ) -> Enrolment:
-    """Enrol a trainee in a cohort. Refuses a second enrolment of the same trainee."""
+    """Enrol a trainee in a cohort. Refuses a second enrolment of the same trainee.
+
+    A trainee already in another cohort of the same course (last year's run, another district's)
+    is enrolled only when staff `confirm` it: usually it is a mistaken account.
+    """
     if not actor.has_perm("courses.manage_cohort", cohort):
         raise NotAllowed(_("You cannot enrol trainees in this cohort."))
     if not actor.is_superuser and (trainee.is_superuser or trainee.district_roles.exists()):
         # Enrolling a staff member would make its account look like a trainee's to the enrolling staff.
         raise NotFound(_("No trainee account matches."), code="not_enrollable")
     if community.town.district_id != cohort.district_id:
-        raise ValidationFailed(
-            _("The community %(community)s is not in the cohort's district.") % {"community": community},
-            fields={"community": [_("Choose a community of the cohort's district.")]},
-        )
+        # Never names the community: its id may be another district's, which staff must not learn about.
+        message = _("Choose a community of the cohort's district.")
+        raise ValidationFailed(message, code="community_outside_district", fields={"community": [message]})
     if team is not None and team.cohort_id != cohort.pk:
         raise ValidationFailed(
             _("The team belongs to another cohort."), fields={"team": [_("Choose a team of this cohort.")]}
@@ -43,12 +52,22 @@ def enrolment_create(
     already = _("%(name)s is already enrolled in %(cohort)s.") % {"name": trainee, "cohort": cohort}
     if Enrolment.objects.filter(cohort=cohort, trainee=trainee).exists():
         raise Conflict(already, code="already_enrolled")
+    if not confirm and Enrolment.objects.filter(trainee=trainee, cohort__course_id=cohort.course_id).exists():
+        raise Conflict(
+            _(
+                "%(name)s is already enrolled in another cohort of this course. "
+                "Check that this is the same person, then confirm to enrol them here too."
+            )
+            % {"name": trainee},
+            code="confirm_second_cohort",
+            fields={"confirm": [_("Confirm the enrolment in a second cohort of this course.")]},
+        )
     try:
         with transaction.atomic():
             enrolment = Enrolment.objects.create(cohort=cohort, trainee=trainee, community=community, team=team)
     except IntegrityError:  # a concurrent request enrolled the same trainee first
         raise Conflict(already, code="already_enrolled") from None
-    audit_record(actor=actor, verb="enrolment.created", target=enrolment, trainee=trainee.pk)
+    audit_record(actor=actor, verb="enrolment.created", target=enrolment, trainee=trainee.pk, confirmed=confirm)
     forget_roles(trainee)
     return enrolment
 

@@ -20,6 +20,7 @@ from courses.models import (
     Enrolment,
     EnrolmentStatus,
     Lesson,
+    LessonKind,
     Session,
     Teaching,
 )
@@ -57,9 +58,9 @@ class CheckInRefused(ApplicationError):
         self.status_code = self.STATUS.get(code, http.HTTP_400_BAD_REQUEST)
 
 
-@transaction.atomic
-def session_create(
+def session_values(
     *,
+    cohort,
     lesson: Lesson,
     date: dt.date,
     start_time: dt.time,
@@ -67,15 +68,30 @@ def session_create(
     place: str,
     address: str = "",
     instructors=(),
-    actor: User,
+    team=None,
+    community=None,
     check_in_minutes_before: int = CHECK_IN_BEFORE_MINUTES,
     check_in_minutes_after: int = CHECK_IN_AFTER_MINUTES,
-) -> Session:
-    """Schedule an in-person session of a lesson; check-in opens the given minutes before the start (30 by
-    default) and closes the given minutes after it (30 by default)."""
-    cohort = lesson.module.cohort
-    if not actor.has_perm("courses.schedule_session", cohort):
-        raise NotAllowed(_("You cannot schedule sessions for this cohort."))
+) -> tuple[dict, list]:
+    """The one set of rules for a session, whoever schedules it: returns (model values, instructors).
+
+    Inside the cohort's run, an in-person lesson of the cohort, an end after the start, a check-in
+    window of 0..CHECK_IN_MAX_MINUTES either side, a place, instructors who teach the cohort, and for
+    field guidance the team or community it serves.
+    """
+    if lesson.module.cohort_id != cohort.pk:
+        raise ValidationFailed(_("Choose a lesson of this cohort."), fields={"lesson": [_("Unknown lesson.")]})
+    if lesson.kind == LessonKind.READING:
+        raise ValidationFailed(
+            _("Reading lessons have no in-person sessions."), fields={"lesson": [_("Choose an in-person lesson.")]}
+        )
+    if not (cohort.starts_on <= date <= cohort.ends_on):
+        raise ValidationFailed(
+            _("The session must fall within the cohort's run (%(start)s to %(end)s).")
+            % {"start": cohort.starts_on, "end": cohort.ends_on},
+            code="outside_cohort_run",
+            fields={"date": [_("Choose a date within the cohort's run.")]},
+        )
     if end_time <= start_time:
         raise ValidationFailed(
             _("The session must end after it starts."),
@@ -99,6 +115,22 @@ def session_create(
         raise ValidationFailed(
             _("Say where the session takes place."), fields={"place": [_("This field is required.")]}
         )
+    if lesson.kind == LessonKind.FIELD_GUIDANCE:
+        if team is None and community is None:
+            raise ValidationFailed(
+                _("Say which team or community this field guidance serves."),
+                fields={"team": [_("Choose a team or a community.")]},
+            )
+        if team is not None and team.cohort_id != cohort.pk:
+            raise ValidationFailed(_("Choose a team of this cohort."), fields={"team": [_("Unknown team.")]})
+        if community is not None and community.town.district_id != cohort.district_id:
+            raise ValidationFailed(
+                _("Choose a community of the cohort's district."), fields={"community": [_("Unknown community.")]}
+            )
+    elif team is not None or community is not None:
+        raise ValidationFailed(
+            _("Only field-guidance sessions serve a team or a community."), fields={"team": [_("Leave empty.")]}
+        )
     instructors = list(instructors)
     teaching = set(
         Teaching.objects.filter(cohort=cohort, instructor__in=instructors).values_list("instructor_id", flat=True)
@@ -111,19 +143,36 @@ def session_create(
         )
     zone = timezone.get_current_timezone()
     starts_at = dt.datetime.combine(date, start_time, tzinfo=zone)
-    ends_at = dt.datetime.combine(date, end_time, tzinfo=zone)
-    session = Session.objects.create(
-        cohort=cohort,
-        lesson=lesson,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        place=place,
-        address=(address or "").strip(),
-        check_in_opens_at=starts_at - timedelta(minutes=check_in_minutes_before),
-        check_in_closes_at=starts_at + timedelta(minutes=check_in_minutes_after),
-        check_in_minutes_before=check_in_minutes_before,
-        check_in_minutes_after=check_in_minutes_after,
-    )
+    try:  # the check-in window of a session at the edge of the calendar (9999-12-31 23:45) overflows
+        opens_at = starts_at - timedelta(minutes=check_in_minutes_before)
+        closes_at = starts_at + timedelta(minutes=check_in_minutes_after)
+    except OverflowError:
+        message = _("Choose a date within the cohort's run.")
+        raise ValidationFailed(message, code="outside_cohort_run", fields={"date": [message]}) from None
+    values = {
+        "lesson": lesson,
+        "starts_at": starts_at,
+        "ends_at": dt.datetime.combine(date, end_time, tzinfo=zone),
+        "place": place,
+        "address": (address or "").strip(),
+        "team": team,
+        "community": community,
+        "check_in_opens_at": opens_at,
+        "check_in_closes_at": closes_at,
+        "check_in_minutes_before": check_in_minutes_before,
+        "check_in_minutes_after": check_in_minutes_after,
+    }
+    return values, instructors
+
+
+@transaction.atomic
+def session_create(*, lesson: Lesson, actor: User, **fields) -> Session:
+    """Schedule an in-person session of a lesson (instructors and staff of its cohort); see session_values."""
+    cohort = lesson.module.cohort
+    if not actor.has_perm("courses.schedule_session", cohort):
+        raise NotAllowed(_("You cannot schedule sessions for this cohort."))
+    values, instructors = session_values(cohort=cohort, lesson=lesson, **fields)
+    session = Session.objects.create(cohort=cohort, **values)
     session.instructors.set(instructors)
     audit_record(actor=actor, verb="session.created", target=session, lesson=lesson.pk)
     return session

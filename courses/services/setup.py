@@ -7,7 +7,6 @@ database cannot, and writes an audit row.
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import (
@@ -19,14 +18,12 @@ from courses.models import (
     Module,
     Phase,
     Session,
-    Teaching,
-    Team,
 )
 from courses.prerequisites import find_cycle
-from courses.services.attendance import CHECK_IN_AFTER_MINUTES, CHECK_IN_BEFORE_MINUTES
+from courses.services.attendance import session_values
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
-from lms.models import Community, District, User
+from lms.models import District, User
 
 # Reading material: PDF and photos only (what a phone opens without an office suite).
 ATTACHMENT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "webp")
@@ -297,80 +294,17 @@ def session_save(
     cohort: Cohort,
     session: Session | None = None,
     lesson: Lesson,
-    date: dt.date,
-    start_time: dt.time,
-    end_time: dt.time,
-    place: str,
-    address: str = "",
-    instructors=(),
-    team: Team | None = None,
-    community: Community | None = None,
     actor: User,
+    **fields,
 ) -> Session:
-    """Create or move an in-person session inside the cohort's run; field guidance names whom it serves."""
+    """Create or move an in-person session inside the cohort's run (the rules: attendance.session_values)."""
     _require_manage(actor, cohort, _("You cannot set up sessions of this cohort."))
-    if lesson.module.cohort_id != cohort.pk or (session is not None and session.cohort_id != cohort.pk):
+    if session is not None and session.cohort_id != cohort.pk:
         raise NotAllowed(_("This lesson belongs to another cohort."))
-    if lesson.kind == LessonKind.READING:
-        raise ValidationFailed(
-            _("Reading lessons have no in-person sessions."), fields={"lesson": [_("Choose an in-person lesson.")]}
-        )
-    if not cohort.starts_on <= date <= cohort.ends_on:
-        raise ValidationFailed(
-            _("The session must take place within the cohort's run (%(start)s to %(end)s).")
-            % {"start": cohort.starts_on, "end": cohort.ends_on},
-            code="outside_run",
-            fields={"date": [_("Choose a date within the cohort's run.")]},
-        )
-    if end_time <= start_time:
-        raise ValidationFailed(
-            _("The session must end after it starts."),
-            code="end_before_start",
-            fields={"end_time": [_("The end must be after the start.")]},
-        )
-    place = _required_text(place, "place", _("Say where the session takes place."))
-    if lesson.kind == LessonKind.FIELD_GUIDANCE:
-        if team is None and community is None:
-            raise ValidationFailed(
-                _("Say which team or community this field guidance serves."),
-                fields={"team": [_("Choose a team or a community.")]},
-            )
-        if team is not None and team.cohort_id != cohort.pk:
-            raise ValidationFailed(_("Choose a team of this cohort."), fields={"team": [_("Unknown team.")]})
-        if community is not None and community.town.district_id != cohort.district_id:
-            raise ValidationFailed(
-                _("Choose a community of the cohort's district."), fields={"community": [_("Unknown community.")]}
-            )
-    elif team is not None or community is not None:
-        raise ValidationFailed(
-            _("Only field-guidance sessions serve a team or a community."), fields={"team": [_("Leave empty.")]}
-        )
-    instructors = list(instructors)
-    teaching = set(
-        Teaching.objects.filter(cohort=cohort, instructor__in=instructors).values_list("instructor_id", flat=True)
-    )
-    if outsiders := [i for i in instructors if i.pk not in teaching]:
-        raise ValidationFailed(
-            _("%(names)s does not teach this cohort.") % {"names": "、".join(str(i) for i in outsiders)},
-            code="not_cohort_instructor",
-            fields={"instructors": [_("Choose instructors of this cohort.")]},
-        )
-    zone = timezone.get_current_timezone()
-    starts_at = dt.datetime.combine(date, start_time, tzinfo=zone)
-    # An edited session keeps its own check-in window; a new one gets the default.
-    before = session.check_in_minutes_before if session is not None else CHECK_IN_BEFORE_MINUTES
-    after = session.check_in_minutes_after if session is not None else CHECK_IN_AFTER_MINUTES
-    values = {
-        "lesson": lesson,
-        "starts_at": starts_at,
-        "ends_at": dt.datetime.combine(date, end_time, tzinfo=zone),
-        "place": place,
-        "address": (address or "").strip(),
-        "team": team,
-        "community": community,
-        "check_in_opens_at": starts_at - dt.timedelta(minutes=before),
-        "check_in_closes_at": starts_at + dt.timedelta(minutes=after),
-    }
+    if session is not None:  # an edited session keeps its own check-in window unless given another
+        fields.setdefault("check_in_minutes_before", session.check_in_minutes_before)
+        fields.setdefault("check_in_minutes_after", session.check_in_minutes_after)
+    values, instructors = session_values(cohort=cohort, lesson=lesson, **fields)
     if session is None:
         session = Session.objects.create(cohort=cohort, **values)
         verb = "session.created"
@@ -381,5 +315,5 @@ def session_save(
         session.save()
         verb = "session.updated"
     session.instructors.set(instructors)
-    audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=starts_at.isoformat())
+    audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=values["starts_at"].isoformat())
     return session

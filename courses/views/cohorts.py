@@ -79,7 +79,11 @@ def cohort_enrol(request, cohort_id: int):
             code="unknown_user",
             fields={"trainee": [_("Unknown user.")]},
         )
-    community = Community.objects.select_related("town").filter(pk=form.cleaned_data["community"]).first()
+    community = (
+        Community.objects.select_related("town")
+        .filter(pk=form.cleaned_data["community"], town__district_id=cohort.district_id)
+        .first()
+    )
     if community is None:
         raise ValidationFailed(_("Choose a community."), fields={"community": [_("Unknown community.")]})
     team = None
@@ -87,7 +91,14 @@ def cohort_enrol(request, cohort_id: int):
         team = Team.objects.filter(pk=form.cleaned_data["team"]).first()
         if team is None:
             raise ValidationFailed(_("Choose a team of this cohort."), fields={"team": [_("Unknown team.")]})
-    services.enrolment_create(cohort=cohort, trainee=trainee, community=community, team=team, actor=request.user)
+    services.enrolment_create(
+        cohort=cohort,
+        trainee=trainee,
+        community=community,
+        team=team,
+        actor=request.user,
+        confirm=form.cleaned_data["confirm"],
+    )
     messages.success(request, _("%(name)s is enrolled.") % {"name": trainee})
     return redirect("cohort-detail", cohort_id=cohort.pk)
 

@@ -1,4 +1,9 @@
-"""Admin: district staff read their district's field records; changes go through the pages and API."""
+"""Admin for operators: field records are written by the services behind the pages and API.
+
+A project is set up here (its team and community chosen once); the records that hang off it
+(activities, visits, photos, the model case) are shown read-only, because the services that
+write them check the cohort's run, the instructor's teaching and the photo pipeline.
+"""
 
 from django.contrib import admin
 
@@ -11,7 +16,7 @@ from fieldwork.projects.models import (
     Partner,
     SupportVisit,
 )
-from lms.admin import DistrictScopedAdmin
+from lms.admin import DistrictScopedAdmin, ReadOnlyScopedAdmin
 
 
 class PartnerInline(admin.TabularInline):
@@ -21,6 +26,7 @@ class PartnerInline(admin.TabularInline):
 
 @admin.register(FieldProject)
 class FieldProjectAdmin(DistrictScopedAdmin):
+    fixed_on_change = ("team", "community")
     list_display = ["title", "team", "community", "status"]
     list_filter = ["status", "team__cohort"]
     search_fields = ["title", "team__name", "community__name"]
@@ -29,7 +35,7 @@ class FieldProjectAdmin(DistrictScopedAdmin):
 
 
 @admin.register(EngagementActivity)
-class EngagementActivityAdmin(DistrictScopedAdmin):
+class EngagementActivityAdmin(ReadOnlyScopedAdmin):
     list_display = ["title", "project", "kind", "held_on", "residents", "parent_child_pairs", "party_branches"]
     list_filter = ["kind", "project__team__cohort"]
     search_fields = ["title", "place", "project__title"]
@@ -40,10 +46,17 @@ class EngagementActivityAdmin(DistrictScopedAdmin):
 class NextStepInline(admin.TabularInline):
     model = NextStep
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SupportVisit)
-class SupportVisitAdmin(DistrictScopedAdmin):
+class SupportVisitAdmin(ReadOnlyScopedAdmin):
     list_display = ["project", "instructor", "visited_on"]
     list_filter = ["project__team__cohort"]
     list_select_related = ["project", "instructor"]
@@ -51,13 +64,13 @@ class SupportVisitAdmin(DistrictScopedAdmin):
 
 
 @admin.register(BeforeAfterPair)
-class BeforeAfterPairAdmin(DistrictScopedAdmin):
+class BeforeAfterPairAdmin(ReadOnlyScopedAdmin):
     list_display = ["place", "project", "created_at"]
     list_select_related = ["project"]
 
 
 @admin.register(ModelCase)
-class ModelCaseAdmin(DistrictScopedAdmin):
+class ModelCaseAdmin(ReadOnlyScopedAdmin):
     list_display = ["title", "project", "theme", "status", "approved_by", "approved_at"]
     list_filter = ["status", "theme", "project__team__cohort"]
     search_fields = ["title", "background", "process"]

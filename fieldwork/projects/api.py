@@ -6,7 +6,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from courses.models import Cohort
-from fieldwork.projects import selectors, services
+from fieldwork import uploads
+from fieldwork.projects import photos, selectors, services
 from fieldwork.projects.models import (
     CASE_SECTIONS,
     COUNT_FIELDS,
@@ -18,8 +19,15 @@ from fieldwork.projects.models import (
 from lms.api import ScopedViewSet
 from lms.api_schema import ObjectListSchema
 from lms.errors import NotFound
+from lms.ids import id_or_zero, parse_id
 from lms.permissions import SIGNED_IN
 from lms.predicates import cohort_visible_q
+
+
+class PhotoUploadViewSet(uploads.UploadLimitsMixin):
+    upload_max_body = photos.MAX_REQUEST_BYTES
+    upload_max_file_size = photos.MAX_PHOTO_BYTES
+
 
 # --- output
 
@@ -142,7 +150,11 @@ class ProjectIn(serializers.Serializer):
     title = serializers.CharField(max_length=128)
     goals = serializers.CharField(required=False, allow_blank=True, default="")
     status = serializers.CharField(required=False, default="planning")
-    partners = PartnerOut(many=True, required=False)
+    partners = PartnerOut(
+        many=True,
+        required=False,
+        help_text="The full new list of partners: an empty list removes them all; leave it out to keep them.",
+    )
 
 
 class ActivityIn(serializers.Serializer):
@@ -175,8 +187,9 @@ class PairIn(serializers.Serializer):
     place = serializers.CharField(max_length=128)
     caption = serializers.CharField(required=False, allow_blank=True, default="")
     changed_on = serializers.DateField(required=False, allow_null=True, default=None)
-    before = serializers.FileField()
-    after = serializers.FileField()
+    # An empty file passes here so that the photo service answers for it, as for one dropped while streaming.
+    before = serializers.FileField(allow_empty_file=True)
+    after = serializers.FileField(allow_empty_file=True)
 
 
 class CaseIn(serializers.Serializer):
@@ -221,7 +234,7 @@ class ProjectViewSet(ScopedViewSet):
     @extend_schema(request=ProjectIn, responses=ProjectOut)
     def create(self, request):
         data = _valid(ProjectIn, request)
-        team = selectors.access_team(user=request.user, team_id=data.get("team") or 0)
+        team = selectors.access_team(user=request.user, team_id=parse_id(data.get("team")))
         project = services.project_update(
             team=team,
             actor=request.user,
@@ -255,7 +268,7 @@ class ProjectViewSet(ScopedViewSet):
         return Response(selectors.project_totals(project=project))
 
 
-class ActivityViewSet(ScopedViewSet):
+class ActivityViewSet(PhotoUploadViewSet, ScopedViewSet):
     permission_required = SIGNED_IN
     serializer_class = ActivityOut
     lookup_value_regex = r"\d+"
@@ -263,7 +276,7 @@ class ActivityViewSet(ScopedViewSet):
     def scoped_queryset(self, user):
         rows = selectors.visible_rows(user=user, model=EngagementActivity).order_by("-held_on", "-pk")
         if project := self.request.query_params.get("project"):
-            rows = rows.filter(project_id=project if project.isdigit() else 0)
+            rows = rows.filter(project_id=id_or_zero(project))
         return rows
 
     def list(self, request):
@@ -291,7 +304,7 @@ class ActivityViewSet(ScopedViewSet):
         return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
 
 
-class VisitViewSet(ScopedViewSet):
+class VisitViewSet(PhotoUploadViewSet, ScopedViewSet):
     permission_required = SIGNED_IN
     serializer_class = VisitOut
     lookup_value_regex = r"\d+"
@@ -304,7 +317,7 @@ class VisitViewSet(ScopedViewSet):
             .order_by("-visited_on", "-pk")
         )
         if project := self.request.query_params.get("project"):
-            rows = rows.filter(project_id=project if project.isdigit() else 0)
+            rows = rows.filter(project_id=id_or_zero(project))
         return rows
 
     def list(self, request):
@@ -333,7 +346,7 @@ class VisitViewSet(ScopedViewSet):
         return Response(NextStepOut(services.next_step_close(step=step, actor=request.user)).data)
 
 
-class BeforeAfterViewSet(ScopedViewSet):
+class BeforeAfterViewSet(PhotoUploadViewSet, ScopedViewSet):
     permission_required = SIGNED_IN
     serializer_class = PairOut
     lookup_value_regex = r"\d+"

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fieldwork import uploads
 from fieldwork.projects.models import (
     CASE_SECTIONS,
     PARTICIPANT_GROUPS,
@@ -19,7 +20,14 @@ class MultiplePhotoInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-class MultiplePhotoField(forms.FileField):
+class PhotoField(forms.FileField):
+    def to_python(self, data):
+        if isinstance(data, uploads.RefusedUpload):
+            return data  # dropped while streaming: the photo service answers why (too large)
+        return super().to_python(data)
+
+
+class MultiplePhotoField(PhotoField):
     widget = MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
 
     def clean(self, data, initial=None):
@@ -132,8 +140,8 @@ class BeforeAfterForm(forms.Form):
     place = forms.CharField(label=_("Place"), max_length=128)
     caption = forms.CharField(label=_("Caption"), max_length=255, required=False)
     changed_on = forms.DateField(label=_("Date of the change"), required=False, widget=DATE)
-    before = forms.FileField(label=_("Before"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
-    after = forms.FileField(label=_("After"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    before = PhotoField(label=_("Before"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    after = PhotoField(label=_("After"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
 
 
 class CaseForm(forms.Form):

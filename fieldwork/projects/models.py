@@ -1,6 +1,7 @@
 """Field projects (phase two) and model cases (phase three)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +38,10 @@ class FieldProject(TimeStamped):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self):
+        if self.community_id and self.team_id and self.community.town.district_id != self.team.cohort.district_id:
+            raise ValidationError({"community": _("Choose a community of the cohort's district.")})
 
 
 class PartnerKind(models.TextChoices):

@@ -1,8 +1,8 @@
-"""Private photo storage for field projects.
+"""Private photo storage for field projects, on the upload pipeline of `fieldwork.uploads`.
 
-Kept small on purpose (one function in, one record out) so it can later share the field
-assignments' upload code. Files go to Django's default storage, which is a private folder
-with no MEDIA_URL: they are served only by permission-checked views.
+The same length guard and per-file limit (pages and API), the same type sniffing and pixel cap.
+Files go to Django's default storage, which is a private folder with no MEDIA_URL: they are
+served only by permission-checked views.
 """
 
 import hashlib
@@ -20,7 +20,10 @@ from fieldwork import uploads
 from lms.errors import ValidationFailed
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
-MAX_PIXELS = 60_000_000
+MAX_PIXELS = uploads.MAX_PIXELS
+MAX_PHOTOS = 10
+# Every photo of one request at its largest, so the guard never refuses what the service accepts.
+MAX_REQUEST_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES
 THUMBNAIL_SIZE = uploads.THUMBNAIL_SIZE
 DISPLAY_SIZE = (1280, 1280)
 
@@ -57,6 +60,8 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
     """
     from PIL import Image, ImageOps, UnidentifiedImageError  # loaded on first use, as in uploads.py
 
+    if isinstance(uploaded_file, uploads.RefusedUpload):  # the streaming limit dropped it
+        _refuse(_("The photo is larger than %(mb)d MB.") % {"mb": MAX_PHOTO_BYTES // (1024 * 1024)})
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -73,11 +78,13 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
         if detected not in PHOTO_TYPES:
             _refuse(_("Only JPEG, PNG or WebP photos can be uploaded."))
         content_type, extension = detected.content_type, PHOTO_TYPES[detected]
+        try:
+            uploads.refuse_too_many_pixels(spool, name=safe_name(getattr(uploaded_file, "name", "")))
+        except uploads.FileRefused as error:
+            _refuse(error.message)
         spool.seek(0)
         try:
             with Image.open(spool) as probe:
-                if probe.width * probe.height > MAX_PIXELS:
-                    _refuse(_("The photo has too many pixels."))
                 probe.verify()
             spool.seek(0)
             with Image.open(spool) as image:

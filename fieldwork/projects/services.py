@@ -56,7 +56,7 @@ def _choice(value, choices, field: str, fields: dict):
     return value
 
 
-MAX_PHOTOS = 10
+MAX_PHOTOS = photos.MAX_PHOTOS
 
 
 def _store_photos(*, project: FieldProject, files, field: str = "photos") -> list[photos.StoredPhoto]:
@@ -93,7 +93,11 @@ def project_update(
     status: str = ProjectStatus.PLANNING,
     partners: list[tuple[str, str]] | None = None,
 ) -> FieldProject:
-    """Create or update the team's project; `partners` (kind, name) replaces the list when given."""
+    """Create or update the team's project.
+
+    `partners` (kind, name) is the full new list when given, an empty list removing them all; None
+    leaves them as they are. The audit row records each changed field and the partners added or removed.
+    """
     if not actor.has_perm("projects.edit_project", team):
         raise NotAllowed(_("Only members of this team can edit its project."))
     fields: dict = {}
@@ -117,14 +121,26 @@ def project_update(
     created = project is None
     if created:
         project = FieldProject(team=team, community_id=team.community_id)
+    before = {"title": project.title, "goals": project.goals, "status": project.status}
     project.title, project.goals, project.status = title[:128], (goals or "").strip(), status
     project.save()
+    changes: dict = {
+        name: [old, getattr(project, name)] for name, old in before.items() if old != getattr(project, name)
+    }
     if partners is not None:
-        project.partners.all().delete()
-        Partner.objects.bulk_create(
-            [Partner(project=project, kind=k, name=n) for k, n in dict.fromkeys(cleaned_partners)]
-        )
-    audit_record(actor=actor, verb="project.created" if created else "project.updated", target=project)
+        # An explicit list is the whole new list (an empty one removes every partner); the audit row
+        # names what was added and removed, so a replacement is never silent.
+        current = {(p.kind, p.name): p.pk for p in project.partners.all()}
+        wanted = list(dict.fromkeys(cleaned_partners))
+        removed = [key for key in current if key not in wanted]
+        added = [key for key in wanted if key not in current]
+        Partner.objects.filter(pk__in=[current[key] for key in removed]).delete()
+        Partner.objects.bulk_create([Partner(project=project, kind=k, name=n) for k, n in added])
+        if added:
+            changes["partners_added"] = [f"{k}: {n}" for k, n in added]
+        if removed:
+            changes["partners_removed"] = [f"{k}: {n}" for k, n in removed]
+    audit_record(actor=actor, verb="project.created" if created else "project.updated", target=project, **changes)
     return project
 
 

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses.models import Team
-from fieldwork.projects import exports, forms, selectors, services
+from fieldwork import uploads
+from fieldwork.projects import exports, forms, photos, selectors, services
 from fieldwork.projects.models import CaseStatus, FieldProject, ModelCase
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.predicates import roles_of, team_ids_of
@@ -118,6 +119,7 @@ def project_detail(request, project_id: int):
 
 
 @login_required
+@uploads.upload_view(max_body=photos.MAX_REQUEST_BYTES, max_file_size=photos.MAX_PHOTO_BYTES)
 def activity_new(request, project_id: int):
     project = selectors.access_project(user=request.user, project_id=project_id)
     if not request.user.has_perm("projects.edit_project", project):
@@ -147,6 +149,7 @@ def activity_new(request, project_id: int):
 
 
 @login_required
+@uploads.upload_view(max_body=photos.MAX_REQUEST_BYTES, max_file_size=photos.MAX_PHOTO_BYTES)
 def visit_new(request, project_id: int):
     project = selectors.access_project(user=request.user, project_id=project_id)
     if not request.user.has_perm("projects.log_visit", project):
@@ -189,6 +192,7 @@ def next_step_close(request, step_id: int):
 
 
 @login_required
+@uploads.upload_view(max_body=photos.MAX_REQUEST_BYTES, max_file_size=photos.MAX_PHOTO_BYTES)
 def before_after_new(request, project_id: int):
     project = selectors.access_project(user=request.user, project_id=project_id)
     if not request.user.has_perm("projects.edit_project", project):

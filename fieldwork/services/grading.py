@@ -1,6 +1,6 @@
 """Grading of field assignments: return, grade, release, objections."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -87,6 +87,15 @@ def uploads_default_extensions() -> list[str]:
     return DEFAULT_EXTENSIONS
 
 
+def _points(value) -> Decimal | None:
+    """Finite points to one decimal, or None for NaN, infinity, text or a number too long to keep."""
+    try:
+        points = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return points if points.is_finite() else None
+
+
 def _validated_scores(submission: Submission, scores: list[ScoreInput]) -> tuple[list[tuple], Decimal]:
     """Each criterion scored once, with a level of that criterion and points inside the level's range."""
     criteria = {c.pk: c for c in submission.assignment.criteria.prefetch_related("levels")}
@@ -103,10 +112,7 @@ def _validated_scores(submission: Submission, scores: list[ScoreInput]) -> tuple
     for criterion_id, item in given.items():
         criterion = criteria[criterion_id]
         level = next((lv for lv in criterion.levels.all() if lv.pk == item.level_id), None)
-        try:
-            points = Decimal(str(item.points)).quantize(Decimal("0.1"))
-        except (InvalidOperation, ValueError):
-            points = None
+        points = _points(item.points)
         if level is None:
             errors[f"criterion_{criterion_id}"] = [_("Choose a level of this criterion.")]
             continue
@@ -148,14 +154,15 @@ def _write_assessment(*, submission, actor, scores, feedback, adjustments, feedb
         if not submission.team_id:
             raise ValidationFailed(_("Only a team's work can have member adjustments."), code="invalid")
         member_ids = set(Enrolment.objects.filter(team_id=submission.team_id).values_list("pk", flat=True))
-    for adj in adjustments or []:
+    adjustments = [replace(adj, total=_points(adj.total)) for adj in adjustments or []]
+    for adj in adjustments:
         if adj.enrolment_id not in member_ids:
             raise ValidationFailed(_("That trainee is not a member of this team."), code="invalid")
         if not (adj.reason or "").strip():
             raise ValidationFailed(
                 _("Give a reason for adjusting a member's score."), fields={"reason": [_("This field is required.")]}
             )
-        if not (Decimal(0) <= adj.total <= submission.assignment.max_points):
+        if adj.total is None or not (Decimal(0) <= adj.total <= submission.assignment.max_points):
             raise ValidationFailed(
                 _("An adjusted score must lie within the rubric's range."), code="score_out_of_range"
             )

@@ -87,6 +87,10 @@ def submission_start(*, assignment: Assignment, enrolment: Enrolment, actor: Use
 def _check_editable(submission: Submission, actor: User) -> None:
     if not actor.has_perm("fieldwork.work_on_submission", submission):
         raise NotFound(_("This page does not exist, or you do not have access to it."))
+    # The owner still sees its work after withdrawing (the predicate), but hands nothing more in.
+    own = {"pk": submission.enrolment_id} if submission.enrolment_id else {"team_id": submission.team_id}
+    if not Enrolment.objects.filter(trainee=actor, status=EnrolmentStatus.ACTIVE, **own).exists():
+        raise NotAllowed(_("Only an active trainee of this cohort can hand in work."))
     if submission.state not in {SubmissionState.DRAFT, SubmissionState.RETURNED}:
         raise Conflict(_("This work has been handed in and cannot be changed now."), code="not_editable")
 
@@ -240,6 +244,13 @@ def extension_grant(
         raise NotAllowed(_("You cannot grant extensions for this assignment."))
     if (enrolment is None) == (team is None):
         raise ValidationFailed(_("Choose either one trainee or one team."), code="invalid")
+    if (team is not None) != (assignment.mode == WorkMode.TEAM):
+        message = (
+            _("A team assignment is extended for the whole team.")
+            if assignment.mode == WorkMode.TEAM
+            else _("An individual assignment is extended for one trainee, not a team.")
+        )
+        raise ValidationFailed(message, code="extension_mode_mismatch")
     owner = enrolment or team
     if owner.cohort_id != assignment.module.cohort_id:
         raise ValidationFailed(_("The trainee or team belongs to another cohort."), code="invalid")

@@ -14,7 +14,7 @@ def post(client, url, data):
 def session_body(world, **overrides):
     return {
         "lesson": world.skills_lesson.pk,
-        "date": "2022-04-16",
+        "date": f"{world.cohort.year}-04-16",
         "start_time": "09:00",
         "end_time": "11:00",
         "place": "南海区社区治理学院",
@@ -28,8 +28,8 @@ def test_instructor_schedules_a_session(client, world):
     response = post(client, "/api/v1/sessions/", session_body(world))
     assert response.status_code == 201
     body = response.json()
-    assert body["starts_at"] == "2022-04-16T09:00:00+08:00"
-    assert body["check_in_opens_at"] == "2022-04-16T08:30:00+08:00"
+    assert body["starts_at"] == f"{world.cohort.year}-04-16T09:00:00+08:00"
+    assert body["check_in_opens_at"] == f"{world.cohort.year}-04-16T08:30:00+08:00"
     assert body["instructors"] == [world.instructor.pk]
 
 
@@ -45,6 +45,8 @@ def test_instructor_schedules_a_session(client, world):
         ({"lesson": 999999}, "lesson", "unknown_id"),
         ({"lesson": "abc"}, "lesson", "invalid"),
         ({"instructors": [999999]}, "instructors", "unknown_id"),
+        ({"date": "9999-12-31", "start_time": "23:45", "end_time": "23:59"}, "date", "outside_cohort_run"),
+        ({"date": "1990-04-16"}, "date", "outside_cohort_run"),
     ],
 )
 def test_bad_session_input_is_refused_with_a_reason(client, world, overrides, field, code):

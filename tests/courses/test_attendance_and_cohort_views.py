@@ -196,7 +196,8 @@ def test_instructor_schedules_a_session_from_the_cohort_page(client, world):
     client.force_login(world.instructor)
     page = client.get(f"/cohorts/{world.cohort.pk}/").content.decode()
     assert 'data-testid="schedule-form"' in page
-    body = {"lesson": world.skills_lesson.pk, "date": "2022-04-16", "start_time": "09:00", "end_time": "11:30"}
+    body = {"lesson": world.skills_lesson.pk, "date": f"{world.cohort.year}-04-16", "start_time": "09:00"}
+    body["end_time"] = "11:30"
     response = client.post(f"/cohorts/{world.cohort.pk}/sessions/", {**body, "place": "西樵镇河岗社区党群服务中心"})
     session = Session.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/sessions/{session.pk}/"
@@ -210,11 +211,14 @@ def test_instructor_schedules_a_session_from_the_cohort_page(client, world):
         ({"start_time": "9点"}, 400, "Starts at: Enter a valid time."),
         ({"start_time": "11:00", "end_time": "09:00"}, 400, "The session must end after it starts."),
         ({"lesson": "999999"}, 400, "Choose a lesson of this cohort."),
+        ({"date": "9999-12-31", "start_time": "23:45", "end_time": "23:59"}, 400, "within the cohort&#x27;s run"),
+        ({"date": "1999-01-01"}, 400, "within the cohort&#x27;s run"),
     ],
 )
 def test_bad_session_input_on_the_page_shows_a_message_and_changes_nothing(client, world, overrides, status, text):
     english(client, world.staff)
-    body = {"lesson": world.skills_lesson.pk, "date": "2022-04-16", "start_time": "09:00", "end_time": "11:30"}
+    body = {"lesson": world.skills_lesson.pk, "date": f"{world.cohort.year}-04-16", "start_time": "09:00"}
+    body["end_time"] = "11:30"
     response = client.post(f"/cohorts/{world.cohort.pk}/sessions/", {**body, "place": "教室", **overrides})
     assert response.status_code == status
     assert text in response.content.decode()
@@ -223,7 +227,8 @@ def test_bad_session_input_on_the_page_shows_a_message_and_changes_nothing(clien
 
 def test_lesson_of_another_cohort_cannot_be_scheduled_here(client, world):
     client.force_login(world.staff)
-    body = {"lesson": world.other_lesson.pk, "date": "2022-04-16", "start_time": "09:00", "end_time": "11:30"}
+    body = {"lesson": world.other_lesson.pk, "date": f"{world.cohort.year}-04-16", "start_time": "09:00"}
+    body["end_time"] = "11:30"
     response = client.post(f"/cohorts/{world.cohort.pk}/sessions/", {**body, "place": "教室"})
     assert response.status_code == 400
     assert not Session.objects.exists()

@@ -104,7 +104,7 @@ ENDPOINTS = {
         lambda o: f"/cohorts/{o.world.cohort.pk}/sessions/",
         lambda o: {
             "lesson": o.world.skills_lesson.pk,
-            "date": "2022-04-16",
+            "date": f"{o.world.cohort.year}-04-16",
             "start_time": "09:00",
             "end_time": "11:00",
             "place": "西樵镇河岗社区",
@@ -205,7 +205,7 @@ ENDPOINTS = {
         lambda o: "/api/v1/sessions/",
         lambda o: {
             "lesson": o.world.skills_lesson.pk,
-            "date": "2022-04-16",
+            "date": f"{o.world.cohort.year}-04-16",
             "start_time": "09:00",
             "end_time": "11:00",
             "place": "西樵镇河岗社区",

@@ -185,3 +185,29 @@ def test_a_support_visit_outside_the_cohort_run_is_refused(projects, offset):
         "/api/v1/projects/visits/", {**body, "visited_on": cohort.ends_on.isoformat()}, format="json"
     )
     assert ok.status_code == 201
+
+
+def test_patching_partners_replaces_the_list_and_audits_what_changed(projects):
+    from fieldwork.projects.models import Partner
+    from lms.models import AuditEntry
+
+    Partner.objects.create(project=projects.project, kind="party_branch", name="西坊党支部")
+    Partner.objects.create(project=projects.project, kind="volunteer_group", name="竹塘志愿队")
+    client = api(projects.world.trainee)
+    url = f"/api/v1/projects/{projects.project.pk}/"
+    response = client.patch(url, {"title": "特色农耕馆（二期）"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert Partner.objects.filter(project=projects.project).count() == 2
+    entry = AuditEntry.objects.filter(verb="project.updated").latest("pk")
+    assert entry.data == {"title": ["特色农耕馆", "特色农耕馆（二期）"]}
+
+    response = client.patch(url, {"partners": [{"kind": "volunteer_group", "name": "竹塘志愿队"}]}, format="json")
+    assert response.status_code == 200
+    entry = AuditEntry.objects.filter(verb="project.updated").latest("pk")
+    assert entry.data == {"partners_removed": ["party_branch: 西坊党支部"]}
+
+    response = client.patch(url, {"partners": []}, format="json")
+    assert response.status_code == 200
+    assert not Partner.objects.filter(project=projects.project).exists()
+    entry = AuditEntry.objects.filter(verb="project.updated").latest("pk")
+    assert entry.data == {"partners_removed": ["volunteer_group: 竹塘志愿队"]}
