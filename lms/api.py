@@ -1,7 +1,10 @@
 """API pieces shared by every app."""
 
+import threading
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -83,3 +86,17 @@ class AuthTokenView(ObtainAuthToken):
             raise serializers.ValidationError(serializer.errors)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+
+class SchemaView(SpectacularAPIView):
+    """The schema, generated one request at a time within a process.
+
+    drf-spectacular loads its extensions lazily and not thread-safely: two threads generating the
+    schema at once in a fresh process (gunicorn with --threads) made one of them answer 500.
+    """
+
+    _generating = threading.Lock()
+
+    def _get_schema_response(self, request):
+        with self._generating:
+            return super()._get_schema_response(request)

@@ -1,12 +1,12 @@
 """Everything under /api/v1/. Each app adds its routes to `router` (or its own paths) here."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from fieldwork import api as fieldwork_api
 from fieldwork.projects.api import register as register_project_routes
-from lms.api import AuthTokenView, MeView
+from lms.api import AuthTokenView, MeView, SchemaView
 
 router = DefaultRouter()
 fieldwork_api.register(router)
@@ -19,7 +19,7 @@ register_certificates(router)
 urlpatterns = [
     path("auth/token/", AuthTokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     path(
         "docs/",
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),

@@ -34,9 +34,7 @@ def page_not_found(request, exception=None, template_name="404.html"):
 
 
 def server_error(request, template_name="500.html"):
-    return _answer(
-        request, status=500, template="500.html", code="server_error", message=_("Something went wrong.")
-    )
+    return _answer(request, status=500, template="500.html", code="server_error", message=_("Something went wrong."))
 
 
 def csrf_failure(request, reason="", template_name="403.html"):

@@ -7,13 +7,16 @@ Bounded by a fixed seed and few examples per operation, the three roles fuzzing 
 test must stay within about three minutes on a 2-core machine.
 """
 
+import contextlib
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -23,8 +26,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
+from rest_framework.authtoken.models import Token
 
 from tests.certificates.workers import database_url
+from tests.lms.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -43,13 +48,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def demo_server(transactional_db, media_root, tmp_path):
-    """gunicorn serving the demo on a free port, against this test's database."""
-    call_command("seed_demo", verbosity=0)
-    # The suite hashes with MD5 for speed; the server knows only the production hashers.
-    hasher = PBKDF2PasswordHasher()
-    get_user_model().objects.filter(username__in=ROLES.values()).update(password=hasher.encode(PASSWORD, hasher.salt()))
+@contextlib.contextmanager
+def gunicorn(media_root: str, log_path: Path, *, workers: int = 2, threads: int = 4):
+    """The app under gunicorn on a free port, against this test's database; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -61,12 +62,11 @@ def demo_server(transactional_db, media_root, tmp_path):
         "CELERY_BROKER_URL": "memory://",
         "PYTHONUNBUFFERED": "1",
     }
-    log_path = tmp_path / "gunicorn.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             # No limit on the request line: a fuzzed query string tests the app, not gunicorn's 414.
-            [str(BIN / "gunicorn"), "lms.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4",
-             "--timeout", "60", "--limit-request-line", "0"],
+            [str(BIN / "gunicorn"), "lms.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+             "--threads", str(threads), "--timeout", "60", "--limit-request-line", "0"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -74,15 +74,27 @@ def demo_server(transactional_db, media_root, tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"{base}/api/v1/schema/", timeout=5).read()  # noqa: S310 (loopback)
+                urllib.request.urlopen(f"{base}/accounts/login/", timeout=5).read()  # noqa: S310 (loopback)
                 break
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.3)
-        yield base, log_path
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture
+def demo_server(transactional_db, media_root, tmp_path):
+    """gunicorn serving the demo, against this test's database."""
+    call_command("seed_demo", verbosity=0)
+    # The suite hashes with MD5 for speed; the server knows only the production hashers.
+    hasher = PBKDF2PasswordHasher()
+    get_user_model().objects.filter(username__in=ROLES.values()).update(password=hasher.encode(PASSWORD, hasher.salt()))
+    log_path = tmp_path / "gunicorn.log"
+    with gunicorn(media_root, log_path) as base:
+        yield base, log_path
 
 
 def token_for(base: str, username: str) -> str:
@@ -117,3 +129,26 @@ def test_schemathesis_finds_nothing_as_any_demo_role(demo_server, tmp_path):
     elapsed = time.monotonic() - started
     print(f"schemathesis: {', '.join(figures)}; {elapsed:.0f} s; load {os.getloadavg()[0]:.1f}")
     assert not failures, "\n".join(failures) + "\n--- server log (tail):\n" + server_log.read_text()[-4000:]
+
+
+def test_schema_answers_concurrent_first_requests_in_a_fresh_threaded_process(transactional_db, media_root, tmp_path):
+    """drf-spectacular's lazy extension loading raced: 5 of 6 concurrent first requests answered 500."""
+    token = Token.objects.create(user=UserFactory()).key
+    with gunicorn(media_root, tmp_path / "gunicorn.log", workers=1, threads=8) as base:
+        statuses = []
+
+        def fetch():
+            headers = {"Authorization": f"Token {token}"}
+            request = urllib.request.Request(f"{base}/api/v1/schema/", headers=headers)  # noqa: S310 (loopback)
+            try:
+                with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 (loopback)
+                    statuses.append(answer.status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+
+        threads = [threading.Thread(target=fetch) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert statuses == [200] * 6
