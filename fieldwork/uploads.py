@@ -347,6 +347,22 @@ class StoredNames:
     height: int | None = None
 
 
+def stored_file_fields(checked: CheckedUpload, stored: StoredNames) -> dict:
+    """The fields every StoredFile row takes from a checked and stored upload (submission, feedback, lesson files)."""
+    return {
+        "name": checked.name,
+        "storage_name": stored.storage_name,
+        "thumbnail_name": stored.thumbnail_name,
+        "display_name": stored.display_name,
+        "width": stored.width,
+        "height": stored.height,
+        "size": checked.size,
+        "sha256": checked.sha256,
+        "content_type": checked.detected.content_type,
+        "kind": checked.detected.kind,
+    }
+
+
 def store_checked(checked: CheckedUpload, *, folder: str) -> StoredNames:
     """Save the original under a random name in the private storage; photos also get two small copies."""
     stamp = timezone.now().strftime("%Y/%m")

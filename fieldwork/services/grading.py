@@ -66,18 +66,7 @@ def _store_feedback_files(assessment: Assessment, files: list, actor: User) -> N
         )
         stored = uploads.store_checked(checked, folder=f"feedback/{assessment.pk}")
         FeedbackFile.objects.create(
-            assessment=assessment,
-            uploaded_by=actor,
-            name=checked.name,
-            storage_name=stored.storage_name,
-            thumbnail_name=stored.thumbnail_name,
-            display_name=stored.display_name,
-            width=stored.width,
-            height=stored.height,
-            size=checked.size,
-            sha256=checked.sha256,
-            content_type=checked.detected.content_type,
-            kind=checked.detected.kind,
+            assessment=assessment, uploaded_by=actor, **uploads.stored_file_fields(checked, stored)
         )
 
 

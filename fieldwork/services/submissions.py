@@ -141,18 +141,7 @@ def submission_file_add(*, submission: Submission, uploads_: list, actor: User) 
             stored_names += [stored.storage_name, stored.thumbnail_name, stored.display_name]
             created.append(
                 SubmissionFile.objects.create(
-                    submission=submission,
-                    uploaded_by=actor,
-                    name=item.name,
-                    storage_name=stored.storage_name,
-                    thumbnail_name=stored.thumbnail_name,
-                    display_name=stored.display_name,
-                    width=stored.width,
-                    height=stored.height,
-                    size=item.size,
-                    sha256=item.sha256,
-                    content_type=item.detected.content_type,
-                    kind=item.detected.kind,
+                    submission=submission, uploaded_by=actor, **uploads.stored_file_fields(item, stored)
                 )
             )
     except Exception:
