@@ -25,9 +25,8 @@ from courses.models import (
     Teaching,
 )
 from lms.audit import audit_record
-from lms.errors import ApplicationError, NotAllowed, ValidationFailed
+from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
-from lms.predicates import roles_of
 
 CHECK_IN_BEFORE = timedelta(minutes=30)
 CHECK_IN_AFTER = timedelta(minutes=30)
@@ -123,11 +122,9 @@ def session_create(
 
 
 def _refuse_stranger(*, session: Session, user: User) -> None:
-    if roles_of(user).trainee_cohort_ids:
-        raise CheckInRefused(
-            _("This session belongs to another cohort: you can check in only at your own cohort's sessions."),
-            code="other_cohort",
-        )
+    # Someone who may not see the session gets the answer a missing session gets: ids cannot be probed.
+    if not user.has_perm("courses.view_cohort_content", session):
+        raise NotFound(_("This session does not exist."))
     raise CheckInRefused(_("You are not enrolled in this cohort, so you cannot check in here."), code="not_enrolled")
 
 
