@@ -202,13 +202,18 @@ class SubmissionDetail:
 def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
     """Everything a page shows about one submission; grades hidden from trainees before release. 10 queries."""
     grade_visible = user.has_perm("fieldwork.view_grade", submission)
-    teaches = user.has_perm("courses.teach_cohort", submission.assignment.module.cohort)
+    cohort = submission.assignment.module.cohort
+    teaches = user.has_perm("courses.teach_cohort", cohort)
+    adjustments = MemberAdjustment.objects.select_related("enrolment__trainee")
+    if not (teaches or user.has_perm("fieldwork.view_gradebook", cohort)):
+        # A team member sees its own adjustment only, never a teammate's score or the reasons given for it.
+        adjustments = adjustments.filter(enrolment__trainee=user)
     assessments = Assessment.objects.select_related("grader").prefetch_related(
         Prefetch(
             "scores",
             queryset=CriterionScore.objects.select_related("criterion", "level").order_by("criterion__position"),
         ),
-        Prefetch("adjustments", queryset=MemberAdjustment.objects.select_related("enrolment__trainee")),
+        Prefetch("adjustments", queryset=adjustments),
         "files",
     )
     if not grade_visible:

@@ -26,9 +26,8 @@ from courses.models import (
 )
 from lms.audit import audit_record
 from lms.counters import counter_hit, counter_value
-from lms.errors import ApplicationError, NotAllowed, ValidationFailed
+from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
-from lms.predicates import roles_of
 
 CHECK_IN_BEFORE_MINUTES = 30
 CHECK_IN_AFTER_MINUTES = 30
@@ -179,11 +178,9 @@ def session_create(*, lesson: Lesson, actor: User, **fields) -> Session:
 
 
 def _refuse_stranger(*, session: Session, user: User) -> None:
-    if roles_of(user).trainee_cohort_ids:
-        raise CheckInRefused(
-            _("This session belongs to another cohort: you can check in only at your own cohort's sessions."),
-            code="other_cohort",
-        )
+    # Someone who may not see the session gets the answer a missing session gets: ids cannot be probed.
+    if not user.has_perm("courses.view_cohort_content", session):
+        raise NotFound(_("This session does not exist."))
     raise CheckInRefused(_("You are not enrolled in this cohort, so you cannot check in here."), code="not_enrolled")
 
 

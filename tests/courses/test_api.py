@@ -100,7 +100,9 @@ def test_check_in_for_another_cohorts_session_through_the_api(client, world, clo
     session = SessionFactory(lesson=world.other_lesson, starts_at=clock.now)
     client.force_login(world.trainee)
     response = post(client, "/api/v1/check-in/", {"session": session.pk, "code": checkin_codes.code_for(session.pk)})
-    assert response.status_code == 403 and response.json()["error"]["code"] == "other_cohort"
+    missing = post(client, "/api/v1/check-in/", {"session": 99999999, "code": checkin_codes.code_for(session.pk)})
+    assert response.status_code == missing.status_code == 404
+    assert response.json() == missing.json() and response.json()["error"]["code"] == "not_found"
     assert not Attendance.objects.exists()
 
 

@@ -49,8 +49,6 @@ def test_second_check_in_says_already_checked_in(client, world, session, clock):
         ("trainee", 0, "wrong", 400, "wrong_code", "This code is wrong or has expired"),
         ("trainee", 45, "right", 409, "check_in_closed", "Check-in closed at"),
         ("trainee", -40, "right", 409, "check_in_not_open", "Check-in opens at"),
-        ("other_trainee", 0, "right", 403, "other_cohort", "belongs to another cohort"),
-        ("stranger", 0, "right", 403, "not_enrolled", "You are not enrolled in this cohort"),
     ],
 )
 def test_refused_check_in_shows_the_reason_and_changes_nothing(
@@ -65,6 +63,23 @@ def test_refused_check_in_shows_the_reason_and_changes_nothing(
     page = response.content.decode()
     assert f'data-code="{error_code}"' in page and text in page
     assert 'data-testid="code-input"' in page  # the form is shown again, to retype the code
+    assert not Attendance.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["other_trainee", "stranger"])
+def test_check_in_at_a_session_one_may_not_see_answers_like_a_missing_one(client, world, session, clock, who):
+    english(client, getattr(world, who))
+    clock.set(SESSION_START)
+    code = checkin_codes.code_for(session.pk)
+    foreign = client.post(f"/check-in/{session.pk}/", {"code": code})
+    missing = client.post("/check-in/99999999/", {"code": code})
+    assert foreign.status_code == missing.status_code == 404
+    assert "This session does not exist." in foreign.content.decode()
+    def answer(response):
+        page = response.content.decode()
+        return page[page.index('<section class="card error-card"') : page.index("</section>")]
+
+    assert answer(foreign) == answer(missing)
     assert not Attendance.objects.exists()
 
 

@@ -158,22 +158,31 @@ def test_check_in_after_the_window_closed_is_refused(world, session, clock):
     _refused(world, session, code=checkin_codes.code_for(session.pk), expected_code="check_in_closed")
 
 
-def test_trainee_of_another_cohort_is_refused_at_this_session(world, session, clock):
-    error = _refused(
-        world, session, user=world.other_trainee, code=checkin_codes.code_for(session.pk), expected_code="other_cohort"
-    )
-    assert error.status_code == 403
+@pytest.mark.parametrize("who", ["other_trainee", "stranger"])
+def test_someone_who_may_not_see_the_session_is_told_it_does_not_exist(world, session, clock, who, english):
+    from lms.errors import NotFound
+
+    with pytest.raises(NotFound) as caught:
+        services.attendance_check_in(
+            session=session, user=getattr(world, who), code=checkin_codes.code_for(session.pk)
+        )
+    assert caught.value.code == "not_found" and str(caught.value.message) == "This session does not exist."
+    assert not Attendance.objects.exists()
 
 
-def test_someone_not_enrolled_gets_an_explicit_refusal(world, session, clock):
-    for user in (world.stranger, world.instructor, world.staff):
+def test_someone_who_sees_the_session_but_is_not_enrolled_gets_an_explicit_refusal(world, session, clock):
+    for user in (world.instructor, world.staff):
         _refused(world, session, user=user, code=checkin_codes.code_for(session.pk), expected_code="not_enrolled")
 
 
 def test_withdrawn_trainee_cannot_check_in(world, session, clock):
     services.enrolment_withdraw(enrolment=world.enrolment, reason="搬迁", actor=world.staff)
     world.trainee.refresh_from_db()
-    _refused(world, session, code=checkin_codes.code_for(session.pk), expected_code="not_enrolled")
+    from lms.errors import NotFound
+
+    with pytest.raises(NotFound):  # no longer sees the cohort: the session answers as missing
+        services.attendance_check_in(session=session, user=world.trainee, code=checkin_codes.code_for(session.pk))
+    assert not Attendance.objects.exists()
 
 
 def test_guessing_codes_is_stopped_after_ten_tries(world, session, clock, settings):

@@ -149,3 +149,31 @@ def test_extensions_match_the_assignment_mode(field, english, kind):
         )
     assert caught.value.code == "extension_mode_mismatch"
     assert not Extension.objects.exists()
+
+
+def test_a_member_sees_only_its_own_adjustment_on_pages_and_api(client, field):
+    from tests.fieldwork.test_views import english as page_english
+
+    submission = field.submitted(assignment=field.team_assignment)
+    services.submission_grade(
+        submission=submission,
+        scores=field.scores(field.team_rubric),
+        feedback="好",
+        adjustments=[
+            services.AdjustmentInput(field.teammate_enrolment.pk, Decimal(10), "缺席两次议事会"),
+            services.AdjustmentInput(field.world.enrolment.pk, Decimal(12), "主持议事会加分"),
+        ],
+        actor=field.world.instructor,
+    )
+    services.grade_release(submission=submission, actor=field.world.instructor)
+    page_english(client, field.world.trainee)
+    page = client.get(reverse("fieldwork:assignment-detail", args=[field.team_assignment.pk])).content.decode()
+    assert "主持议事会加分" in page and "缺席两次议事会" not in page
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(field.world.trainee)
+    body = api.get(f"/api/v1/submissions/{submission.pk}/assessments/").json()
+    adjustments = [a for assessment in body for a in assessment["adjustments"]]
+    assert adjustments == [{"enrolment": field.world.enrolment.pk, "total": "12.0", "reason": "主持议事会加分"}]
+    api.force_authenticate(field.world.instructor)
+    body = api.get(f"/api/v1/submissions/{submission.pk}/assessments/").json()
+    assert len([a for assessment in body for a in assessment["adjustments"]]) == 2
