@@ -21,6 +21,17 @@ from lms.spreadsheets import Table
 # verb → sentence; %(actor)s is who, %(target)s what the row names. A detail, when the verb has one,
 # follows after a full-width colon ("梁慧敏 撤销了 NH-2022-0003 的证书：信息有误").
 PHRASES = {
+    "certificates.retried": gettext_lazy("%(actor)s put the failed certificates of %(target)s back in the queue"),
+    "cohort.sheet_enrolled": gettext_lazy("%(actor)s enrolled trainees in %(target)s from a sheet"),
+    "teaching.added": gettext_lazy("%(actor)s assigned the instructor %(target)s"),
+    "teaching.removed": gettext_lazy("%(actor)s removed the instructor %(target)s"),
+    "user.created": gettext_lazy("%(actor)s created the account of %(target)s"),
+    "user.deactivated": gettext_lazy("%(actor)s deactivated the account of %(target)s"),
+    "user.password_reset": gettext_lazy("%(actor)s gave %(target)s a temporary password"),
+    "user.password_reset_by_email": gettext_lazy("%(actor)s reset the password by e-mail"),
+    "user.password_set": gettext_lazy("%(actor)s set a new password"),
+    "user.set_password_link_issued": gettext_lazy("%(actor)s issued a set-password link for %(target)s"),
+    "user.updated": gettext_lazy("%(actor)s changed the details of %(target)s"),
     "cohort.created": gettext_lazy("%(actor)s created the cohort %(target)s"),
     "cohort.updated": gettext_lazy("%(actor)s changed the cohort %(target)s"),
     "cohort.copied": gettext_lazy("%(actor)s created the cohort %(target)s as a copy"),
@@ -235,6 +246,17 @@ def audit_table(lines: list[AuditLine]) -> Table:
 ACTION_LABELS = {
     verb: label
     for verb, label in {
+        "certificates.retried": gettext_lazy("Failed certificates retried"),
+        "cohort.sheet_enrolled": gettext_lazy("Trainees enrolled from a sheet"),
+        "teaching.added": gettext_lazy("Instructor assigned"),
+        "teaching.removed": gettext_lazy("Instructor removed"),
+        "user.created": gettext_lazy("Account created"),
+        "user.deactivated": gettext_lazy("Account deactivated"),
+        "user.password_reset": gettext_lazy("Temporary password given"),
+        "user.password_reset_by_email": gettext_lazy("Password reset by e-mail"),
+        "user.password_set": gettext_lazy("Password changed"),
+        "user.set_password_link_issued": gettext_lazy("Set-password link issued"),
+        "user.updated": gettext_lazy("Account changed"),
         "cohort.created": gettext_lazy("Cohort created"),
         "cohort.updated": gettext_lazy("Cohort changed"),
         "cohort.copied": gettext_lazy("Cohort copied"),

@@ -346,6 +346,13 @@ CASES = {
         "certificate.retried",
         w.staff,
     ),
+    "certificate_retry_failed": lambda w, f: (
+        (lambda c: lambda: certificates.certificate_retry_failed(batch=c.batch, actor=w.staff))(
+            _failed_certificate(w)
+        ),
+        "certificates.retried",
+        w.staff,
+    ),
 }
 
 
