@@ -300,6 +300,20 @@ def published_keys() -> list[PublicKey]:
     return keys
 
 
+def outside_event_loop(function, *args, **kwargs):
+    """Call one of pyHanko's synchronous functions, which run their own event loop (asyncio.run): in a
+    thread of its own when this thread already runs a loop (an async server, a browser test)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def sign_pdf(pdf: bytes, key: DistrictKey, *, reason: str = "", location: str = "") -> bytes:
     """Append a PAdES B-B signature by the district covering the whole file as given."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -314,7 +328,9 @@ def sign_pdf(pdf: bytes, key: DistrictKey, *, reason: str = "", location: str = 
         name=key.issuer_name,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    output = signers.sign_pdf(writer, metadata, signer=key.pdf_signer, bytes_reserved=SIGNATURE_BYTES_RESERVED)
+    output = outside_event_loop(
+        signers.sign_pdf, writer, metadata, signer=key.pdf_signer, bytes_reserved=SIGNATURE_BYTES_RESERVED
+    )
     return output.getvalue()
 
 
@@ -409,7 +425,7 @@ def check_pdf(data: bytes, *, keys: list[PublicKey] | None = None) -> PdfCheck:
     roots = [asn1_x509.Certificate.load(result.key.certificate_der)] if result.key else []
     context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
     try:
-        status = validate_pdf_signature(signature, context)
+        status = outside_event_loop(validate_pdf_signature, signature, context)
     except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, AttributeError):
         return result
     result.intact = bool(status.intact and status.valid)

@@ -5,7 +5,7 @@ certificate's eligibility and its reasons from certificates.eligibility, phase p
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Q
@@ -211,7 +211,6 @@ class StaffCohortHome:
     common_reasons: list[tuple[str, int]]
     certificates_pending: int
     certificates_failed: int
-    unavailable: list[str] = field(default_factory=list)
 
     @property
     def cohort(self) -> Cohort:
@@ -289,7 +288,6 @@ def staff_home(*, user) -> list[StaffCohortHome]:
                 common_reasons=[(labels.get(key, key), n) for key, n in unmet.most_common(4)],
                 certificates_pending=certificates.get((cohort.pk, CertificateStatus.PENDING), 0),
                 certificates_failed=certificates.get((cohort.pk, CertificateStatus.FAILED), 0),
-                unavailable=sorted({reason for row in rows[:1] for reason in row.unavailable}),
             )
         )
     return homes

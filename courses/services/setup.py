@@ -299,7 +299,7 @@ def session_save(
 ) -> Session:
     """Create or move an in-person session inside the cohort's run (the rules: attendance.session_values)."""
     _require_manage(actor, cohort, _("You cannot set up sessions of this cohort."))
-    if session is not None and session.cohort_id != cohort.pk:
+    if lesson.module.cohort_id != cohort.pk or (session is not None and session.cohort_id != cohort.pk):
         raise NotAllowed(_("This lesson belongs to another cohort."))
     if session is not None:  # an edited session keeps its own check-in window unless given another
         fields.setdefault("check_in_minutes_before", session.check_in_minutes_before)

@@ -58,7 +58,7 @@ def test_staff_fix_a_sheet_commit_it_and_a_new_trainee_sets_a_password_on_a_phon
     assert Enrolment.objects.filter(cohort=world.cohort, trainee__mobile__startswith="139").count() == 30
 
     staff.goto("/people/?q=13900000006")
-    staff.get_by_role("link", name="学员6").click()
+    staff.get_by_test_id("people").get_by_role("link", name="学员6", exact=True).click()
     staff.get_by_role("button", name="发放临时密码").click()
     temporary = staff.get_by_test_id("temporary-password").inner_text().strip()
     assert re.fullmatch(r"[A-Za-z0-9]{12}", temporary)
