@@ -143,8 +143,8 @@ class AuditEntry(models.Model):
     data = models.JSONField(_("details"), default=dict, blank=True)
     # The district and cohort of the target, copied at write time so that "which rows may this
     # person read" is one indexed filter (plain ids: an audit row outlives what it names).
-    district_id = models.PositiveIntegerField(null=True, blank=True)
-    cohort_id = models.PositiveIntegerField(null=True, blank=True)
+    district_id = models.PositiveIntegerField(_("district number"), null=True, blank=True)
+    cohort_id = models.PositiveIntegerField(_("cohort number"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")

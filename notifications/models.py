@@ -32,11 +32,13 @@ class Notification(TimeStamped):
     cohort = models.ForeignKey(
         "courses.Cohort", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("cohort")
     )
-    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    target_id = models.PositiveBigIntegerField()
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of target")
+    )
+    target_id = models.PositiveBigIntegerField(_("target number"))
     payload = models.JSONField(_("details"), default=dict, blank=True)
     # Reminders from beat carry a key (kind, person, object, date) so a second run records nothing new.
-    dedupe_key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    dedupe_key = models.CharField(_("reminder key"), max_length=128, null=True, blank=True, unique=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
