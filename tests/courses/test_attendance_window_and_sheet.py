@@ -101,7 +101,12 @@ def test_a_short_window_refuses_a_check_in_after_it(world, clock):
 def test_bad_window_on_the_page_shows_a_message_and_changes_nothing(client, world, before, after, text):
     client.force_login(world.staff)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    body = {"lesson": world.skills_lesson.pk, "date": in_run(world.cohort).isoformat(), "start_time": "09:00", "end_time": "11:30"}
+    body = {
+        "lesson": world.skills_lesson.pk,
+        "date": in_run(world.cohort).isoformat(),
+        "start_time": "09:00",
+        "end_time": "11:30",
+    }
     response = client.post(
         f"/cohorts/{world.cohort.pk}/sessions/",
         {**body, "place": "教室", "check_in_minutes_before": before, "check_in_minutes_after": after},
@@ -115,7 +120,12 @@ def test_the_page_form_sets_the_window(client, world):
     client.force_login(world.staff)
     page = client.get(f"/cohorts/{world.cohort.pk}/").content.decode()
     assert 'name="check_in_minutes_before"' in page and 'value="30"' in page
-    body = {"lesson": world.skills_lesson.pk, "date": in_run(world.cohort).isoformat(), "start_time": "09:00", "end_time": "11:30"}
+    body = {
+        "lesson": world.skills_lesson.pk,
+        "date": in_run(world.cohort).isoformat(),
+        "start_time": "09:00",
+        "end_time": "11:30",
+    }
     client.post(
         f"/cohorts/{world.cohort.pk}/sessions/",
         {**body, "place": "教室", "check_in_minutes_before": "45", "check_in_minutes_after": "20"},
