@@ -180,8 +180,9 @@ def test_withdrawn_trainee_cannot_check_in(world, session, clock):
     world.trainee.refresh_from_db()
     from lms.errors import NotFound
 
-    with pytest.raises(NotFound):  # no longer sees the cohort: the session answers as missing
+    with pytest.raises(NotFound) as raised:  # no longer sees the cohort: the session answers as missing
         services.attendance_check_in(session=session, user=world.trainee, code=checkin_codes.code_for(session.pk))
+    assert raised.value.code == "not_found"
     assert not Attendance.objects.exists()
 
 

@@ -50,10 +50,17 @@ def test_after_the_window_the_screen_shows_only_that_check_in_has_ended(client, 
     assert state["closed"] is True and "code" not in state and "qr_svg" not in state
 
 
-def schedule(world, *, date=dt.date(2022, 4, 16), start=dt.time(9, 0), **window):
+def in_run(cohort, month=4, day=16):
+    """A date inside the cohort's run (factory cohorts have varying years)."""
+    date = dt.date(cohort.starts_on.year, month, day)
+    assert cohort.starts_on <= date <= cohort.ends_on
+    return date
+
+
+def schedule(world, *, date=None, start=dt.time(9, 0), **window):
     return services.session_create(
         lesson=world.skills_lesson,
-        date=date,
+        date=date or in_run(world.cohort),
         start_time=start,
         end_time=dt.time(11, 0),
         place="河岗社区党群服务中心",
@@ -75,8 +82,8 @@ def test_default_window_is_thirty_minutes_either_side(world):
 
 
 def test_a_short_window_refuses_a_check_in_after_it(world, clock):
-    session = schedule(world, date=SESSION_START.date(), start=SESSION_START.time(), check_in_minutes_after=5)
-    clock.set(SESSION_START + timedelta(minutes=6))
+    session = schedule(world, start=SESSION_START.time(), check_in_minutes_after=5)
+    clock.set(session.starts_at + timedelta(minutes=6))
     with pytest.raises(CheckInRefused) as refused:
         services.attendance_check_in(session=session, user=world.trainee, code="000000")
     assert refused.value.code == "check_in_closed"
@@ -94,7 +101,12 @@ def test_a_short_window_refuses_a_check_in_after_it(world, clock):
 def test_bad_window_on_the_page_shows_a_message_and_changes_nothing(client, world, before, after, text):
     client.force_login(world.staff)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    body = {"lesson": world.skills_lesson.pk, "date": "2022-04-16", "start_time": "09:00", "end_time": "11:30"}
+    body = {
+        "lesson": world.skills_lesson.pk,
+        "date": in_run(world.cohort).isoformat(),
+        "start_time": "09:00",
+        "end_time": "11:30",
+    }
     response = client.post(
         f"/cohorts/{world.cohort.pk}/sessions/",
         {**body, "place": "教室", "check_in_minutes_before": before, "check_in_minutes_after": after},
@@ -108,7 +120,12 @@ def test_the_page_form_sets_the_window(client, world):
     client.force_login(world.staff)
     page = client.get(f"/cohorts/{world.cohort.pk}/").content.decode()
     assert 'name="check_in_minutes_before"' in page and 'value="30"' in page
-    body = {"lesson": world.skills_lesson.pk, "date": "2022-04-16", "start_time": "09:00", "end_time": "11:30"}
+    body = {
+        "lesson": world.skills_lesson.pk,
+        "date": in_run(world.cohort).isoformat(),
+        "start_time": "09:00",
+        "end_time": "11:30",
+    }
     client.post(
         f"/cohorts/{world.cohort.pk}/sessions/",
         {**body, "place": "教室", "check_in_minutes_before": "45", "check_in_minutes_after": "20"},
@@ -120,5 +137,6 @@ def test_the_page_form_sets_the_window(client, world):
 def test_service_refuses_a_window_out_of_range(world):
     with translation.override("en"), pytest.raises(ValidationFailed) as error:
         schedule(world, check_in_minutes_before=-1)
+    assert error.value.code == "invalid_window"
     assert error.value.message == "Enter a number of minutes from 0 to 720."
     assert not Session.objects.exists()

@@ -185,17 +185,20 @@ def test_copy_into_a_district_not_governed_is_refused(world, source, english, pr
 
 def test_copy_by_staff_of_another_district_or_an_instructor_is_refused(world, source):
     for actor in (world.other_staff, world.instructor):
-        with pytest.raises(NotAllowed):
+        with pytest.raises(NotAllowed) as raised:
             copy_services.cohort_copy(source=source, district=world.district, year=2025, name="x", actor=actor)
+        assert raised.value.code == "not_allowed"
 
 
 def test_copy_into_a_year_not_later_or_taken_is_refused(world, source, english):
     before = _counts()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         copy_services.cohort_copy(source=source, district=world.district, year=2024, name="x", actor=world.staff)
+    assert raised.value.code == "year_not_later"
     copy_services.cohort_copy(source=source, district=world.district, year=2026, name="x", actor=world.staff)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as raised:
         copy_services.cohort_copy(source=source, district=world.district, year=2026, name="y", actor=world.staff)
+    assert raised.value.code == "cohort_exists"
     assert _counts()[0] == before[0] + 1
 
 

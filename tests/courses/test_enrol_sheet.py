@@ -143,6 +143,7 @@ def test_preview_marks_every_row(world, english):
     before = state()
     with pytest.raises(SheetHasErrors) as caught:
         enrol_sheet_commit(cohort=world.cohort, rows=rows_of(xlsx_bytes(rows)), actor=world.staff)
+    assert caught.value.code == "sheet_rows_invalid"
     assert str(caught.value.message) == "9 rows have errors; nothing was enrolled."
     assert state() == before
 
@@ -182,8 +183,9 @@ def test_only_the_cohorts_staff_may_preview_or_commit(world, actor):
     rows = rows_of(xlsx_bytes([["新学员", "13900000000", "河岗社区"]]))
     before = state()
     for call in (enrol_sheet_preview, enrol_sheet_commit):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound) as raised:
             call(cohort=world.cohort, rows=rows, actor=getattr(world, actor))
+        assert raised.value.code == "not_found"
     assert state() == before
 
 

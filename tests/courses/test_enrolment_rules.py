@@ -49,6 +49,7 @@ def test_enrol_errors_never_name_another_districts_community(client, world, engl
     newcomer = UserFactory()
     with pytest.raises(ValidationFailed) as caught:
         services.enrolment_create(cohort=world.cohort, trainee=newcomer, community=foreign, actor=world.staff)
+    assert caught.value.code == "community_outside_district"
     assert "顺德秘密社区" not in str(caught.value.message) and "顺德秘密社区" not in str(caught.value.fields)
     client.force_login(world.staff)
     page = client.post(

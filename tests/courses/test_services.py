@@ -42,8 +42,9 @@ def test_community_of_another_district_is_refused(world):
     elsewhere = CommunityFactory(town__district=world.other_cohort.district)
     with pytest.raises(ValidationFailed) as error:
         services.enrolment_create(cohort=world.cohort, trainee=UserFactory(), community=elsewhere, actor=world.staff)
-    assert error.value.code == "invalid"
+    assert error.value.code == "community_outside_district"
     assert "community" in error.value.fields
+    assert elsewhere.name not in str(error.value.message) and elsewhere.name not in str(error.value.fields)
     assert Enrolment.objects.filter(cohort=world.cohort).count() == 1
 
 

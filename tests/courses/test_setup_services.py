@@ -66,7 +66,7 @@ def test_cohort_ending_before_it_starts_is_refused(world, english):
 @pytest.mark.parametrize("role", ["other_staff", "instructor", "trainee"])
 def test_only_staff_of_the_district_create_cohorts_there(world, english, role):
     before = _state()
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as raised:
         services.cohort_create(
             course=world.cohort.course,
             district=world.district,
@@ -76,6 +76,7 @@ def test_only_staff_of_the_district_create_cohorts_there(world, english, role):
             ends_on=date(2032, 4, 1),
             actor=getattr(world, role),
         )
+    assert raised.value.code == "not_allowed"
     assert _state() == before
 
 
@@ -162,6 +163,7 @@ def test_longer_prerequisite_cycle_is_refused(world, english):
             requires=[third],
             actor=world.staff,
         )
+    assert raised.value.code == "prerequisite_cycle"
     assert all(f"“{t}”" in str(raised.value.message) for t in ("社区规划基础", "专业技能授课", "实地支持"))
 
 
@@ -177,7 +179,7 @@ def test_module_cannot_require_itself_or_another_cohorts_module(world, english):
             actor=world.staff,
         )
     assert raised.value.code == "prerequisite_cycle"
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         services.module_save(
             cohort=world.cohort,
             phase=Phase.FIELD,
@@ -186,6 +188,7 @@ def test_module_cannot_require_itself_or_another_cohorts_module(world, english):
             requires=[world.other_lesson.module],
             actor=world.staff,
         )
+    assert raised.value.code == "invalid"
 
 
 def test_module_position_must_be_free(world, english):
@@ -210,8 +213,9 @@ def test_lesson_is_saved_with_its_kind_and_content(world, english):
         actor=world.staff,
     )
     assert (lesson.kind, lesson.duration_minutes) == (LessonKind.WORKSHOP, 120)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         services.lesson_save(module=world.skills, position=3, kind="party", title="x", actor=world.staff)
+    assert raised.value.code == "invalid"
 
 
 def test_reading_material_is_stored_privately_and_removed_after_commit(
@@ -254,6 +258,7 @@ def test_reading_material_over_the_size_limit_is_refused(world, english, monkeyp
         services.lesson_attachment_add(
             lesson=world.skills_lesson, upload=upload("大.pdf", PDF_BYTES + b"x" * 200), actor=world.staff
         )
+    assert raised.value.code == "file_too_large"
     assert raised.value.status_code == 413
     assert not LessonAttachment.objects.exists()
 
@@ -287,7 +292,7 @@ def test_session_outside_the_cohort_run_is_refused(world, english):
     before = _state()
     with pytest.raises(ValidationFailed) as raised:
         _session(world, date=date(world.cohort.year + 1, 1, 5))
-    assert raised.value.code == "outside_run"
+    assert raised.value.code == "outside_cohort_run"
     assert _state() == before
 
 
@@ -302,21 +307,27 @@ def test_session_must_end_after_it_starts_and_have_the_cohorts_instructors(world
 
 def test_field_guidance_names_the_team_or_community_served(world, english):
     guidance = LessonFactory(module=world.skills, position=5, kind=LessonKind.FIELD_GUIDANCE, title="实地指导")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         _session(world, lesson=guidance)
+    assert raised.value.code == "invalid"
     team = TeamFactory(cohort=world.cohort)
     session = _session(world, lesson=guidance, team=team, community=world.community)
     assert (session.team, session.community) == (team, world.community)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         _session(world, lesson=guidance, team=TeamFactory(cohort=world.other_cohort))
-    with pytest.raises(ValidationFailed):
+    assert raised.value.code == "invalid"
+    with pytest.raises(ValidationFailed) as raised:
         _session(world, lesson=guidance, community=CommunityFactory(town__district=world.other_cohort.district))
-    with pytest.raises(ValidationFailed):
+    assert raised.value.code == "invalid"
+    with pytest.raises(ValidationFailed) as raised:
         _session(world, team=team)  # a lecture serves no team
+    assert raised.value.code == "invalid"
 
 
 def test_session_of_another_cohort_cannot_be_set_up_through_this_one(world, english):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as raised:
         _session(world, lesson=world.other_lesson)
-    with pytest.raises(NotAllowed):
+    assert raised.value.code == "not_allowed"
+    with pytest.raises(NotAllowed) as raised:
         _session(world, actor=world.other_staff)
+    assert raised.value.code == "not_allowed"

@@ -22,8 +22,9 @@ def test_staff_assign_a_district_instructor_and_a_roleless_account(world):
     for person in (colleague, newcomer, world.trainee):
         teaching = teaching_add(cohort=world.cohort, instructor=person, actor=world.staff)
         assert AuditEntry.objects.filter(verb="teaching.added", target_id=str(teaching.pk)).exists()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as raised:
         teaching_add(cohort=world.cohort, instructor=newcomer, actor=world.staff)
+    assert raised.value.code == "already_teaching"
 
 
 @pytest.mark.parametrize("target", ["other_instructor", "other_staff", "staff", "superuser", "inactive"])
@@ -45,10 +46,12 @@ def test_staff_cannot_assign_people_outside_their_reach(world, target):
 def test_only_the_cohorts_staff_assign_and_remove(world, actor):
     before = teachings()
     teaching = Teaching.objects.get(cohort=world.cohort, instructor=world.instructor)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as raised:
         teaching_add(cohort=world.cohort, instructor=UserFactory(), actor=getattr(world, actor))
-    with pytest.raises(NotFound):
+    assert raised.value.code == "not_found"
+    with pytest.raises(NotFound) as raised:
         teaching_remove(teaching=teaching, actor=getattr(world, actor))
+    assert raised.value.code == "not_found"
     assert teachings() == before
 
 

@@ -41,7 +41,7 @@ def _assignment_form(client, assignment):
         ("allowed_extensions", "[]", "此项为必填项"),
         ("allowed_extensions", '["pdf", "exe"]', "未知的文件类型：exe。"),
         ("pass_mark", "-5", "确保该值大于或等于0"),
-        ("pass_mark", "9999", "及格分必须在 0 到评分标准满分"),
+        ("pass_mark", "9999", "及格分须在0到评分量表的"),
         ("max_files", "0", "确保该值大于或等于1"),
     ],
 )

@@ -123,10 +123,12 @@ def test_a_withdrawn_trainee_cannot_hand_in_individual_work(field, english):
     )
     course_services.enrolment_withdraw(enrolment=field.world.enrolment, reason="工作调动", actor=field.world.staff)
     before = snapshot()
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as raised:
         services.submission_file_add(submission=submission, uploads_=[photo()], actor=field.world.trainee)
-    with pytest.raises(NotAllowed):
+    assert raised.value.code == "not_allowed"
+    with pytest.raises(NotAllowed) as raised:
         services.submission_submit(submission=submission, actor=field.world.trainee)
+    assert raised.value.code == "not_allowed"
     assert snapshot() == before
 
 

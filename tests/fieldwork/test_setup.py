@@ -67,24 +67,25 @@ def test_assignment_is_saved_with_sizes_in_mb_and_file_types_from_the_list(world
 
 
 @pytest.mark.parametrize(
-    "overrides,field",
+    "overrides,field,code",
     [
-        ({"allowed_extensions": ["exe"]}, "allowed_extensions"),
-        ({"allowed_extensions": []}, "allowed_extensions"),
-        ({"max_file_mb": 0}, "max_file_mb"),
-        ({"max_file_mb": 20, "max_total_mb": 10}, "max_total_mb"),
-        ({"max_files": 0}, "max_files"),
-        ({"pass_mark": Decimal("-5")}, "pass_mark"),
-        ({"pass_mark": Decimal("9999")}, "pass_mark"),
-        ({"pass_mark": Decimal("NaN")}, "pass_mark"),
-        ({"title": "  "}, "title"),
-        ({"due_at": datetime(2000, 1, 1, tzinfo=SHANGHAI)}, "due_at"),
+        ({"allowed_extensions": ["exe"]}, "allowed_extensions", "invalid"),
+        ({"allowed_extensions": []}, "allowed_extensions", "invalid"),
+        ({"max_file_mb": 0}, "max_file_mb", "invalid"),
+        ({"max_file_mb": 20, "max_total_mb": 10}, "max_total_mb", "invalid"),
+        ({"max_files": 0}, "max_files", "invalid"),
+        ({"pass_mark": Decimal("-5")}, "pass_mark", "pass_mark_out_of_range"),
+        ({"pass_mark": Decimal("9999")}, "pass_mark", "invalid"),
+        ({"pass_mark": Decimal("NaN")}, "pass_mark", "pass_mark_out_of_range"),
+        ({"title": "  "}, "title", "invalid"),
+        ({"due_at": datetime(2000, 1, 1, tzinfo=SHANGHAI)}, "due_at", "due_before_open"),
     ],
 )
-def test_bad_assignment_terms_are_refused(world, english, overrides, field):
+def test_bad_assignment_terms_are_refused(world, english, overrides, field, code):
     before = _state()
     with pytest.raises(ValidationFailed) as raised:
         services.assignment_save(**_values(world, **overrides))
+    assert raised.value.code == code
     assert field in raised.value.fields
     assert _state() == before
 
@@ -95,6 +96,7 @@ def test_pass_mark_must_lie_within_the_rubrics_points(world, english):
     before = _state()
     with pytest.raises(ValidationFailed) as raised:
         services.assignment_save(**_values(world, assignment=assignment, pass_mark=Decimal("21")))
+    assert raised.value.code == "pass_mark_out_of_range"
     assert "between 0 and the rubric's 20" in str(raised.value.message)
     assert _state() == before
     services.assignment_save(**_values(world, assignment=assignment, pass_mark=Decimal("20")))
@@ -124,34 +126,43 @@ def test_rubric_below_the_pass_mark_is_refused(world, english):
 
 
 @pytest.mark.parametrize(
-    "criteria",
+    ("criteria", "code"),
     [
-        [],
-        [services.CriterionInput(title="无等级", levels=[])],
-        [services.CriterionInput(title="倒置", levels=[services.LevelInput("x", "", Decimal(9), Decimal(3))])],
-        [services.CriterionInput(title="负分", levels=[services.LevelInput("x", "", Decimal(-1), Decimal(3))])],
-        [services.CriterionInput(title="", levels=[services.LevelInput("x", "", Decimal(0), Decimal(3))])],
+        ([], "invalid"),
+        ([services.CriterionInput(title="无等级", levels=[])], "invalid"),
+        (
+            [services.CriterionInput(title="倒置", levels=[services.LevelInput("x", "", Decimal(9), Decimal(3))])],
+            "bad_point_range",
+        ),
+        (
+            [services.CriterionInput(title="负分", levels=[services.LevelInput("x", "", Decimal(-1), Decimal(3))])],
+            "bad_point_range",
+        ),
+        ([services.CriterionInput(title="", levels=[services.LevelInput("x", "", Decimal(0), Decimal(3))])], "invalid"),
     ],
 )
-def test_bad_rubrics_are_refused(world, english, criteria):
+def test_bad_rubrics_are_refused(world, english, criteria, code):
     assignment = services.assignment_save(**_values(world, pass_mark=Decimal(0)))
     before = _state()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         services.rubric_save(assignment=assignment, criteria=criteria, actor=world.staff)
+    assert raised.value.code == code
     assert _state() == before
 
 
 def test_rubric_of_assessed_work_cannot_change(field, english):
     world = field.world
     field.graded()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as raised:
         services.rubric_save(assignment=field.assignment, criteria=_rubric(), actor=world.staff)
+    assert raised.value.code == "assessed"
 
 
 @pytest.mark.parametrize("role", ["other_staff", "trainee", "other_instructor"])
 def test_only_those_who_manage_the_cohort_set_assignments(world, english, role):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as raised:
         services.assignment_save(**_values(world, actor=getattr(world, role)))
+    assert raised.value.code == "not_allowed"
 
 
 # --- pages

@@ -66,6 +66,7 @@ def test_person_create_refuses_bad_fields(world, english, fields, message):
     before = users_state()
     with pytest.raises(ValidationFailed) as caught:
         services.person_create(**values, cohort=world.cohort, role="trainee", actor=world.staff)
+    assert caught.value.code == "invalid"
     assert str(caught.value.message) == message
     assert users_state() == before
 
@@ -73,7 +74,7 @@ def test_person_create_refuses_bad_fields(world, english, fields, message):
 def test_person_create_refuses_a_taken_mobile_and_a_foreign_community_and_cohort(world, english):
     UserFactory(mobile="13800012345")
     before = users_state()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as raised:
         services.person_create(
             full_name="李丽",
             mobile="13800012345",
@@ -82,7 +83,8 @@ def test_person_create_refuses_a_taken_mobile_and_a_foreign_community_and_cohort
             role="trainee",
             actor=world.staff,
         )
-    with pytest.raises(ValidationFailed):
+    assert raised.value.code == "mobile_taken"
+    with pytest.raises(ValidationFailed) as raised:
         services.person_create(
             full_name="李丽",
             mobile="13800012346",
@@ -91,7 +93,8 @@ def test_person_create_refuses_a_taken_mobile_and_a_foreign_community_and_cohort
             role="trainee",
             actor=world.staff,
         )
-    with pytest.raises(NotFound):
+    assert raised.value.code == "invalid"
+    with pytest.raises(NotFound) as raised:
         services.person_create(
             full_name="李丽",
             mobile="13800012347",
@@ -100,6 +103,7 @@ def test_person_create_refuses_a_taken_mobile_and_a_foreign_community_and_cohort
             role="trainee",
             actor=world.staff,
         )
+    assert raised.value.code == "not_found"
     assert users_state() == before
 
 
@@ -134,18 +138,20 @@ def test_staff_cannot_act_on_people_they_do_not_govern(world, target):
         lambda: services.person_deactivate(person=person, actor=world.staff),
         lambda: services.password_reset_by_staff(person=person, actor=world.staff),
     ):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound) as raised:
             call()
+        assert raised.value.code == "not_found"
     assert users_state() == before
     assert not AuditEntry.objects.exists()
 
 
 def test_instructor_and_trainee_govern_nobody(world):
     for actor in (world.instructor, world.trainee):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound) as raised:
             services.password_reset_by_staff(
                 person=world.trainee if actor != world.trainee else world.instructor, actor=actor
             )
+        assert raised.value.code == "not_found"
 
 
 def test_deactivate_ends_login_sessions_and_token(world):
@@ -158,8 +164,9 @@ def test_deactivate_ends_login_sessions_and_token(world):
     assert not Token.objects.filter(user=world.trainee).exists()
     assert session.get("/").status_code == 302  # logged out
     assert not Client().login(username=world.trainee.username, password=PASSWORD)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as raised:
         services.person_deactivate(person=world.trainee, actor=world.staff)
+    assert raised.value.code == "inactive"
 
 
 def test_staff_reset_gives_a_temporary_password_ends_sessions_and_replaces_token(world):

@@ -63,12 +63,13 @@ def test_a_refused_upload_leaves_nothing_in_the_bucket(field, s3_storage):  # no
     submission = fieldwork_services.submission_start(
         assignment=field.assignment, enrolment=field.world.enrolment, actor=field.world.trainee
     )
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         fieldwork_services.submission_file_add(
             submission=submission,
             uploads_=[photo(), upload("tool.pdf", b"MZ" + b"\x00" * 64)],
             actor=field.world.trainee,
         )
+    assert raised.value.code == "file_type_mismatch"
     assert s3_storage.keys(s3_storage.bucket) == []
     assert SubmissionFile.objects.count() == 0
 
@@ -78,8 +79,9 @@ def test_project_photo_sizes_are_stored_and_deleted_in_the_bucket(s3_storage):
     assert s3_storage.keys(s3_storage.bucket) == sorted([stored.path, stored.thumbnail_path, stored.display_path])
     photos.delete_stored(stored)
     assert s3_storage.keys(s3_storage.bucket) == []
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         photos.store_photo(photo_upload("x.jpg", content=b"<html>"), folder="projects/t")
+    assert raised.value.code == "bad_photo"
     assert s3_storage.keys(s3_storage.bucket) == []
 
 
