@@ -308,6 +308,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lms.clients.client_address"
 AXES_LOCKOUT_CALLABLE = "lms.authentication.lockout_response"
 AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # its admin pages have no Chinese; operators unlock with `manage.py axes_reset_username`
 
 LOGGING = {
     "version": 1,

@@ -69,7 +69,7 @@ ENDPOINTS = {
         "post",
         lambda o: f"/check-in/{o.session.pk}/",
         lambda o: {"code": checkin_codes.code_for(o.session.pk)},
-        by_role(LOGIN, 200, 403, 403, 403, 403, 403),
+        by_role(LOGIN, 200, 404, 403, 404, 403, 404),  # who may not see the session: as if missing
     ),
     "page attendance sheet": ("get", lambda o: f"/sessions/{o.session.pk}/", None, PAGE_TEACH),
     "page record attendance": (
@@ -352,7 +352,7 @@ ENDPOINTS = {
         "post",
         lambda o: "/api/v1/check-in/",
         lambda o: {"session": o.session.pk, "code": checkin_codes.code_for(o.session.pk)},
-        by_role(API_ANON, 201, 403, 403, 403, 403, 403),
+        by_role(API_ANON, 201, 404, 403, 404, 403, 404),
     ),
 }
 
