@@ -66,7 +66,10 @@ def test_audit_rows_carry_the_district_and_cohort_of_their_target(world):
     user_entry = audit_record(actor=world.staff, verb="x.y", target=world.trainee)
     assert (lesson_entry.district_id, lesson_entry.cohort_id) == (world.district.pk, world.cohort.pk)
     assert (district_entry.district_id, district_entry.cohort_id) == (world.district.pk, None)
-    assert (user_entry.district_id, user_entry.cohort_id) == (None, None)
+    # An account belongs to the district where it holds a role, so that district's staff see it.
+    assert (user_entry.district_id, user_entry.cohort_id) == (world.district.pk, None)
+    stranger_entry = audit_record(actor=world.staff, verb="x.y", target=world.stranger)
+    assert (stranger_entry.district_id, stranger_entry.cohort_id) == (None, None)
 
 
 def _entries(world):
@@ -86,7 +89,7 @@ def test_predicate_and_queryset_twin_agree(world, role):
     visible = set(AuditEntry.objects.filter(audit_visible_q(user)).values_list("pk", flat=True))
     assert visible == {e.pk for e in entries if can_view_audit_entry(user, e)}
     expected = {
-        "staff": {entries[0].pk, entries[2].pk},
+        "staff": {entries[0].pk, entries[2].pk, entries[3].pk},
         "other_staff": {entries[1].pk},
         "instructor": {entries[0].pk, entries[2].pk},
         "other_instructor": {entries[1].pk},
@@ -234,3 +237,18 @@ def test_query_count_does_not_grow_with_the_rows(client, world, url, django_asse
     _fill(world, 30)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_staff_see_what_was_done_to_the_people_of_their_district(client, world):
+    from lms.models import AuditEntry
+    from lms.services import people
+
+    people.person_update(
+        person=world.trainee, actor=world.staff, full_name="何家明", mobile="13800138000", email="", community=None
+    )
+    entry = AuditEntry.objects.filter(verb="user.updated").latest("pk")
+    assert entry.district_id == world.cohort.district_id
+    client.force_login(world.staff)
+    assert "何家明" in client.get("/audit/").content.decode()
+    client.force_login(world.other_staff)
+    assert "何家明" not in client.get("/audit/").content.decode()
