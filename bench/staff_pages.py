@@ -154,9 +154,9 @@ def build(trainees: int) -> dict:
         ("totals", "staff", f"/projects/cohorts/{c}/totals/"),
         ("district overview", "staff", "/district/cohorts/"),
         ("dashboard", "staff", f"/cohorts/{c}/dashboard/"),
-        ("staff home", "staff", "/"),
-        ("instructor home", "instructor", "/"),
-        ("trainee home", "trainee", "/"),
+        ("staff home", "staff", "/todo/staff/"),
+        ("instructor home", "instructor", "/todo/instructor/"),
+        ("trainee home", "trainee", "/todo/trainee/"),
     ]
     users = {"staff": world.staff, "instructor": world.instructor, "trainee": world.trainee}
     return {"pages": pages, "keys": keys, "users": users}
