@@ -1,5 +1,6 @@
 """Celery tasks of field projects: thin wrappers, taking plain values, safe to run twice."""
 
+import hashlib
 import logging
 
 from celery import shared_task
@@ -20,7 +21,8 @@ def build_booklet(params: dict, language: str) -> str:
 
 def queue_booklet(*, params: dict, language: str) -> bool:
     """Ask a worker for this booklet, once a minute at most per booklet; a broker outage is logged, not raised."""
-    key = f"booklet-queued:{language}:{sorted(params.items())}"
+    digest = hashlib.sha256(repr(sorted(params.items())).encode()).hexdigest()[:32]
+    key = f"booklet-queued:{language}:{digest}"  # a digest: the query may hold any character
     try:
         if not cache.add(key, 1, timeout=60):
             return False
