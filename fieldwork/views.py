@@ -17,6 +17,7 @@ from fieldwork.models import Objection, ObjectionOutcome, WorkMode
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.ids import id_or_none
 from lms.middleware import refuse_nul_bytes
+from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
 
 
@@ -379,6 +380,8 @@ def gradebook(request, cohort_id: int):
         {
             "cohort": cohort,
             "book": book,
+            "page": page_of(book.rows, request),
+            "page_query": query_without_page(request),
             "teams": Team.objects.filter(cohort=cohort).order_by("name"),
             "communities": Community.objects.filter(enrolments__cohort=cohort).distinct().order_by("name"),
             "query": request.GET.urlencode(),

@@ -20,6 +20,7 @@ from courses.services.teaching import assignable_instructors_q, teaching_add, te
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.mobiles import normalise_mobile
 from lms.models import Community, User
+from lms.paging import page_of, query_without_page
 from lms.predicates import enrollable_trainees_q, roles_of
 from lms.spreadsheets import table_response
 
@@ -40,9 +41,12 @@ def district_overview(request):
 def cohort_detail(request, cohort_id: int):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
     manages = request.user.has_perm("courses.manage_cohort", cohort)
+    table = selectors.cohort_progress_table(cohort=cohort)
     context = {
         "cohort": cohort,
-        "table": selectors.cohort_progress_table(cohort=cohort),
+        "table": table,
+        "page": page_of(table.rows, request),
+        "query": query_without_page(request),
         "sessions": selectors.cohort_sessions(cohort=cohort),
         "manages": manages,
     }
