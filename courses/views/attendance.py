@@ -19,6 +19,7 @@ from courses.forms import (
 )
 from courses.models import Enrolment
 from lms.errors import NotFound
+from lms.paging import page_of, query_without_page
 from lms.qr import qr_svg
 
 
@@ -133,7 +134,8 @@ def attendance_sheet(request, session_id: int):
         {
             "session": session,
             "instructors": list(session.instructors.all()),
-            "rows": rows,
+            "page": page_of(rows, request),  # a phone shows 50 trainees at a time; "missing" lists them all
+            "query": query_without_page(request),
             "missing": [row for row in rows if row.attendance is None],
             "statuses": services.attendance.AttendanceStatus.choices,
             "correct_form": AttendanceCorrectForm(),

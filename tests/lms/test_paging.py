@@ -27,6 +27,17 @@ def test_a_long_table_comes_fifty_rows_a_page(client, crowded, url_name):
     assert 'data-testid="pager"' in first.content.decode()
 
 
+def test_the_attendance_sheet_comes_fifty_trainees_a_page_and_lists_everyone_missing(client, crowded):
+    from tests.courses.factories import SessionFactory
+
+    session = SessionFactory(lesson=crowded.basics_lessons[0])
+    client.force_login(crowded.instructor)
+    page = client.get(reverse("attendance-sheet", args=[session.pk]))
+    assert page.status_code == 200
+    assert len(page.context["page"].object_list) == 50
+    assert len(page.context["missing"]) == 56  # the "not checked in yet" list stays whole
+
+
 @pytest.mark.parametrize("page", ["0", "3", "abc", "-1", "1e3", "٢", "9" * 40])
 def test_a_page_that_does_not_exist_answers_not_found(client, crowded, page):
     client.force_login(crowded.staff)
