@@ -25,6 +25,7 @@ from certificates.verification import (
 from lms import storage
 from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
+from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
 
 
@@ -49,7 +50,8 @@ def cohort_certificates(request, cohort_id: int):
         "certificates/cohort.html",
         {
             "cohort": cohort,
-            "rows": rows,
+            "page": page_of(rows, request),  # 50 trainees a page; "issue to all" still takes every one
+            "query": query_without_page(request),
             "eligible_count": sum(1 for r in rows if r.can_be_issued),
             "rule": CompletionRule.objects.filter(cohort=cohort).first(),
             "batches": selectors.cohort_batches(cohort=cohort),
