@@ -18,15 +18,15 @@ import http.client
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+from benchlib import free_port, recreate_database, start_gunicorn  # noqa: E402 - beside this script
+
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve() and VENV_PYTHON.exists():
     os.execv(VENV_PYTHON, [str(VENV_PYTHON), __file__, *sys.argv[1:]])  # noqa: S606 - the project's own interpreter
@@ -48,20 +48,8 @@ def parse_args():
     return parser.parse_args()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(trainees: int) -> dict:
@@ -178,27 +166,6 @@ def count_queries(pages, users) -> dict:
     return counts
 
 
-def start_gunicorn(port: int, workers: int, env: dict) -> subprocess.Popen:
-    log = open(ROOT / "var" / "bench-staff-pages.log", "w")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(
-        [ROOT / ".venv" / "bin" / "gunicorn", "lms.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/accounts/login/")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGTERM)
-    raise SystemExit("gunicorn did not answer within 30 s; see var/bench-staff-pages.log")
 
 
 def fetch(port: int, url: str, session_key: str) -> tuple[float, int, int]:
@@ -238,7 +205,7 @@ def measure(size: int, args) -> list[dict]:
     counts = count_queries(data["pages"], data["users"])
     connections.close_all()
     port = free_port()
-    server = start_gunicorn(port, args.workers, env)
+    server = start_gunicorn(port, args.workers, env, log_name="bench-staff-pages.log")
     rows = []
     try:
         for name, role, url in data["pages"]:

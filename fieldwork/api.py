@@ -11,9 +11,9 @@ from courses.models import Cohort, Enrolment, Team
 from fieldwork import selectors, services, uploads
 from fieldwork.downloads import serve_stored
 from fieldwork.models import Assignment, Objection, Submission, SubmissionFile
+from lms.access import id_or_zero, parse_id
 from lms.api import ScopedViewSet
 from lms.errors import NotAllowed, NotFound, ValidationFailed
-from lms.ids import id_or_none, id_or_zero
 from lms.permissions import SIGNED_IN
 from lms.predicates import cohort_visible_q
 
@@ -322,7 +322,7 @@ class SubmissionViewSet(ScopedViewSet):
             pk = kwargs.get("pk", "")
             limits = (
                 Assignment.objects.filter(submissions__pk=pk).values("max_file_size", "max_total_size").first()
-                if id_or_none(pk) is not None
+                if parse_id(pk) is not None
                 else None
             )
             if limits:
@@ -482,7 +482,7 @@ class GradebookViewSet(ScopedViewSet):
         if not request.user.has_perm("fieldwork.view_gradebook", cohort):
             raise NotFound(_("This page does not exist, or you do not have access to it."))
         team, community = request.query_params.get("team", ""), request.query_params.get("community", "")
-        team_id, community_id = id_or_none(team), id_or_none(community)
+        team_id, community_id = parse_id(team), parse_id(community)
         if (team and team_id is None) or (community and community_id is None):
             raise ValidationFailed(_("Filter by a team or community id."))
         book = selectors.gradebook(cohort=cohort, team_id=team_id, community_id=community_id)

@@ -14,8 +14,8 @@ from courses import selectors as course_selectors
 from fieldwork import exports, selectors, services, uploads
 from fieldwork.downloads import serve_stored
 from fieldwork.models import Objection, ObjectionOutcome, WorkMode
+from lms.access import parse_id
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
-from lms.ids import id_or_none
 from lms.middleware import refuse_nul_bytes
 from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
@@ -362,8 +362,8 @@ def _gradebook(request, cohort_id):
     community_id = request.GET.get("community") or None
     book = selectors.gradebook(
         cohort=cohort,
-        team_id=id_or_none(team_id),
-        community_id=id_or_none(community_id),
+        team_id=parse_id(team_id),
+        community_id=parse_id(community_id),
     )
     return cohort, book
 

@@ -24,6 +24,11 @@ def parse_id(value) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
+def id_or_zero(value) -> int:
+    """For list filters: a malformed id matches nothing (0) rather than failing."""
+    return parse_id(value) or 0
+
+
 def not_found() -> NotFound:
     return NotFound(gettext("This page does not exist, or you do not have access to it."))
 

@@ -11,21 +11,11 @@ def audit_scope(target: models.Model) -> tuple[int | None, int | None]:
     from lms.predicates import cohort_id_of, district_id_of
 
     if isinstance(target, User):  # an account: the district where it holds a role, for that district's staff
-        return _district_of_person(target), None
+        return _districts_of_people([target]).get(target.pk), None
     try:
         return district_id_of(target), cohort_id_of(target)
     except (AttributeError, ObjectDoesNotExist):  # a path through an empty link: no scope, superusers only
         return None, None
-
-
-def _district_of_person(person: User) -> int | None:
-    from courses.models import Enrolment, Teaching
-
-    for model, field in ((Enrolment, "trainee"), (Teaching, "instructor")):
-        district_id = model.objects.filter(**{field: person}).values_list("cohort__district_id", flat=True).first()
-        if district_id:
-            return district_id
-    return None
 
 
 def _districts_of_people(people) -> dict[int, int]:
@@ -42,18 +32,31 @@ def _districts_of_people(people) -> dict[int, int]:
     return found
 
 
-def audit_record(*, actor: User | None, verb: str, target: models.Model, **data) -> AuditEntry:
-    """Write one audit row; call inside the service's transaction."""
-    district_id, cohort_id = audit_scope(target)
-    return AuditEntry.objects.create(
+def _entry(*, actor: User | None, verb: str, target: models.Model, content_type, data: dict, scope) -> AuditEntry:
+    district_id, cohort_id = scope
+    return AuditEntry(
         actor=actor if actor and actor.is_authenticated else None,
         verb=verb,
-        target_type=ContentType.objects.get_for_model(target),
+        target_type=content_type,
         target_id=str(target.pk),
         data=data,
         district_id=district_id,
         cohort_id=cohort_id,
     )
+
+
+def audit_record(*, actor: User | None, verb: str, target: models.Model, **data) -> AuditEntry:
+    """Write one audit row; call inside the service's transaction."""
+    entry = _entry(
+        actor=actor,
+        verb=verb,
+        target=target,
+        content_type=ContentType.objects.get_for_model(target),
+        data=data,
+        scope=audit_scope(target),
+    )
+    entry.save()
+    return entry
 
 
 def audit_record_many(*, actor: User | None, verb: str, targets, data_of=None) -> list[AuditEntry]:
@@ -63,21 +66,18 @@ def audit_record_many(*, actor: User | None, verb: str, targets, data_of=None) -
         return []
     content_type = ContentType.objects.get_for_model(targets[0])
     people_districts = _districts_of_people(targets) if isinstance(targets[0], User) else {}
-    rows = []
-    for target in targets:
-        if isinstance(target, User):
-            district_id, cohort_id = people_districts.get(target.pk), None
-        else:
-            district_id, cohort_id = audit_scope(target)  # targets carry their cohort: no query each
-        rows.append(
-            AuditEntry(
-                actor=actor if actor and actor.is_authenticated else None,
-                verb=verb,
-                target_type=content_type,
-                target_id=str(target.pk),
-                data=data_of(target) if data_of else {},
-                district_id=district_id,
-                cohort_id=cohort_id,
-            )
+
+    def scope(target):  # accounts from one query for all; other targets carry their cohort: no query each
+        return (people_districts.get(target.pk), None) if isinstance(target, User) else audit_scope(target)
+
+    return AuditEntry.objects.bulk_create(
+        _entry(
+            actor=actor,
+            verb=verb,
+            target=target,
+            content_type=content_type,
+            data=data_of(target) if data_of else {},
+            scope=scope(target),
         )
-    return AuditEntry.objects.bulk_create(rows)
+        for target in targets
+    )

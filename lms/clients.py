@@ -2,9 +2,9 @@
 
 
 def client_address(request) -> str | None:
-    """The client's IP address: login throttling and other per-address limits ask here.
+    """The client's IP address: login throttling, the verification limit and logs ask here.
 
-    Behind a reverse proxy REMOTE_ADDR is the proxy's address, which would make every per-address
-    limit one global limit; trusted proxies are to be honoured here and only here.
+    Behind trusted proxies (LMS_TRUSTED_PROXIES) lms.net.TrustedProxyMiddleware has already put the
+    real client's address in REMOTE_ADDR, so every per-address limit counts clients separately.
     """
     return request.META.get("REMOTE_ADDR")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import ATTENDED, AttendanceStatus, Cohort, Phase
-from courses.selectors import cohort_attendance_matrix, cohort_progress_table
+from courses.selectors import AttendanceShare, cohort_attendance_matrix, cohort_progress_table
 from fieldwork.models import SubmissionState
 from fieldwork.projects.selectors import activities_by_month, cohort_totals
 from fieldwork.selectors import assignment_state_counts
@@ -104,7 +104,8 @@ def cohort_dashboard(*, cohort: Cohort, community: Community | None = None) -> C
                 "excused": excused,
                 "absent": column.count(AttendanceStatus.ABSENT),
                 "unrecorded": column.count(None),
-                "share": _percent(attended, len(column) - excused),
+                # The session's share by courses' one rule of attendance (excused left out).
+                "share": AttendanceShare(attended=attended, excused=excused, held=len(column)).percent or 0,
             }
         )
     board.sessions = [{**row, "percent": row["share"]} for row in sessions]

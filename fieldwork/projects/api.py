@@ -16,10 +16,10 @@ from fieldwork.projects.models import (
     ModelCase,
     SupportVisit,
 )
+from lms.access import id_or_zero
 from lms.api import ScopedViewSet
 from lms.api_schema import ObjectListSchema
 from lms.errors import NotFound
-from lms.ids import id_or_zero, parse_id
 from lms.permissions import SIGNED_IN
 from lms.predicates import cohort_visible_q
 
@@ -234,7 +234,7 @@ class ProjectViewSet(ScopedViewSet):
     @extend_schema(request=ProjectIn, responses=ProjectOut)
     def create(self, request):
         data = _valid(ProjectIn, request)
-        team = selectors.access_team(user=request.user, team_id=parse_id(data.get("team")))
+        team = selectors.access_team(user=request.user, team_id=data.get("team"))
         project = services.project_update(
             team=team,
             actor=request.user,

@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from fieldwork import services
 from fieldwork.models import SubmissionState
+from lms.access import parse_id as id_or_none
 from lms.errors import ValidationFailed
-from lms.ids import id_or_none
 from tests.fieldwork.snapshots import snapshot
 from tests.fieldwork.test_views import english
 

@@ -1,0 +1,59 @@
+"""What the benchmarks share: a free port, a fresh database, gunicorn serving the app."""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the PostgreSQL database named in `url` (the benchmark's own)."""
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def start_gunicorn(port: int, workers: int, env: dict, *, log_name: str, extra_args=()) -> subprocess.Popen:
+    """gunicorn serving the app on localhost, answered once the login page answers (30 s at most)."""
+    log_path = ROOT / "var" / log_name
+    log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(
+        [
+            ROOT / ".venv" / "bin" / "gunicorn",
+            "lms.wsgi",
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+            *extra_args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/accounts/login/")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGTERM)
+    raise SystemExit(f"gunicorn did not answer within 30 s; see {log_path}")
