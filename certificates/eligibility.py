@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, CompletionRule
-from courses.models import Cohort, Enrolment, EnrolmentStatus, Lesson, LessonCompletion
-from courses.selectors import attendance_shares
+from courses.models import Cohort, Enrolment, Lesson, LessonCompletion
+from courses.selectors import attendance_shares, cohort_roster
 from fieldwork.projects.selectors import approved_case_team_ids
 from fieldwork.selectors import completion_assignments
 
@@ -144,7 +144,7 @@ CRITERIA: list[Criterion] = [lessons_criterion, attendance_criterion, assignment
 def cohort_eligibility(*, cohort: Cohort, enrolment_ids=None) -> list[TraineeEligibility]:
     """Every active trainee of the cohort (or of `enrolment_ids`), eligible or not and why. Fixed queries."""
     rule = CompletionRule.objects.filter(cohort=cohort).first() or CompletionRule(cohort=cohort)
-    enrolments = cohort.enrolments.filter(status=EnrolmentStatus.ACTIVE).select_related("trainee", "team", "community")
+    enrolments = cohort_roster(cohort)
     if enrolment_ids is not None:
         enrolments = enrolments.filter(pk__in=list(enrolment_ids))
     enrolments = list(enrolments.order_by("trainee__full_name", "pk"))
