@@ -1,6 +1,5 @@
 """Celery tasks of field projects: thin wrappers, taking plain values, safe to run twice."""
 
-import hashlib
 import logging
 
 from celery import shared_task
@@ -20,9 +19,15 @@ def build_booklet(params: dict, language: str) -> str:
 
 
 def queue_booklet(*, params: dict, language: str) -> bool:
-    """Ask a worker for this booklet, once a minute at most per booklet; a broker outage is logged, not raised."""
-    digest = hashlib.sha256(repr(sorted(params.items())).encode()).hexdigest()[:32]
-    key = f"booklet-queued:{language}:{digest}"  # a digest: the query may hold any character
+    """Ask a worker for this booklet, once a minute at most per booklet; a broker outage is logged, not raised.
+
+    "This booklet" is its storage name, which carries the library's state: a change to the library
+    within the minute asks for the new booklet at once."""
+    from fieldwork.projects.booklet import booklet_name
+    from fieldwork.projects.selectors import clean_library_filters
+
+    name = booklet_name(filters=clean_library_filters(**params), language=language)
+    key = f"booklet-queued:{name}"
     try:
         if not cache.add(key, 1, timeout=60):
             return False

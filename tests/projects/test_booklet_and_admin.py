@@ -81,6 +81,23 @@ def test_approving_a_case_has_a_worker_prepare_the_whole_librarys_booklet(projec
     wait_for(lambda: default_storage.exists(name), workers=[booklet_worker])
 
 
+def test_a_second_change_within_the_minute_gets_its_own_booklet(projects, booklet_worker):
+    """The once-a-minute guard is per booklet (library state included), not per set of filters."""
+    from django.core.files.storage import default_storage
+
+    from fieldwork.projects import services
+    from fieldwork.projects.booklet import booklet_name
+    from fieldwork.projects.selectors import clean_library_filters
+    from tests.certificates.workers import wait_for
+
+    for n, project in enumerate((projects.project, projects.other_project)):
+        case = ModelCaseFactory(project=project, status=CaseStatus.SUBMITTED, title=f"案例{n}")
+        services.case_approve(case=case, actor=projects.world.instructor)
+        for language in ("zh-hans", "en"):
+            name = booklet_name(filters=clean_library_filters(), language=language)
+            wait_for(lambda name=name: default_storage.exists(name), workers=[booklet_worker])
+
+
 def test_booklet_is_for_staff_only(client, projects):
     for user in (projects.world.trainee, projects.world.instructor):
         client.force_login(user)
