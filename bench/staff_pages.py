@@ -52,10 +52,6 @@ def parse_args():
     return parser.parse_args()
 
 
-
-
-
-
 def build(trainees: int) -> dict:
     """The data set, built with bulk_create; returns the ids the pages need and a session key per role."""
     from datetime import timedelta
@@ -168,8 +164,6 @@ def count_queries(pages, users) -> dict:
             response = client.get(url)
         counts[name] = (len(queries), response.status_code)
     return counts
-
-
 
 
 def fetch(port: int, url: str, session_key: str) -> tuple[float, int, int]:

@@ -85,6 +85,10 @@ def audit_context(context, urls, base: str) -> list[str]:
                 continue
             if response is None or not response.ok:
                 continue
+            # On a phone the browser zooms a too-wide page out (innerWidth grows with it): compare with the screen.
+            screen, wide = page.viewport_size["width"], page.evaluate("document.documentElement.scrollWidth")
+            if screen < 600 and wide > screen + 1:  # wide tables scroll inside their box, never the page
+                problems.append(f"{url[len(base) :]}: the page is {wide} px wide on a {screen} px screen")
             for violation in axe_violations(page):
                 if violation["impact"] in AXE_BLOCKING:
                     problems.append(f"{url[len(base):]}: {violation['impact']} {violation['id']} "
@@ -96,7 +100,7 @@ def audit_context(context, urls, base: str) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def accessibility_and_policy_audit(monkeypatch, request):
-    """Every page a journey visits: no serious or critical axe violation, no CSP refusal.
+    """Every page a journey visits: no serious or critical axe violation, no CSP refusal, no page wider than a phone.
 
     Each browser context records the pages its tabs navigate to; when the context closes, the
     pages are opened again in it (same cookies, same person) and audited with axe-core.
