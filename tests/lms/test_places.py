@@ -61,7 +61,7 @@ def test_page_lists_own_district_places_with_counts(staff_client, world, places)
 
 @pytest.mark.parametrize("role", ["trainee", "instructor", "stranger", "other_staff"])
 def test_people_without_a_staff_role_here_see_nothing(client, world, places, role):
-    town, unused, _other_town, _other_community = places
+    _town, unused, _other_town, _other_community = places
     client.force_login(getattr(world, role))
     if role != "other_staff":
         assert client.get("/places/").status_code == 404
@@ -82,7 +82,7 @@ def _places_queries(client) -> int:
 
 def test_page_queries_do_not_grow_with_places(staff_client, world):
     small = _places_queries(staff_client)
-    for t in range(5):
+    for _t in range(5):
         town = TownFactory(district=world.district)
         for _c in range(4):
             EnrolmentFactory(cohort=world.cohort, community=CommunityFactory(town=town))
@@ -204,7 +204,7 @@ def test_rename_is_audited_and_history_follows(staff_client, world):
 
 
 def test_retired_community_leaves_every_choice_but_keeps_its_records(staff_client, world, places):
-    town, unused, _other_town, _other_community = places
+    _town, unused, _other_town, _other_community = places
     response = staff_client.post(f"/places/communities/{world.community.pk}/retire/")
     assert response.status_code == 302
     assert world.community not in selectors.choosable_communities(user=world.staff)
@@ -245,7 +245,7 @@ def test_enrolling_into_a_retired_community_is_refused(staff_client, world, engl
 
 
 def test_a_person_keeps_a_retired_community_but_cannot_be_given_one(staff_client, world, places, english):
-    town, unused, _other_town, _other_community = places
+    _town, unused, _other_town, _other_community = places
     world.trainee.community = world.community
     world.trainee.save(update_fields=["community"])
     services.community_retire(community=world.community, actor=world.staff)
