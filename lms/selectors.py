@@ -98,12 +98,16 @@ def access_governed_person(*, user, person_id: int) -> User:
 
 def choosable_communities(*, user, district_id: int | None = None, keep_id: int | None = None):
     """The communities `user` may choose for something new: those in use (`Community.objects.choosable`)
-    in the user's districts, narrowed to `district_id` when given (a cohort's district). `keep_id` adds
-    the value a form already holds, even retired, so that saving the form unchanged keeps it.
-    The one list behind every community choice: person forms, enrolment forms and API, sheets, sessions."""
-    scope = Q() if user.is_superuser else Q(town__district_id__in=roles_of(user).staff_district_ids)
+    in the user's districts, or in `district_id` when given (a cohort's district: the caller has fetched
+    the cohort through its access check, and the service asks for the permission to act on it).
+    `keep_id` adds the value a form already holds, even retired, so that saving it unchanged keeps it.
+    The one list behind every community choice: person forms, enrolment forms, sheets, sessions."""
     if district_id is not None:
-        scope &= Q(town__district_id=district_id)
+        scope = Q(town__district_id=district_id)
+    elif user.is_superuser:
+        scope = Q()
+    else:
+        scope = Q(town__district_id__in=roles_of(user).staff_district_ids)
     choosable = Q(pk__in=Community.objects.choosable().values("pk"))
     if keep_id:
         choosable |= Q(pk=keep_id)
