@@ -341,3 +341,43 @@ def test_a_town_with_communities_cannot_be_deleted(world, places):
 def test_an_unknown_action_is_not_a_page(staff_client, world):
     assert staff_client.post(f"/places/communities/{world.community.pk}/explode/").status_code == 404
     assert staff_client.get(f"/places/communities/{world.community.pk}/retire/").status_code == 405
+
+
+def test_the_api_refuses_enrolling_into_a_retired_community(client, world):
+    services.community_retire(community=world.community, actor=world.staff)
+    client.force_login(world.staff)
+    before = Enrolment.objects.count()
+    response = client.post(
+        "/api/v1/enrolments/",
+        {"cohort": world.cohort.pk, "trainee": world.stranger.pk, "community": world.community.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "community_retired"
+    assert Enrolment.objects.count() == before
+
+
+def test_a_moved_session_keeps_its_retired_community_but_a_new_one_cannot_take_it(world):
+    import datetime as dt
+
+    from courses.models import LessonKind
+    from courses.services.setup import session_save
+    from tests.courses.factories import LessonFactory
+
+    lesson = LessonFactory(module=world.basics, position=9, kind=LessonKind.FIELD_GUIDANCE)
+    fields = {
+        "date": world.cohort.starts_on,
+        "start_time": dt.time(9),
+        "end_time": dt.time(11),
+        "place": "河岗村委会",
+        "community": world.community,
+    }
+    session = session_save(cohort=world.cohort, lesson=lesson, actor=world.staff, **fields)
+    services.community_retire(community=world.community, actor=world.staff)
+    moved = session_save(
+        cohort=world.cohort, session=session, lesson=lesson, actor=world.staff, **{**fields, "end_time": dt.time(12)}
+    )
+    assert moved.community == world.community
+    with pytest.raises(ValidationFailed) as raised:
+        session_save(cohort=world.cohort, lesson=lesson, actor=world.staff, **fields)
+    assert raised.value.code == "community_retired"
