@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lms', '0005_verbose_names_of_scopes'),
+        ("lms", "0005_verbose_names_of_scopes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='community',
-            name='retired_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='retired at'),
+            model_name="community",
+            name="retired_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="retired at"),
         ),
         migrations.AddField(
-            model_name='town',
-            name='retired_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='retired at'),
+            model_name="town",
+            name="retired_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="retired at"),
         ),
     ]

@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_verbose_names_of_scopes'),
+        ("notifications", "0002_verbose_names_of_scopes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('work_returned', 'Work returned for revision'), ('grade_released', 'Grade released'), ('objection_answered', 'Objection answered'), ('extension_granted', 'Extension granted'), ('case_returned', 'Model case returned'), ('case_approved', 'Model case approved'), ('certificate_issued', 'Certificate issued'), ('certificate_revoked', 'Certificate revoked'), ('session_tomorrow', 'Session tomorrow'), ('assignment_due_soon', 'Assignment due soon'), ('work_submitted', 'Work handed in'), ('objection_raised', 'Objection to a grade')], max_length=32, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("work_returned", "Work returned for revision"),
+                    ("grade_released", "Grade released"),
+                    ("objection_answered", "Objection answered"),
+                    ("extension_granted", "Extension granted"),
+                    ("case_returned", "Model case returned"),
+                    ("case_approved", "Model case approved"),
+                    ("certificate_issued", "Certificate issued"),
+                    ("certificate_revoked", "Certificate revoked"),
+                    ("session_tomorrow", "Session tomorrow"),
+                    ("assignment_due_soon", "Assignment due soon"),
+                    ("work_submitted", "Work handed in"),
+                    ("objection_raised", "Objection to a grade"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
     ]
