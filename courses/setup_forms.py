@@ -96,8 +96,9 @@ class SessionSetupForm(forms.Form):
         label=_("Community served (field guidance)"), queryset=Community.objects.none(), required=False
     )
 
-    def __init__(self, *args, cohort, **kwargs):
+    def __init__(self, *args, cohort, user, **kwargs):
         from courses.models import Lesson
+        from lms.selectors import choosable_communities
 
         super().__init__(*args, **kwargs)
         self.fields["lesson"].queryset = (
@@ -107,9 +108,9 @@ class SessionSetupForm(forms.Form):
         )
         self.fields["instructors"].queryset = User.objects.filter(teachings__cohort=cohort).order_by("full_name")
         self.fields["team"].queryset = Team.objects.filter(cohort=cohort)
-        self.fields["community"].queryset = Community.objects.filter(
-            town__district_id=cohort.district_id
-        ).select_related("town")
+        self.fields["community"].queryset = choosable_communities(
+            user=user, district_id=cohort.district_id, keep_id=self.initial.get("community")
+        )
 
 
 class CopyForm(forms.Form):

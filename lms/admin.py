@@ -90,7 +90,8 @@ class DistrictAdmin(DistrictScopedAdmin):
 @admin.register(Town)
 class TownAdmin(DistrictScopedAdmin):
     fixed_on_change = ("district",)
-    list_display = ["name", "district"]
+    readonly_fields = ["retired_at"]  # retiring is audited: staff do it at /places/
+    list_display = ["name", "district", "retired_at"]
     list_filter = ["district"]
     search_fields = ["name"]
 
@@ -98,7 +99,8 @@ class TownAdmin(DistrictScopedAdmin):
 @admin.register(Community)
 class CommunityAdmin(DistrictScopedAdmin):
     fixed_on_change = ("town",)
-    list_display = ["name", "town"]
+    readonly_fields = ["retired_at"]  # retiring is audited: staff do it at /places/
+    list_display = ["name", "town", "retired_at"]
     list_filter = ["town__district", "town"]
     search_fields = ["name", "town__name"]
     list_select_related = ["town"]

@@ -77,11 +77,20 @@ class District(TimeStamped):
         return self.name
 
 
+class PlaceQuerySet(models.QuerySet):
+    def in_use(self):
+        return self.filter(retired_at__isnull=True)
+
+
 class Town(TimeStamped):
     district_lookup = "district"
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="towns", verbose_name=_("district"))
     name = models.CharField(_("name"), max_length=64)
+    # Retired: kept for history (enrolments, teams, projects still name it) but offered for nothing new.
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    objects = PlaceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("town")
@@ -93,11 +102,21 @@ class Town(TimeStamped):
         return self.name
 
 
+class CommunityQuerySet(models.QuerySet):
+    def choosable(self):
+        """Communities that may be chosen for something new: neither they nor their town retired.
+        The one definition behind every community choice (forms, API, sheets, services)."""
+        return self.filter(retired_at__isnull=True, town__retired_at__isnull=True)
+
+
 class Community(TimeStamped):
     district_lookup = "town__district"
 
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="communities", verbose_name=_("town"))
     name = models.CharField(_("name"), max_length=64)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    objects = CommunityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("community")

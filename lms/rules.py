@@ -16,5 +16,7 @@ for model in ("district", "districtstaff"):
 for model in ("district", "town", "community", "districtstaff", "user", "auditentry"):
     rules.add_perm(f"lms.delete_{model}", is_superuser)
 rules.add_perm("lms.view_auditentry", is_superuser)
+# Towns and communities of a district, kept by its staff from /places/ (on a district, town or community).
+rules.add_perm("lms.manage_places", staff_or_superuser)
 rules.add_perm("lms.view_audit", can_view_audit)
 rules.add_perm("lms.view_audit_entry", can_view_audit_entry)

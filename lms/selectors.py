@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from lms.access import access
 from lms.errors import NotFound
-from lms.models import Community, User
+from lms.models import Community, District, Town, User
 from lms.predicates import district_people_q, governed_users_q, roles_of
 
 PEOPLE_PER_PAGE = 50
@@ -94,11 +96,23 @@ def access_governed_person(*, user, person_id: int) -> User:
     return person
 
 
-def communities_of(user):
-    """Communities of the user's districts, for choosing one."""
-    scope = Q() if user.is_superuser else Q(town__district_id__in=roles_of(user).staff_district_ids)
+def choosable_communities(*, user, district_id: int | None = None, keep_id: int | None = None):
+    """The communities `user` may choose for something new: those in use (`Community.objects.choosable`)
+    in the user's districts, or in `district_id` when given (a cohort's district: the caller has fetched
+    the cohort through its access check, and the service asks for the permission to act on it).
+    `keep_id` adds the value a form already holds, even retired, so that saving it unchanged keeps it.
+    The one list behind every community choice: person forms, enrolment forms, sheets, sessions."""
+    if district_id is not None:
+        scope = Q(town__district_id=district_id)
+    elif user.is_superuser:
+        scope = Q()
+    else:
+        scope = Q(town__district_id__in=roles_of(user).staff_district_ids)
+    choosable = Q(pk__in=Community.objects.choosable().values("pk"))
+    if keep_id:
+        choosable |= Q(pk=keep_id)
     return (
-        Community.objects.filter(scope)
+        Community.objects.filter(scope & choosable)
         .select_related("town__district")
         .order_by("town__district__name", "town__name", "name")
     )
@@ -109,3 +123,86 @@ def managed_cohorts(user):
 
     scope = Q() if user.is_superuser else Q(district_id__in=roles_of(user).staff_district_ids)
     return Cohort.objects.filter(scope).select_related("district").order_by("-year", "name")
+
+
+# --- places: towns and communities of the user's districts
+
+
+def may_keep_places(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or bool(roles_of(user).staff_district_ids))
+
+
+@dataclass
+class TownPlaces:
+    town: Town
+    communities: list[Community]
+
+
+@dataclass
+class DistrictPlaces:
+    district: District
+    towns: list[TownPlaces]
+
+    @property
+    def towns_in_use(self) -> list[Town]:
+        return [t.town for t in self.towns if t.town.retired_at is None]
+
+
+def _count_of(model, field: str, **filters):
+    """A correlated COUNT(*) of `model` rows naming the outer community, for one annotation."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}, **filters).order_by().values(field)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1]), 0)
+
+
+def places_overview(*, user) -> list[DistrictPlaces]:
+    """The towns and communities of each district the user keeps, with how many trainees (active
+    enrolments), enrolments (any) and teams name each community. Three queries, whatever the size."""
+    from courses.models import Enrolment, EnrolmentStatus, Team
+
+    if not may_keep_places(user):
+        raise not_found()
+    scope = Q() if user.is_superuser else Q(pk__in=roles_of(user).staff_district_ids)
+    districts = list(District.objects.filter(scope).order_by("name"))
+    towns = list(Town.objects.filter(district__in=districts).order_by("name"))
+    communities = (
+        Community.objects.filter(town__in=towns)
+        .annotate(
+            trainee_count=_count_of(Enrolment, "community", status=EnrolmentStatus.ACTIVE),
+            enrolment_count=_count_of(Enrolment, "community"),
+            team_count=_count_of(Team, "community"),
+        )
+        .order_by("name")
+    )
+    by_town: dict[int, list[Community]] = {}
+    for community in communities:
+        by_town.setdefault(community.town_id, []).append(community)
+    by_district: dict[int, list[TownPlaces]] = {}
+    for town in towns:
+        by_district.setdefault(town.district_id, []).append(TownPlaces(town, by_town.get(town.pk, [])))
+    return [DistrictPlaces(d, by_district.get(d.pk, [])) for d in districts]
+
+
+def access_place_district(*, user, district_id) -> District:
+    return access(District.objects.all(), district_id, user=user, perm="lms.manage_places")
+
+
+def access_town(*, user, town_id) -> Town:
+    return access(Town.objects.select_related("district"), town_id, user=user, perm="lms.manage_places")
+
+
+def access_community(*, user, community_id) -> Community:
+    return access(Community.objects.select_related("town__district"), community_id, user=user, perm="lms.manage_places")
+
+
+def community_references(community: Community) -> dict[str, int]:
+    """What names the community: enrolments, teams, sessions, field projects, people."""
+    from courses.models import Enrolment, Session, Team
+    from fieldwork.projects.models import FieldProject
+
+    return {
+        "enrolments": Enrolment.objects.filter(community=community).count(),
+        "teams": Team.objects.filter(community=community).count(),
+        "sessions": Session.objects.filter(community=community).count(),
+        "projects": FieldProject.objects.filter(community=community).count(),
+        "people": User.objects.filter(community=community).count(),
+    }

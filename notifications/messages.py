@@ -42,6 +42,8 @@ TEXTS = {
     Kind.CERTIFICATE_REVOKED: (_("Certificate revoked"), _("Your certificate for “%(title)s” was revoked.")),
     Kind.SESSION_TOMORROW: (_("Session tomorrow"), _("“%(title)s” starts at %(starts)s at %(place)s.")),
     Kind.ASSIGNMENT_DUE_SOON: (_("Assignment due soon"), _("“%(title)s” is due on %(due)s.")),
+    Kind.WORK_SUBMITTED: (_("Work handed in"), _("%(who)s handed in “%(title)s”: it is waiting for your grading.")),
+    Kind.OBJECTION_RAISED: (_("Objection to a grade"), _("%(who)s objected to the grade of “%(title)s”.")),
 }
 
 
@@ -50,4 +52,5 @@ def describe(notification) -> Text:
     p = notification.payload or {}
     head, body = TEXTS[notification.kind]
     values = {"title": p.get("title", ""), "due": _when(p.get("due_at")), "starts": _when(p.get("starts_at"))}
-    return Text(title=str(head), body=str(body) % {**values, "place": p.get("place", "")}, path=p.get("path", ""))
+    values |= {"place": p.get("place", ""), "who": p.get("who", "")}
+    return Text(title=str(head), body=str(body) % values, path=p.get("path", ""))

@@ -20,6 +20,13 @@ class Kind(models.TextChoices):
     CERTIFICATE_REVOKED = "certificate_revoked", _("Certificate revoked")
     SESSION_TOMORROW = "session_tomorrow", _("Session tomorrow")
     ASSIGNMENT_DUE_SOON = "assignment_due_soon", _("Assignment due soon")
+    # For the cohort's instructors, not its trainees.
+    WORK_SUBMITTED = "work_submitted", _("Work handed in")
+    OBJECTION_RAISED = "objection_raised", _("Objection to a grade")
+
+
+# Kinds told to a cohort's instructors: whether the recipient still belongs is asked of Teaching, not Enrolment.
+INSTRUCTOR_KINDS = frozenset({Kind.WORK_SUBMITTED, Kind.OBJECTION_RAISED})
 
 
 class Notification(TimeStamped):

@@ -10,11 +10,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from courses.models import Enrolment, EnrolmentStatus
+from courses.models import Enrolment, EnrolmentStatus, Teaching
 from lms.models import User
 from notifications.channels import channels
-from notifications.models import Delivery, DeliveryStatus, Kind, Notification, Preference
-from notifications.targets import describe_target
+from notifications.models import INSTRUCTOR_KINDS, Delivery, DeliveryStatus, Kind, Notification, Preference
+from notifications.targets import describe_for_instructors, describe_target
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,36 @@ def notify(*, kind: str, target, **payload) -> list[Notification]:
     return _record(kind=kind, target=target, entries=entries, payload={**described, **payload})
 
 
+def notify_instructors(*, kind: str, target, **payload) -> list[Notification]:
+    """Tell the instructors of the target's cohort (and no other) about work waiting for them; call in the
+    change's transaction.
+
+    Not a digest, but not one message per click either: an instructor who has not yet read the
+    notification about this submission gets no second one (a resubmission refreshes the unread one's
+    details instead), so a trainee handing in three times before lunch sends one e-mail.
+    """
+    cohort_id, submission, described = describe_for_instructors(target)
+    instructors = set(
+        Teaching.objects.filter(cohort_id=cohort_id, instructor__is_active=True).values_list("instructor_id", flat=True)
+    )
+    if not instructors:
+        return []
+    submission_type = ContentType.objects.get_for_model(submission)
+    target_type = ContentType.objects.get_for_model(target)
+    unread = Notification.objects.filter(
+        kind=kind, recipient_id__in=instructors, read_at__isnull=True, cohort_id=cohort_id
+    ).filter(
+        # an unread notice about the same submission, whether it names the submission or its objection
+        Q(target_type=target_type, target_id=target.pk) | Q(target_type=submission_type, target_id=submission.pk)
+    )
+    payload = {**described, **payload}
+    waiting = set(unread.values_list("recipient_id", flat=True))
+    if waiting:
+        unread.update(payload=payload, updated_at=timezone.now())
+    entries = [(user_id, cohort_id, None) for user_id in sorted(instructors - waiting)]
+    return _record(kind=kind, target=target, entries=entries, payload=payload)
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     status: str
@@ -92,9 +122,16 @@ class SendOutcome:
 
 
 def _left_cohort(notification: Notification) -> bool:
+    """Whether the recipient no longer holds the role it was told in: instructors by Teaching, trainees by
+    an enrolment not withdrawn."""
+    if notification.cohort_id is None:
+        return False
+    if notification.kind in INSTRUCTOR_KINDS:
+        return not Teaching.objects.filter(
+            instructor_id=notification.recipient_id, cohort_id=notification.cohort_id
+        ).exists()
     return (
-        notification.cohort_id is not None
-        and not Enrolment.objects.filter(trainee_id=notification.recipient_id, cohort_id=notification.cohort_id)
+        not Enrolment.objects.filter(trainee_id=notification.recipient_id, cohort_id=notification.cohort_id)
         .exclude(status=EnrolmentStatus.WITHDRAWN)
         .exists()
     )

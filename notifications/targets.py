@@ -1,7 +1,7 @@
 """Who a change concerns and what to tell them: the trainees a target belongs to, its title and page.
 
 Recipients are always read from enrolments that have not been withdrawn, so a person who left the cohort
-is never told anything.
+is never told anything. Work handed to instructors (`describe_for_instructors`) names the grading page.
 """
 
 from django.db.models import Q
@@ -43,3 +43,22 @@ def describe_target(target) -> tuple[Q, int, dict]:
         payload = {"title": target.course_title, "path": reverse("certificates-detail", args=[target.pk])}
         return Q(pk=target.enrolment_id), target.cohort_id, payload
     raise ValueError(f"No recipients known for {label}")
+
+
+def describe_for_instructors(target) -> tuple[int, object, dict]:
+    """(the cohort id, the submission, the payload) for work an instructor of the cohort is waiting on:
+    a submission handed in, or an objection to its grade. The payload opens the grading page."""
+    label = target._meta.label
+    if label == "fieldwork.Submission":
+        submission = target
+    elif label == "fieldwork.Objection":
+        submission = target.submission
+    else:
+        raise ValueError(f"No instructors' notification known for {label}")
+    who = submission.team.name if submission.team_id else str(submission.enrolment.trainee)
+    payload = {
+        "title": submission.assignment.title,
+        "who": who,
+        "path": reverse("fieldwork:submission-grade", args=[submission.pk]),
+    }
+    return submission.assignment.module.cohort_id, submission, payload

@@ -10,6 +10,7 @@ from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
 from lms.predicates import forget_roles
+from lms.services.places import check_choosable
 
 
 class PrerequisiteUnfinished(Conflict):
@@ -45,6 +46,7 @@ def enrolment_create(
         # Never names the community: its id may be another district's, which staff must not learn about.
         message = _("Choose a community of the cohort's district.")
         raise ValidationFailed(message, code="community_outside_district", fields={"community": [message]})
+    check_choosable(community)
     if team is not None and team.cohort_id != cohort.pk:
         raise ValidationFailed(
             _("The team belongs to another cohort."), fields={"team": [_("Choose a team of this cohort.")]}

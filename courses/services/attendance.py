@@ -28,6 +28,7 @@ from lms.audit import audit_record
 from lms.counters import counter_hit, counter_value
 from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
+from lms.services.places import check_choosable
 
 CHECK_IN_BEFORE_MINUTES = 30
 CHECK_IN_AFTER_MINUTES = 30
@@ -69,6 +70,7 @@ def session_values(
     instructors=(),
     team=None,
     community=None,
+    keep_community_id: int | None = None,
     check_in_minutes_before: int = CHECK_IN_BEFORE_MINUTES,
     check_in_minutes_after: int = CHECK_IN_AFTER_MINUTES,
 ) -> tuple[dict, list]:
@@ -126,6 +128,7 @@ def session_values(
             raise ValidationFailed(
                 _("Choose a community of the cohort's district."), fields={"community": [_("Unknown community.")]}
             )
+        check_choosable(community, keep_id=keep_community_id)  # a moved session may keep a retired one
     elif team is not None or community is not None:
         raise ValidationFailed(
             _("Only field-guidance sessions serve a team or a community."), fields={"team": [_("Leave empty.")]}

@@ -84,8 +84,11 @@ class SheetHasErrors(ValidationFailed):
         )
 
 
-def _community_index(cohort: Cohort) -> dict[str, list[Community]]:
-    """Each community of the cohort's district under its name and under "town + name" spellings."""
+def _community_index(cohort: Cohort, actor: User) -> tuple[dict[str, list[Community]], set[int]]:
+    """Each community of the cohort's district under its name and under "town + name" spellings, and
+    the ids of those the actor may choose (retired ones are indexed too, so a row naming one is told so)."""
+    from lms.selectors import choosable_communities
+
     index = defaultdict(list)
     for community in Community.objects.filter(town__district_id=cohort.district_id).select_related("town"):
         town = community.town.name
@@ -98,7 +101,10 @@ def _community_index(cohort: Cohort) -> dict[str, list[Community]]:
             f"{town}/{community.name}",
         }:
             index[key].append(community)
-    return index
+    choosable = set(
+        choosable_communities(user=actor, district_id=cohort.district_id).order_by().values_list("pk", flat=True)
+    )
+    return index, choosable
 
 
 def _batches(items: list, size: int = BATCH):
@@ -106,7 +112,7 @@ def _batches(items: list, size: int = BATCH):
         yield items[start : start + size]
 
 
-def _check_row(result: RowResult, communities) -> None:
+def _check_row(result: RowResult, communities, choosable: set[int]) -> None:
     row = result.row
     name = row.name.strip()
     if not name:
@@ -115,11 +121,15 @@ def _check_row(result: RowResult, communities) -> None:
         result.refuse(_("the name is longer than %(max)d characters") % {"max": NAME_MAX})
     if not is_mobile(result.mobile):
         result.refuse(_("mobile “%(mobile)s” is not 11 digits starting with 1") % {"mobile": row.mobile})
-    matches = communities.get(row.community.strip(), [])
+    named = communities.get(row.community.strip(), [])
+    # A name shared by a retired community and one in use means the one in use.
+    matches = [c for c in named if c.pk in choosable]
     if not row.community.strip():
         result.refuse(_("the community is empty"))
-    elif not matches:
+    elif not named:
         result.refuse(_("unknown community “%(name)s” in this district") % {"name": row.community})
+    elif not matches:
+        result.refuse(_("community “%(name)s” is retired: choose one in use") % {"name": row.community})
     elif len(matches) > 1:
         result.refuse(
             _("community “%(name)s” exists in several towns: write the town before it") % {"name": row.community}
@@ -192,10 +202,10 @@ def enrol_sheet_preview(*, cohort: Cohort, rows: list[SheetRow], actor: User) ->
     """What a commit of these rows would do, row by row; writes nothing."""
     if not actor.has_perm("courses.manage_cohort", cohort):
         raise NotFound(_("This page does not exist, or you do not have access to it."))
-    communities = _community_index(cohort)
+    communities, choosable = _community_index(cohort, actor)
     results = [RowResult(row=row, mobile=normalise_mobile(row.mobile)) for row in rows]
     for result in results:
-        _check_row(result, communities)
+        _check_row(result, communities, choosable)
     _check_duplicates(results)
     _match_accounts(cohort, results)
     _check_teams(cohort, results)

@@ -304,6 +304,7 @@ def session_save(
     if session is not None:  # an edited session keeps its own check-in window unless given another
         fields.setdefault("check_in_minutes_before", session.check_in_minutes_before)
         fields.setdefault("check_in_minutes_after", session.check_in_minutes_after)
+        fields["keep_community_id"] = session.community_id
     values, instructors = session_values(cohort=cohort, lesson=lesson, **fields)
     if session is None:
         session = Session.objects.create(cohort=cohort, **values)

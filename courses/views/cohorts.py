@@ -19,9 +19,10 @@ from courses.models import Enrolment, Lesson, LessonKind, Teaching, Team
 from courses.services.teaching import assignable_instructors_q, teaching_add, teaching_remove
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.mobiles import normalise_mobile
-from lms.models import Community, User
+from lms.models import User
 from lms.paging import page_of, query_without_page
 from lms.predicates import enrollable_trainees_q, roles_of
+from lms.selectors import choosable_communities
 from lms.spreadsheets import table_response
 
 # --- cohort tables and enrolment
@@ -56,7 +57,7 @@ def cohort_detail(request, cohort_id: int):
             kind__in=[LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE],
         ).order_by("module__phase", "module__position", "position")
     if manages:
-        context["communities"] = Community.objects.filter(town__district_id=cohort.district_id).select_related("town")
+        context["communities"] = choosable_communities(user=request.user, district_id=cohort.district_id)
         context["teams"] = Team.objects.filter(cohort=cohort)
         context["enrol_form"] = EnrolForm()
         context["teachings"] = selectors.cohort_teachings(cohort=cohort)
@@ -84,8 +85,8 @@ def cohort_enrol(request, cohort_id: int):
             fields={"trainee": [_("Unknown user.")]},
         )
     community = (
-        Community.objects.select_related("town")
-        .filter(pk=form.cleaned_data["community"], town__district_id=cohort.district_id)
+        choosable_communities(user=request.user, district_id=cohort.district_id)
+        .filter(pk=form.cleaned_data["community"])
         .first()
     )
     if community is None:

@@ -322,7 +322,7 @@ def _session_page(request, cohort, session=None):
             "team": session.team_id,
             "community": session.community_id,
         }
-    form = SessionSetupForm(request.POST or None, cohort=cohort, initial=initial)
+    form = SessionSetupForm(request.POST or None, cohort=cohort, user=request.user, initial=initial)
     context = {
         "form": form,
         "title": _("Change the session") if session else _("New session"),

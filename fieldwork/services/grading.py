@@ -28,7 +28,7 @@ from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
 from notifications.models import Kind
-from notifications.services import notify
+from notifications.services import notify, notify_instructors
 
 
 @dataclass(frozen=True)
@@ -271,6 +271,7 @@ def objection_raise(*, submission: Submission, reason: str, actor: User) -> Obje
     objection = Objection.objects.create(submission=submission, raised_by=actor, reason=reason)
     _grade_change(submission=submission, actor=actor, old_state=old_state, old_score=submission.score, reason=reason)
     audit_record(actor=actor, verb="objection.raised", target=objection)
+    notify_instructors(kind=Kind.OBJECTION_RAISED, target=objection)
     return objection
 
 

@@ -1,6 +1,5 @@
 """Field assignment work by trainees: start, drafts, files, hand-in, extensions."""
 
-
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -23,7 +22,7 @@ from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
 from notifications.models import Kind
-from notifications.services import notify
+from notifications.services import notify, notify_instructors
 
 
 def _move(submission: Submission, to: str) -> str:
@@ -215,6 +214,7 @@ def submission_submit(*, submission: Submission, actor: User) -> SubmissionVersi
     submission.is_late = late
     submission.save(update_fields=["state", "submitted_at", "is_late", "updated_at"])
     audit_record(actor=actor, verb="submission.submitted", target=submission, version=number, late=late)
+    notify_instructors(kind=Kind.WORK_SUBMITTED, target=submission, version=number, late=late)
     return version
 
 

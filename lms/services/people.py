@@ -57,11 +57,14 @@ def _mobile_taken(mobile: str, *, except_pk: int | None = None):
     return None
 
 
-def _check_community(community: Community | None, district_ids) -> None:
+def _check_community(community: Community | None, district_ids, *, keep_id: int | None = None) -> None:
+    from lms.services.places import check_choosable
+
     if community is not None and community.town.district_id not in district_ids:
         raise ValidationFailed(
             _("Choose a community of your district."), fields={"community": [_("Unknown community.")]}
         )
+    check_choosable(community, keep_id=keep_id)
 
 
 def _staff_district_ids(actor: User):
@@ -125,7 +128,7 @@ def person_update(
     if not actor.has_perm("lms.change_user", person):
         raise _not_found()
     full_name, mobile, email = clean_person_fields(full_name=full_name, mobile=mobile, email=email)
-    _check_community(community, _staff_district_ids(actor))
+    _check_community(community, _staff_district_ids(actor), keep_id=person.community_id)
     if error := _mobile_taken(mobile, except_pk=person.pk):
         raise error
     new = {

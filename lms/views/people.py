@@ -21,10 +21,10 @@ from lms.models import User
 # --- people (district staff)
 
 
-def _community(user, community_id):
+def _community(user, community_id, *, keep_id=None):
     if not community_id:
         return None
-    community = selectors.communities_of(user).filter(pk=community_id).first()
+    community = selectors.choosable_communities(user=user, keep_id=keep_id).filter(pk=community_id).first()
     if community is None:
         raise ValidationFailed(
             _("Choose a community of your district."), fields={"community": [_("Unknown community.")]}
@@ -49,7 +49,7 @@ def person_new(request):
         raise selectors.not_found()
     context = {
         "cohorts": selectors.managed_cohorts(request.user),
-        "communities": selectors.communities_of(request.user),
+        "communities": selectors.choosable_communities(user=request.user),
     }
     if request.method == "POST":
         form = PersonCreateForm(request.POST)
@@ -85,7 +85,10 @@ def person_detail(request, person_id: int):
     return render(
         request,
         "lms/person_detail.html",
-        {"person": person, "communities": selectors.communities_of(request.user)},
+        {
+            "person": person,
+            "communities": selectors.choosable_communities(user=request.user, keep_id=person.community_id),
+        },
     )
 
 
@@ -101,7 +104,7 @@ def person_edit(request, person_id: int):
         full_name=form.cleaned_data["full_name"],
         mobile=form.cleaned_data["mobile"],
         email=form.cleaned_data["email"],
-        community=_community(request.user, form.cleaned_data["community"]),
+        community=_community(request.user, form.cleaned_data["community"], keep_id=person.community_id),
         actor=request.user,
     )
     messages.success(request, _("The changes are saved."))

@@ -16,11 +16,12 @@ from fieldwork import services as fieldwork
 from fieldwork.models import Objection, ObjectionOutcome
 from fieldwork.projects import services as projects
 from fieldwork.projects.models import ActivityKind
+from lms import services as lms_services
 from lms.models import AuditEntry
 from tests.certificates.factories import complete_all_lessons
 from tests.fieldwork.conftest import Field
 from tests.fieldwork.factories import report
-from tests.lms.factories import UserFactory
+from tests.lms.factories import CommunityFactory, TownFactory, UserFactory
 from tests.projects.factories import photo_upload
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,7 @@ SERVICE_FILES = [
     "fieldwork/services/grading.py",
     "fieldwork/projects/services.py",
     "certificates/services.py",
+    "lms/services/places.py",
 ]
 
 
@@ -110,7 +112,67 @@ def _released(f):
     return f.released()
 
 
+def _retired_town(w):
+    return lms_services.town_retire(town=TownFactory(district=w.district), actor=w.staff)
+
+
+def _retired_community(w):
+    return lms_services.community_retire(community=w.community, actor=w.staff)
+
+
 CASES = {
+    "town_create": lambda w, f: (
+        lambda: lms_services.town_create(district=w.district, name="九江镇", actor=w.staff),
+        "town.created",
+        w.staff,
+    ),
+    "town_rename": lambda w, f: (
+        lambda: lms_services.town_rename(town=w.community.town, name="西樵镇", actor=w.staff),
+        "town.renamed",
+        w.staff,
+    ),
+    "town_retire": lambda w, f: (
+        lambda: lms_services.town_retire(town=w.community.town, actor=w.staff),
+        "town.retired",
+        w.staff,
+    ),
+    "town_reinstate": lambda w, f: (
+        (lambda town: lambda: lms_services.town_reinstate(town=town, actor=w.staff))(_retired_town(w)),
+        "town.reinstated",
+        w.staff,
+    ),
+    "town_delete": lambda w, f: (
+        (lambda town: lambda: lms_services.town_delete(town=town, actor=w.staff))(TownFactory(district=w.district)),
+        "town.deleted",
+        w.staff,
+    ),
+    "community_create": lambda w, f: (
+        lambda: lms_services.community_create(town=w.community.town, name="西坊村", actor=w.staff),
+        "community.created",
+        w.staff,
+    ),
+    "community_rename": lambda w, f: (
+        lambda: lms_services.community_rename(community=w.community, name="河岗村", actor=w.staff),
+        "community.renamed",
+        w.staff,
+    ),
+    "community_retire": lambda w, f: (
+        lambda: lms_services.community_retire(community=w.community, actor=w.staff),
+        "community.retired",
+        w.staff,
+    ),
+    "community_reinstate": lambda w, f: (
+        (lambda c: lambda: lms_services.community_reinstate(community=c, actor=w.staff))(_retired_community(w)),
+        "community.reinstated",
+        w.staff,
+    ),
+    "community_delete": lambda w, f: (
+        (lambda c: lambda: lms_services.community_delete(community=c, actor=w.staff))(
+            CommunityFactory(town=w.community.town)
+        ),
+        "community.deleted",
+        w.staff,
+    ),
     "enrolment_create": lambda w, f: (
         lambda: courses.enrolment_create(
             cohort=w.cohort, trainee=UserFactory(), community=w.community, team=None, actor=w.staff
@@ -347,9 +409,7 @@ CASES = {
         w.staff,
     ),
     "certificate_retry_failed": lambda w, f: (
-        (lambda c: lambda: certificates.certificate_retry_failed(batch=c.batch, actor=w.staff))(
-            _failed_certificate(w)
-        ),
+        (lambda c: lambda: certificates.certificate_retry_failed(batch=c.batch, actor=w.staff))(_failed_certificate(w)),
         "certificates.retried",
         w.staff,
     ),
