@@ -280,7 +280,8 @@ def check_growth(rows) -> int:
         ok = a["queries"] == b["queries"] and growth < large / small
         missed += not ok
         print(
-            f"  {page:18} queries {a['queries']:>3} -> {b['queries']:<3} time x{growth:5.2f}   {'ok' if ok else 'MISSED'}"
+            f"  {page:18} queries {a['queries']:>3} -> {b['queries']:<3} time x{growth:5.2f}"
+            f"   {'ok' if ok else 'MISSED'}"
         )
     return missed
 
