@@ -109,8 +109,12 @@ def jpeg_copy(image, size: tuple[int, int]) -> bytes:
 
 def render_copies(source, *, display_size: tuple[int, int]) -> tuple[bytes, bytes]:
     """(thumbnail, display) JPEGs of a picture, upright by its EXIF orientation; PictureUnreadable if undecodable."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+    # WeasyPrint (imported by every worker for certificates) turns on LOAD_TRUNCATED_IMAGES for the whole
+    # process, which would pad a photo cut off half-way with grey and call it ready. Strict while we decode;
+    # safe in the prefork pool, where a process runs one task at a time.
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(source) as image:
             image.draft("RGB", display_size)  # JPEG: decode at a reduced scale, not the full photo
@@ -119,6 +123,8 @@ def render_copies(source, *, display_size: tuple[int, int]) -> tuple[bytes, byte
             return jpeg_copy(image, THUMBNAIL_SIZE), jpeg_copy(image, display_size)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise PictureUnreadable(str(error)) from error
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 def preview_derive(*, label: str, pk: int) -> str:

@@ -204,6 +204,17 @@ def test_orientation_is_kept(client, projects, private_storage):
 
 
 @pytest.mark.django_db
+def test_a_cut_off_photo_fails_even_where_weasyprint_made_pillow_lenient():
+    import weasyprint  # noqa: F401 -- sets ImageFile.LOAD_TRUNCATED_IMAGES for the process, as in every worker
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    with pytest.raises(previews.PictureUnreadable):
+        previews.render_copies(io.BytesIO(corrupt_jpeg()), display_size=(1600, 1600))
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # left as it was
+
+
+@pytest.mark.django_db
 def test_a_project_photo_corrupt_beyond_its_header_is_marked_failed_and_nothing_answers_500(
     client, projects, private_storage
 ):
