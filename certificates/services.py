@@ -312,27 +312,17 @@ def certificates_sweep(*, older_than: timedelta | None = None) -> int:
     When the render queue still holds at least as many messages as there are pending certificates,
     nothing was lost (they are only waiting their turn), so nothing is sent twice.
     """
-    from lms.workers import queue_lengths
+    from lms.workers import sweep_stale
 
     if older_than is None:
         older_than = timedelta(seconds=settings.CERTIFICATES_SWEEP_AFTER_SECONDS)
-    cutoff = timezone.now() - older_than
-    pending = Certificate.objects.filter(status=CertificateStatus.PENDING)
-    waiting = (queue_lengths([settings.CERTIFICATES_QUEUE]) or {}).get(settings.CERTIFICATES_QUEUE, 0)
-    if waiting and waiting >= pending.count():
-        return 0
-    with transaction.atomic():
-        stale = list(
-            pending.select_for_update(skip_locked=True)
-            .filter(queued_at__lte=cutoff)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:1000]
-        )
-        if not stale:
-            return 0
-        Certificate.objects.filter(pk__in=stale).update(queued_at=timezone.now())
-    queue_render(stale)
-    return len(stale)
+    return sweep_stale(
+        Certificate.objects.filter(status=CertificateStatus.PENDING),
+        stamp_field="queued_at",
+        older_than=older_than,
+        queue=settings.CERTIFICATES_QUEUE,
+        send=queue_render,
+    )
 
 
 @transaction.atomic

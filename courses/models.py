@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from lms.models import Community, District, TimeStamped
+from lms.models import Community, District, PreviewState, TimeStamped
 
 
 class Phase(models.TextChoices):
@@ -380,6 +380,9 @@ class LessonAttachment(TimeStamped):
     kind = models.CharField(_("kind"), max_length=16)
     thumbnail_name = models.CharField(max_length=255, blank=True)
     display_name = models.CharField(max_length=255, blank=True)
+    preview_state = models.CharField(
+        _("preview"), max_length=8, choices=PreviewState.choices, default=PreviewState.NONE
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

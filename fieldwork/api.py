@@ -14,6 +14,7 @@ from fieldwork.models import Assignment, Objection, Submission, SubmissionFile
 from lms.access import id_or_zero, parse_id
 from lms.api import ScopedViewSet
 from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.models import PreviewState
 from lms.permissions import SIGNED_IN
 from lms.predicates import cohort_visible_q
 
@@ -63,10 +64,12 @@ class FileSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
     content_type = serializers.CharField()
     kind = serializers.CharField()
+    # Previews are made by a worker after the upload: pending, then ready (or failed); none for documents.
+    preview_state = serializers.ChoiceField(choices=PreviewState.choices)
     has_preview = serializers.SerializerMethodField()
 
     def get_has_preview(self, obj) -> bool:
-        return bool(obj.display_name)
+        return obj.preview_state == PreviewState.READY
 
 
 class ScoreSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Enrolment, Module, Team
-from lms.models import TimeStamped
+from lms.models import PreviewState, TimeStamped
 
 MB = 1024 * 1024
 DEFAULT_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "heic", "pdf", "docx", "xlsx", "pptx"]
@@ -23,9 +23,7 @@ KNOWN_EXTENSIONS = frozenset({*DEFAULT_EXTENSIONS, "heif"})
 def validate_extensions(value) -> None:
     """Allowed file types: a non-empty list of known extensions (the assignment page reads it as such)."""
     if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
-        raise ValidationError(
-            _("Give a list of file types, e.g. [\"jpg\", \"pdf\"]."), code="invalid_extensions"
-        )
+        raise ValidationError(_('Give a list of file types, e.g. ["jpg", "pdf"].'), code="invalid_extensions")
     unknown = sorted({item.lower().lstrip(".") for item in value} - KNOWN_EXTENSIONS)
     if unknown:
         raise ValidationError(
@@ -104,8 +102,10 @@ class Assignment(TimeStamped):
         # Before a rubric exists the maximum is not known yet; afterwards the pass mark must be reachable.
         if self.pk and self.pass_mark is not None and self.criteria.exists() and self.pass_mark > self.max_points:
             raise ValidationError(
-                {"pass_mark": _("The pass mark must lie between 0 and the rubric's %(max)s points.") % {
-                    "max": self.max_points}}
+                {
+                    "pass_mark": _("The pass mark must lie between 0 and the rubric's %(max)s points.")
+                    % {"max": self.max_points}
+                }
             )
 
     @property
@@ -308,6 +308,9 @@ class StoredFile(TimeStamped):
     kind = models.CharField(_("kind"), max_length=16, choices=FileKind.choices)
     thumbnail_name = models.CharField(max_length=255, blank=True, verbose_name=_("thumbnail"))
     display_name = models.CharField(max_length=255, blank=True, verbose_name=_("display copy"))
+    preview_state = models.CharField(
+        _("preview"), max_length=8, choices=PreviewState.choices, default=PreviewState.NONE
+    )
     width = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("width"))
     height = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("height"))
     uploaded_by = models.ForeignKey(
@@ -322,7 +325,7 @@ class StoredFile(TimeStamped):
 
     @property
     def is_image(self) -> bool:
-        return self.kind == FileKind.IMAGE and bool(self.display_name)
+        return self.kind == FileKind.IMAGE and self.preview_state == PreviewState.READY
 
 
 class SubmissionFile(StoredFile):

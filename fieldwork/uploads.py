@@ -7,7 +7,9 @@ The one upload pipeline for assignment files, feedback files and project photos 
    the handler stops keeping a file once it passes the limit; more than
    DATA_UPLOAD_MAX_NUMBER_FILES files is refused with a message (lms.middleware);
 3. `check_upload` / the photo store read each file chunk by chunk: name, size, type by content,
-   and for pictures the pixel count (`refuse_too_many_pixels`) before anything decodes them.
+   and for pictures the pixel count (`refuse_too_many_pixels`) before anything decodes them;
+4. only the original is stored: its thumbnail and display copies are made by a worker after
+   commit (`fieldwork.previews`), so a hand-in of phone photos answers without decoding any.
 Nothing here holds a whole file in memory.
 """
 
@@ -20,7 +22,6 @@ import zipfile
 from dataclasses import dataclass
 from functools import wraps
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
@@ -32,13 +33,12 @@ from rest_framework import status
 
 from lms.errors import ApplicationError, ValidationFailed
 from lms.middleware import refuse_nul_bytes
+from lms.models import PreviewState
 
 # Room for the multipart wrapping (boundaries, part headers, form fields) around the files, so a
 # file exactly at the limit is accepted while anything much larger is refused before it is read.
 MULTIPART_MARGIN = 64 * 1024
 HEAD_BYTES = 8192
-THUMBNAIL_SIZE = (320, 320)
-DISPLAY_SIZE = (1600, 1600)
 MAX_NAME_LENGTH = 120
 # A picture's decoded size is width × height × 3 bytes or more: a 17 KB PNG of 12000×12000 pixels
 # decodes to ~1.4 GB. Refused by its header, before anything decodes it.
@@ -242,8 +242,11 @@ def sniff(head: bytes, file) -> Detected | None:
     return None
 
 
-def refuse_too_many_pixels(file, *, name: str = "") -> None:
-    """Refuse a picture whose header declares more than MAX_PIXELS; reads the header only."""
+def refuse_too_many_pixels(file, *, name: str = "") -> tuple[int, int] | None:
+    """Refuse a picture whose header declares more than MAX_PIXELS; reads the header only.
+
+    Returns (width, height), or None when the header is not readable as a picture.
+    """
     from PIL import Image, UnidentifiedImageError
 
     file.seek(0)
@@ -253,7 +256,7 @@ def refuse_too_many_pixels(file, *, name: str = "") -> None:
     except Image.DecompressionBombError:
         width = height = MAX_PIXELS  # Pillow's own guard fired first: certainly too many
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return  # not readable as a picture: it is kept without previews, as before
+        return None  # not readable as a picture: it is kept without previews, as before
     finally:
         file.seek(0)
     if width * height > MAX_PIXELS:
@@ -262,6 +265,7 @@ def refuse_too_many_pixels(file, *, name: str = "") -> None:
             % {"name": name or "?", "width": width, "height": height, "megapixels": MAX_PIXELS // 1_000_000},
             code="too_many_pixels",
         )
+    return width, height
 
 
 def refuse_dangerous(head: bytes) -> None:
@@ -296,6 +300,7 @@ class CheckedUpload:
     size: int
     sha256: str
     detected: Detected
+    dimensions: tuple[int, int] | None = None  # from the header, for pictures whose header reads
 
 
 def check_upload(upload: UploadedFile, *, allowed_extensions, max_file_size: int) -> CheckedUpload:
@@ -332,28 +337,29 @@ def check_upload(upload: UploadedFile, *, allowed_extensions, max_file_size: int
             % {"name": name, "ext": ext.upper()},
             code="file_type_mismatch",
         )
+    dimensions = None
     if detected.kind == "image" and detected is not HEIC:
-        refuse_too_many_pixels(upload, name=name)
+        dimensions = refuse_too_many_pixels(upload, name=name)
     upload.seek(0)
-    return CheckedUpload(upload=upload, name=name, size=size, sha256=digest.hexdigest(), detected=detected)
+    return CheckedUpload(
+        upload=upload, name=name, size=size, sha256=digest.hexdigest(), detected=detected, dimensions=dimensions
+    )
 
 
 @dataclass
 class StoredNames:
     storage_name: str
-    thumbnail_name: str = ""
-    display_name: str = ""
+    preview_state: str = PreviewState.NONE
     width: int | None = None
     height: int | None = None
 
 
 def stored_file_fields(checked: CheckedUpload, stored: StoredNames) -> dict:
-    """The fields every StoredFile row takes from a checked and stored upload (submission, feedback, lesson files)."""
+    """The fields every StoredFile row takes from a checked and stored upload (submission, feedback files)."""
     return {
         "name": checked.name,
         "storage_name": stored.storage_name,
-        "thumbnail_name": stored.thumbnail_name,
-        "display_name": stored.display_name,
+        "preview_state": stored.preview_state,
         "width": stored.width,
         "height": stored.height,
         "size": checked.size,
@@ -364,46 +370,23 @@ def stored_file_fields(checked: CheckedUpload, stored: StoredNames) -> dict:
 
 
 def store_checked(checked: CheckedUpload, *, folder: str) -> StoredNames:
-    """Save the original under a random name in the private storage; photos also get two small copies."""
+    """Save the original under a random name in the private storage; nothing is decoded here.
+
+    A picture whose header reads is left `pending`: the caller queues its previews after commit
+    (`fieldwork.previews.queue_after_commit`). One whose header does not read is kept without previews.
+    """
     stamp = timezone.now().strftime("%Y/%m")
     key = uuid.uuid4().hex
     ext = extension_of(checked.name)
     storage_name = default_storage.save(f"{folder}/{stamp}/{key}.{ext}", checked.upload)
     stored = StoredNames(storage_name=storage_name)
     if checked.detected.kind == "image" and checked.detected is not HEIC:
-        try:
-            _image_variants(checked.upload, stored, folder=f"{folder}/{stamp}", key=key)
-        except Exception:  # a picture Pillow cannot read is kept, just without previews
-            stored.thumbnail_name = stored.display_name = ""
+        if checked.dimensions is None:
+            stored.preview_state = PreviewState.FAILED
+        else:
+            stored.preview_state = PreviewState.PENDING
+            stored.width, stored.height = checked.dimensions
     return stored
-
-
-def _image_variants(upload, stored: StoredNames, *, folder: str, key: str) -> None:
-    from PIL import Image, ImageOps
-
-    upload.seek(0)
-    with Image.open(upload) as image:
-        stored.width, stored.height = image.size
-        image.draft("RGB", DISPLAY_SIZE)  # JPEG: decode at a reduced scale, not the full photo
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        for attr, size, suffix in (
-            ("display_name", DISPLAY_SIZE, "display"),
-            ("thumbnail_name", THUMBNAIL_SIZE, "thumb"),
-        ):
-            setattr(
-                stored, attr, default_storage.save(f"{folder}/{key}-{suffix}.jpg", ContentFile(jpeg_copy(image, size)))
-            )
-
-
-def jpeg_copy(image, size: tuple[int, int]) -> bytes:
-    """A JPEG of `image` fitted inside `size`: the small copies that lists load on a phone."""
-    copy = image.copy()
-    copy.thumbnail(size)
-    if copy.mode not in ("RGB", "L"):
-        copy = copy.convert("RGB")
-    buffer = io.BytesIO()
-    copy.save(buffer, "JPEG", quality=82, optimize=True)
-    return buffer.getvalue()
 
 
 def delete_stored(*names: str) -> None:

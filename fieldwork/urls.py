@@ -11,6 +11,7 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/release/", views.assignment_release, name="assignment-release"),
     path("assignments/<int:assignment_id>/extensions/", views.extension_grant, name="extension-grant"),
     path("submission-files/<int:file_id>/", views.file_download, name="file-download"),
+    path("submission-files/<int:file_id>/preview/", views.file_preview_status, name="file-preview-status"),
     path("submission-files/<int:file_id>/remove/", views.submission_file_remove, name="file-remove"),
     path("feedback-files/<int:file_id>/", views.feedback_file_download, name="feedback-file-download"),
     path("submissions/<int:submission_id>/submit/", views.submission_submit, name="submission-submit"),

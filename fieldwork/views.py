@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
 from fieldwork import exports, selectors, services, uploads
-from fieldwork.downloads import serve_stored
+from fieldwork.downloads import preview_status, serve_stored
 from fieldwork.models import Objection, ObjectionOutcome, WorkMode
 from lms.access import parse_id
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
@@ -153,6 +154,15 @@ def objection_raise(request, submission_id: int):
 def file_download(request, file_id: int):
     file = selectors.access_submission_file(user=request.user, file_id=file_id)
     return serve_stored(file, variant=request.GET.get("variant", ""))
+
+
+@login_required
+@require_GET
+def file_preview_status(request, file_id: int):
+    """JSON for the page script: pending, ready (with the copies' URLs) or failed."""
+    file = selectors.access_submission_file(user=request.user, file_id=file_id)
+    url = reverse("fieldwork:file-download", args=[file.pk])
+    return preview_status(file, thumbnail_url=f"{url}?variant=thumb", display_url=f"{url}?variant=display")
 
 
 @login_required

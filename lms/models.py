@@ -7,6 +7,15 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class PreviewState(models.TextChoices):
+    """Where a stored picture's thumbnail and display copies stand; a worker makes them after commit."""
+
+    NONE = "none", _("No preview")  # not a picture we reduce (PDF, document, HEIC)
+    PENDING = "pending", _("Processing…")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("No preview could be made")
+
+
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -322,6 +322,9 @@ LOGGING = {
 # Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
 CERTIFICATES_QUEUE = os.environ.get("CERTIFICATES_QUEUE", "celery")
 BOOKLET_QUEUE = os.environ.get("BOOKLET_QUEUE", "celery")
+# Thumbnails and display copies of uploaded pictures, made by a worker after commit (fieldwork.previews).
+PREVIEWS_QUEUE = os.environ.get("PREVIEWS_QUEUE", "celery")
+PREVIEWS_SWEEP_AFTER_SECONDS = int(os.environ.get("PREVIEWS_SWEEP_AFTER_SECONDS", "120"))
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # A certificate left pending this long is re-queued by the sweep, which runs this often: lost work
 # is back in the queue within AFTER + EVERY seconds (90 s by default).
@@ -343,6 +346,7 @@ LMS_SIGNING_KEY_DIR = Path(os.environ.get("LMS_SIGNING_KEY_DIR", VAR_DIR / "sign
 CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": CERTIFICATES_SWEEP_EVERY_SECONDS},
     "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},
+    "fieldwork-sweep-previews": {"task": "fieldwork.sweep_previews", "schedule": 60.0},
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},

@@ -78,6 +78,35 @@ def queue_lengths(queues: list[str]) -> dict[str, int] | None:
         return None
 
 
+def sweep_stale(pending, *, stamp_field: str, older_than, queue: str, send) -> int:
+    """Re-queue rows of `pending` whose `stamp_field` is older than `older_than`; how many were sent.
+
+    The one sweep for work queued after commit (certificates, previews): a message lost between commit
+    and broker, or with a dead worker, leaves its row pending, and the state of record is the row.
+    While `queue` still holds as many messages as there are pending rows nothing was lost (they are
+    only waiting their turn), so nothing is sent twice. Stamps are moved before sending, under
+    `skip_locked`, so two sweeps never send the same rows.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    waiting = (queue_lengths([queue]) or {}).get(queue, 0)
+    if waiting and waiting >= pending.count():
+        return 0
+    with transaction.atomic():
+        stale = list(
+            pending.select_for_update(skip_locked=True)
+            .filter(**{f"{stamp_field}__lte": timezone.now() - older_than})
+            .order_by("pk")
+            .values_list("pk", flat=True)[:1000]
+        )
+        if not stale:
+            return 0
+        pending.model.objects.filter(pk__in=stale).update(**{stamp_field: timezone.now()})
+    send(stale)
+    return len(stale)
+
+
 def start_heartbeat(*, hostname: str, queues: list[str]) -> threading.Thread:
     """Beat from a daemon thread of the worker's main process until it exits."""
 

@@ -156,24 +156,28 @@ def _copy_contents(source: Cohort, cohort: Cohort, years: int, new_modules: dict
             body=lesson.body,
             duration_minutes=lesson.duration_minutes,
         )
+    from fieldwork.previews import queue_after_commit
+
     for attachment in LessonAttachment.objects.filter(lesson__module__cohort=source):
         names = [
             _copy_file(n, "lessons/copies")
             for n in (attachment.storage_name, attachment.thumbnail_name, attachment.display_name)
         ]
         stored.extend(names)
-        LessonAttachment.objects.create(
+        copied = LessonAttachment.objects.create(
             lesson=new_lessons[attachment.lesson_id],
             name=attachment.name,
             storage_name=names[0],
             thumbnail_name=names[1],
             display_name=names[2],
+            preview_state=attachment.preview_state,
             size=attachment.size,
             sha256=attachment.sha256,
             content_type=attachment.content_type,
             kind=attachment.kind,
             uploaded_by=actor,
         )
+        queue_after_commit([copied])  # a copy of one still pending gets previews of its own
 
     for session in Session.objects.filter(cohort=source):
         Session.objects.create(

@@ -245,7 +245,7 @@ def lesson_save(
 @transaction.atomic
 def lesson_attachment_add(*, lesson: Lesson, upload, actor: User) -> LessonAttachment:
     """Store a PDF or photo as reading material of a lesson, checked by content like every upload."""
-    from fieldwork import uploads
+    from fieldwork import previews, uploads
 
     _require_manage(actor, lesson.module.cohort, _("You cannot add reading material to this lesson."))
     if upload is None:
@@ -257,8 +257,7 @@ def lesson_attachment_add(*, lesson: Lesson, upload, actor: User) -> LessonAttac
             lesson=lesson,
             name=checked.name,
             storage_name=stored.storage_name,
-            thumbnail_name=stored.thumbnail_name,
-            display_name=stored.display_name,
+            preview_state=stored.preview_state,
             size=checked.size,
             sha256=checked.sha256,
             content_type=checked.detected.content_type,
@@ -267,8 +266,9 @@ def lesson_attachment_add(*, lesson: Lesson, upload, actor: User) -> LessonAttac
         )
         audit_record(actor=actor, verb="lesson_attachment.added", target=attachment, name=checked.name)
     except Exception:
-        uploads.delete_stored(stored.storage_name, stored.thumbnail_name, stored.display_name)
+        uploads.delete_stored(stored.storage_name)
         raise
+    previews.queue_after_commit([attachment])
     return attachment
 
 

@@ -20,6 +20,7 @@ from lms.access import id_or_zero
 from lms.api import ScopedViewSet
 from lms.api_schema import ObjectListSchema
 from lms.errors import NotFound
+from lms.models import PreviewState
 from lms.permissions import SIGNED_IN
 from lms.predicates import cohort_visible_q
 
@@ -50,16 +51,19 @@ class ProjectOut(serializers.Serializer):
 
 
 class PhotoOut(serializers.Serializer):
+    """A photo; its two derived sizes are made by a worker after the upload, so their URLs are null until then."""
+
     id = serializers.IntegerField()
     original_name = serializers.CharField()
+    preview_state = serializers.ChoiceField(choices=PreviewState.choices)
     thumbnail_url = serializers.SerializerMethodField()
     display_url = serializers.SerializerMethodField()
 
-    def get_thumbnail_url(self, photo) -> str:
-        return f"/projects/photos/{photo.pk}/thumb/"
+    def get_thumbnail_url(self, photo) -> str | None:
+        return f"/projects/photos/{photo.pk}/thumb/" if photo.preview_state == PreviewState.READY else None
 
-    def get_display_url(self, photo) -> str:
-        return f"/projects/photos/{photo.pk}/display/"
+    def get_display_url(self, photo) -> str | None:
+        return f"/projects/photos/{photo.pk}/display/" if photo.preview_state == PreviewState.READY else None
 
 
 class ActivityOut(serializers.Serializer):

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Team
-from lms.models import Community, TimeStamped
+from lms.models import Community, PreviewState, TimeStamped
 
 
 class ProjectStatus(models.TextChoices):
@@ -74,7 +74,7 @@ class Partner(TimeStamped):
 
 
 class ProjectPhoto(TimeStamped):
-    """A private photo of a project: original kept, thumbnail and display size derived."""
+    """A private photo of a project: original kept, thumbnail and display size derived by a worker after commit."""
 
     district_lookup = "project__team__cohort__district"
     cohort_lookup = "project__team__cohort"
@@ -96,8 +96,11 @@ class ProjectPhoto(TimeStamped):
     )
     original_name = models.CharField(_("file name"), max_length=128)
     path = models.CharField(_("stored file"), max_length=255)
-    thumbnail_path = models.CharField(_("thumbnail"), max_length=255)
-    display_path = models.CharField(_("display size"), max_length=255)
+    thumbnail_path = models.CharField(_("thumbnail"), max_length=255, blank=True)
+    display_path = models.CharField(_("display size"), max_length=255, blank=True)
+    preview_state = models.CharField(
+        _("preview"), max_length=8, choices=PreviewState.choices, default=PreviewState.PENDING
+    )
     content_type = models.CharField(_("content type"), max_length=32)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)

@@ -12,7 +12,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
@@ -24,8 +24,6 @@ MAX_PIXELS = uploads.MAX_PIXELS
 MAX_PHOTOS = 10
 # Every photo of one request at its largest, so the guard never refuses what the service accepts.
 MAX_REQUEST_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES
-THUMBNAIL_SIZE = uploads.THUMBNAIL_SIZE
-DISPLAY_SIZE = (1280, 1280)
 
 PHOTO_TYPES = {uploads.JPEG: "jpg", uploads.PNG: "png", uploads.WEBP: "webp"}
 
@@ -33,8 +31,6 @@ PHOTO_TYPES = {uploads.JPEG: "jpg", uploads.PNG: "png", uploads.WEBP: "webp"}
 @dataclass(frozen=True)
 class StoredPhoto:
     path: str
-    thumbnail_path: str
-    display_path: str
     content_type: str
     size: int
     sha256: str
@@ -53,12 +49,13 @@ def _refuse(message):
 
 
 def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
-    """Stream an upload to private storage, checking its type by magic bytes; derive two sizes.
+    """Stream an upload to private storage, checking its type by magic bytes and its header.
 
-    Refuses (ValidationFailed, code "bad_photo") anything not a readable JPEG, PNG or WebP or
-    larger than MAX_PHOTO_BYTES; stores nothing in that case.
+    Refuses (ValidationFailed, code "bad_photo") anything not a JPEG, PNG or WebP with a readable
+    header, over the pixel cap or larger than MAX_PHOTO_BYTES; stores nothing in that case. Nothing
+    is decoded here: the two derived sizes are made by a worker after commit (`fieldwork.previews`).
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError  # loaded on first use, as in uploads.py
+    from PIL import Image, UnidentifiedImageError  # loaded on first use, as in uploads.py
 
     if isinstance(uploaded_file, uploads.RefusedUpload):  # the streaming limit dropped it
         _refuse(_("The photo is larger than %(mb)d MB.") % {"mb": MAX_PHOTO_BYTES // (1024 * 1024)})
@@ -79,29 +76,22 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
             _refuse(_("Only JPEG, PNG or WebP photos can be uploaded."))
         content_type, extension = detected.content_type, PHOTO_TYPES[detected]
         try:
-            uploads.refuse_too_many_pixels(spool, name=safe_name(getattr(uploaded_file, "name", "")))
+            dimensions = uploads.refuse_too_many_pixels(spool, name=safe_name(getattr(uploaded_file, "name", "")))
         except uploads.FileRefused as error:
             _refuse(error.message)
+        if dimensions is None:
+            _refuse(_("The photo could not be read as an image."))
         spool.seek(0)
         try:
+            # Header and structure only (chunk checksums for PNG); decoding waits for the worker.
             with Image.open(spool) as probe:
                 probe.verify()
-            spool.seek(0)
-            with Image.open(spool) as image:
-                image.load()
-                image = ImageOps.exif_transpose(image)
-                thumbnail, display = uploads.jpeg_copy(image, THUMBNAIL_SIZE), uploads.jpeg_copy(image, DISPLAY_SIZE)
-        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             _refuse(_("The photo could not be read as an image."))
-        stem = f"{folder.strip('/')}/{uuid.uuid4().hex}"
         spool.seek(0)
-        path = default_storage.save(f"{stem}.{extension}", File(spool))
-    thumbnail_path = default_storage.save(f"{stem}.thumb.jpg", ContentFile(thumbnail))
-    display_path = default_storage.save(f"{stem}.display.jpg", ContentFile(display))
+        path = default_storage.save(f"{folder.strip('/')}/{uuid.uuid4().hex}.{extension}", File(spool))
     return StoredPhoto(
         path=path,
-        thumbnail_path=thumbnail_path,
-        display_path=display_path,
         content_type=content_type,
         size=size,
         sha256=digest.hexdigest(),
@@ -110,6 +100,5 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
 
 
 def delete_stored(stored: StoredPhoto) -> None:
-    """Remove the files of a photo whose record was not kept (e.g. the transaction rolled back)."""
-    for path in (stored.path, stored.thumbnail_path, stored.display_path):
-        default_storage.delete(path)
+    """Remove the file of a photo whose record was not kept (e.g. the transaction rolled back)."""
+    default_storage.delete(stored.path)

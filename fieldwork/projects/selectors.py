@@ -162,7 +162,9 @@ class ProjectLog:
 
 def project_log(*, project: FieldProject) -> ProjectLog:
     """Everything shown on a project's log page. 10 queries whatever the number of records."""
-    photo_qs = ProjectPhoto.objects.only("id", "original_name", "visit_id", "activity_id", "project_id")
+    photo_qs = ProjectPhoto.objects.only(
+        "id", "original_name", "preview_state", "visit_id", "activity_id", "project_id"
+    )
     activities = list(
         project.activities.select_related("recorded_by").prefetch_related(Prefetch("photos", queryset=photo_qs))
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Team
+from fieldwork import previews
 from fieldwork.projects import photos
 from fieldwork.projects.models import (
     COUNT_FIELDS,
@@ -80,7 +81,10 @@ def _store_photos(*, project: FieldProject, files, field: str = "photos") -> lis
 
 
 def _photo_rows(*, project: FieldProject, stored, actor: User, **links) -> list[ProjectPhoto]:
-    return [ProjectPhoto.objects.create(project=project, uploaded_by=actor, **asdict(one), **links) for one in stored]
+    """The photos' rows, pending; their derived sizes are asked of a worker once the caller's transaction commits."""
+    rows = [ProjectPhoto.objects.create(project=project, uploaded_by=actor, **asdict(one), **links) for one in stored]
+    previews.queue_after_commit(rows)
+    return rows
 
 
 @transaction.atomic

@@ -19,5 +19,6 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/totals.<str:fmt>", views.cohort_totals_export, name="cohort-totals-export"),
     path("library/", views.library, name="library"),
     path("library/booklet.pdf", views.library_booklet, name="library-booklet"),
+    path("photos/<int:photo_id>/status/", views.photo_status, name="photo-status"),
     path("photos/<int:photo_id>/<str:variant>/", views.photo_file, name="photo"),
 ]

@@ -5,15 +5,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Team
 from fieldwork import uploads
+from fieldwork.downloads import PREVIEW_VARIANTS, preview_pending, preview_status
 from fieldwork.projects import exports, forms, photos, selectors, services
 from fieldwork.projects.models import CaseStatus, FieldProject, ModelCase
 from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.models import PreviewState
 from lms.predicates import roles_of, team_ids_of
 from lms.spreadsheets import table_response
 from lms.storage import open_stream
@@ -379,14 +382,28 @@ def library_booklet(request):
 
 
 @login_required
+@require_GET
+def photo_status(request, photo_id: int):
+    """JSON for the page script: pending, ready (with the copies' URLs) or failed."""
+    photo = selectors.access_photo(user=request.user, photo_id=photo_id)
+    return preview_status(
+        photo,
+        thumbnail_url=reverse("projects:photo", args=[photo.pk, "thumb"]),
+        display_url=reverse("projects:photo", args=[photo.pk, "display"]),
+    )
+
+
+@login_required
 def photo_file(request, photo_id: int, variant: str):
     photo = selectors.access_photo(user=request.user, photo_id=photo_id)
+    if variant in PREVIEW_VARIANTS and photo.preview_state == PreviewState.PENDING:
+        return preview_pending()
     path, content_type = {
         "thumb": (photo.thumbnail_path, "image/jpeg"),
         "display": (photo.display_path, "image/jpeg"),
         "original": (photo.path, photo.content_type),
     }.get(variant, (None, None))
-    if path is None:
+    if not path:  # an unknown variant, or copies that could not be made
         raise NotFound()
     response = FileResponse(open_stream(path), content_type=content_type)
     # Stored types are checked by magic bytes; nosniff keeps the browser to the declared one.

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Enrolment
-from fieldwork import uploads
+from fieldwork import previews, uploads
 from fieldwork.models import (
     RELEASED_STATES,
     Assessment,
@@ -65,9 +65,10 @@ def _store_feedback_files(assessment: Assessment, files: list, actor: User) -> N
             upload, allowed_extensions=uploads_default_extensions(), max_file_size=50 * 1024 * 1024
         )
         stored = uploads.store_checked(checked, folder=f"feedback/{assessment.pk}")
-        FeedbackFile.objects.create(
+        row = FeedbackFile.objects.create(
             assessment=assessment, uploaded_by=actor, **uploads.stored_file_fields(checked, stored)
         )
+        previews.queue_after_commit([row])
 
 
 def uploads_default_extensions() -> list[str]:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Enrolment, EnrolmentStatus, Team
-from fieldwork import uploads
+from fieldwork import previews, uploads
 from fieldwork.models import (
     TRANSITIONS,
     Assignment,
@@ -137,7 +137,7 @@ def submission_file_add(*, submission: Submission, uploads_: list, actor: User) 
     try:
         for item in checked:
             stored = uploads.store_checked(item, folder=f"submissions/{submission.pk}")
-            stored_names += [stored.storage_name, stored.thumbnail_name, stored.display_name]
+            stored_names.append(stored.storage_name)
             created.append(
                 SubmissionFile.objects.create(
                     submission=submission, uploaded_by=actor, **uploads.stored_file_fields(item, stored)
@@ -148,6 +148,7 @@ def submission_file_add(*, submission: Submission, uploads_: list, actor: User) 
         raise
     for f in created:
         audit_record(actor=actor, verb="submission.file_added", target=f, sha256=f.sha256, size=f.size)
+    previews.queue_after_commit(created)
     return created
 
 

@@ -7,6 +7,7 @@ import pytest
 from courses.models import Cohort, Lesson, LessonAttachment, LessonKind, Module, Phase, Session
 from courses.prerequisites import find_cycle
 from courses.services import setup as services
+from fieldwork.previews import previews_derive_pending
 from fieldwork.uploads import FileTooLarge
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import AuditEntry
@@ -227,7 +228,10 @@ def test_reading_material_is_stored_privately_and_removed_after_commit(
     )
     assert attachment.kind == "pdf" and (private_storage / attachment.storage_name).exists()
     photo = services.lesson_attachment_add(lesson=lesson, upload=upload("现场.jpg", jpeg_bytes()), actor=world.staff)
-    assert photo.thumbnail_name
+    assert photo.preview_state == "pending" and not photo.thumbnail_name
+    assert previews_derive_pending() == 1
+    photo.refresh_from_db()
+    assert photo.preview_state == "ready" and (private_storage / photo.thumbnail_name).exists()
     with django_capture_on_commit_callbacks(execute=True):
         services.lesson_attachment_remove(attachment=attachment, actor=world.staff)
     assert not (private_storage / attachment.storage_name).exists()

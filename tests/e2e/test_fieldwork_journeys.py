@@ -1,9 +1,13 @@
 """Field assignment journeys in the real browser: a trainee hands in from a phone, an instructor grades."""
 
+import os
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 
 from fieldwork.models import Objection, Submission, SubmissionState
+from tests.certificates.workers import Worker, purge_queue
 from tests.e2e.conftest import log_in
 from tests.fieldwork.conftest import Field
 from tests.fieldwork.factories import PDF_BYTES, jpeg_bytes
@@ -18,8 +22,10 @@ def field_world(world):
 
 
 def test_trainee_hands_in_from_a_phone_instructor_grades_trainee_objects(
-    phone, browser, live_server, field_world, tmp_path
+    phone, browser, live_server, field_world, tmp_path, settings, media_root
 ):
+    queue = f"previews-e2e-{os.environ.get('CACHE_KEY_PREFIX', 'lms')}-{uuid.uuid4().hex[:8]}"
+    settings.PREVIEWS_QUEUE = queue
     field = field_world
     world = field.world
     photos = []
@@ -38,7 +44,15 @@ def test_trainee_hands_in_from_a_phone_instructor_grades_trainee_objects(
     phone.locator("input#files").set_input_files([*photos, report])
     phone.get_by_test_id("upload-form").locator("button[type=submit]").click()
     expect(phone.locator(".file-row")).to_have_count(3)
-    expect(phone.locator("img.thumb")).to_have_count(2)
+    # The answer came before the thumbnails exist; a worker makes them and the page fills them in.
+    expect(phone.get_by_test_id("preview-pending")).to_have_count(2)
+    worker = Worker(queue, media_root, extra_env={"PREVIEWS_QUEUE": queue})
+    try:
+        worker.wait_ready()
+        expect(phone.locator("img.thumb")).to_have_count(2, timeout=60_000)
+    finally:
+        worker.stop()
+        purge_queue(queue)
     phone.locator("textarea#note").fill("河岗社区的资产地图，请导师查阅。")
     phone.locator("form[action$='/submit/'] button").click()
     expect(phone.get_by_test_id("version-1")).to_be_visible()

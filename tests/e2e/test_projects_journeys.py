@@ -1,9 +1,13 @@
 """Field projects in a phone-sized browser: visit log with a photo, activity counts, case approval."""
 
+import os
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 
 from fieldwork.projects.models import CaseStatus, ModelCase, SupportVisit
+from tests.certificates.workers import Worker, purge_queue
 from tests.e2e.conftest import log_in
 from tests.lms.factories import PASSWORD
 from tests.projects.conftest import Projects
@@ -21,7 +25,9 @@ def residents_total(page):
     return page.get_by_test_id("project-totals").locator('tr[data-group="residents"] td.num')
 
 
-def test_instructor_logs_a_support_visit_with_a_photo(phone, projects):
+def test_instructor_logs_a_support_visit_with_a_photo(phone, projects, settings, media_root):
+    queue = f"previews-e2e-{os.environ.get('CACHE_KEY_PREFIX', 'lms')}-{uuid.uuid4().hex[:8]}"
+    settings.PREVIEWS_QUEUE = queue
     world = projects.world
     log_in(phone, world.instructor.username, PASSWORD)
     phone.goto(f"/projects/{projects.project.pk}/")
@@ -40,8 +46,16 @@ def test_instructor_logs_a_support_visit_with_a_photo(phone, projects):
     visits = phone.get_by_test_id("visits")
     expect(visits).to_contain_text("走访闲置旧仓库")
     expect(visits).to_contain_text("召开第一次居民议事会")
-    photo = visits.locator("img").first
-    expect(photo).to_be_visible()
+    # The answer came before the photo's sizes exist: a placeholder, until a worker makes them.
+    expect(visits.get_by_test_id("preview-pending")).to_have_text("处理中…")
+    worker = Worker(queue, media_root, extra_env={"PREVIEWS_QUEUE": queue})
+    try:
+        worker.wait_ready()
+        photo = visits.locator("img").first
+        expect(photo).to_be_visible(timeout=60_000)  # filled in by static/js/previews.js, no reload
+    finally:
+        worker.stop()
+        purge_queue(queue)
     photo.scroll_into_view_if_needed()
     # Wait for the protected thumbnail to arrive, then check it decoded as a picture.
     photo.evaluate("img => img.complete || new Promise(done => img.addEventListener('load', done, {once: true}))")

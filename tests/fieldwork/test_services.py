@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from fieldwork import services
 from fieldwork.models import GradeChange, Objection, ObjectionOutcome, SubmissionFile, SubmissionState
+from fieldwork.previews import previews_derive_pending
 from fieldwork.uploads import FileRefused, FileTooLarge
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from tests.fieldwork.conftest import future, past
@@ -30,7 +31,11 @@ def test_submit_freezes_versions_and_keeps_earlier_ones(field, private_storage):
     first = submission.versions.get()
     assert sorted(f.name for f in first.files.all()) == ["资产地图报告.pdf", "资产照片.jpg"]
     photo_file = submission.files.get(kind="image")
-    assert photo_file.thumbnail_name and photo_file.display_name and photo_file.width == 40
+    # Only the original is stored in the request; its size is read from the header.
+    assert photo_file.preview_state == "pending" and not photo_file.thumbnail_name and photo_file.width == 40
+    assert previews_derive_pending() == 1
+    photo_file.refresh_from_db()
+    assert photo_file.preview_state == "ready" and photo_file.thumbnail_name and photo_file.display_name
     assert len(photo_file.sha256) == 64
 
     services.submission_return(submission=submission, feedback="请补充居民访谈照片。", actor=world.instructor)

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from fieldwork import services
 from fieldwork.models import SubmissionFile, SubmissionState
+from fieldwork.previews import previews_derive_pending
 from tests.fieldwork.factories import PDF_BYTES, jpeg_bytes, photo, report, upload
 from tests.fieldwork.snapshots import snapshot
 from tests.lms.factories import PASSWORD
@@ -109,6 +110,9 @@ def test_downloads_are_private_and_never_inline_markup(client, field):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content) == PDF_BYTES
+    thumb = client.get(reverse("fieldwork:file-download", args=[image.pk]) + "?variant=thumb")
+    assert thumb.status_code == 302 and thumb["Location"].endswith("/img/preview-pending.svg")  # not made yet
+    previews_derive_pending()
     thumb = client.get(reverse("fieldwork:file-download", args=[image.pk]) + "?variant=thumb")
     assert thumb["Content-Disposition"].startswith("inline") and thumb["Content-Type"] == "image/jpeg"
     original = client.get(reverse("fieldwork:file-download", args=[image.pk]))

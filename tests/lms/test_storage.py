@@ -14,8 +14,10 @@ from django.urls import reverse
 
 from certificates import services as certificate_services
 from certificates.models import Certificate, CertificateStatus
+from fieldwork import previews
 from fieldwork import services as fieldwork_services
 from fieldwork.models import SubmissionFile
+from fieldwork.previews import previews_derive_pending
 from fieldwork.projects import photos
 from lms import storage
 from lms.errors import ValidationFailed
@@ -47,6 +49,9 @@ def test_uploads_and_thumbnails_go_to_the_bucket_and_download_byte_identical(cli
     submission = field.submitted(files=[photo(), report()])
     image = submission.files.get(kind="image")
     pdf = submission.files.get(kind="pdf")
+    assert set(s3_storage.keys(s3_storage.bucket)) == {image.storage_name, pdf.storage_name}  # previews pending
+    assert previews_derive_pending() == 1  # what the worker does, reading the original from the bucket
+    image.refresh_from_db()
     keys = s3_storage.keys(s3_storage.bucket)
     assert {image.storage_name, image.thumbnail_name, image.display_name, pdf.storage_name} <= set(keys)
     client.force_login(field.world.trainee)
@@ -76,7 +81,10 @@ def test_a_refused_upload_leaves_nothing_in_the_bucket(field, s3_storage):  # no
 
 def test_project_photo_sizes_are_stored_and_deleted_in_the_bucket(s3_storage):
     stored = photos.store_photo(photo_upload(content=image_bytes(size=(2000, 1500))), folder="projects/t")
-    assert s3_storage.keys(s3_storage.bucket) == sorted([stored.path, stored.thumbnail_path, stored.display_path])
+    assert s3_storage.keys(s3_storage.bucket) == [stored.path]
+    with default_storage.open(stored.path, "rb") as original:
+        thumbnail, display = previews.render_copies(original, display_size=(1280, 1280))
+    assert thumbnail.startswith(b"\xff\xd8\xff") and display.startswith(b"\xff\xd8\xff")
     photos.delete_stored(stored)
     assert s3_storage.keys(s3_storage.bucket) == []
     with pytest.raises(ValidationFailed) as raised:

@@ -1,6 +1,9 @@
+import io
+
 import pytest
 from PIL import Image
 
+from fieldwork import previews
 from fieldwork.projects import photos
 from lms.errors import ValidationFailed
 from tests.projects.factories import image_bytes, photo_upload
@@ -9,13 +12,18 @@ from tests.projects.factories import image_bytes, photo_upload
 @pytest.mark.parametrize(
     ("fmt", "content_type"), [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")]
 )
-def test_photo_kinds_by_magic_bytes_with_two_derived_sizes(private_storage, fmt, content_type):
+def test_photo_kinds_by_magic_bytes_only_the_original_stored(private_storage, fmt, content_type):
     stored = photos.store_photo(photo_upload("x.bin", content=image_bytes(fmt, size=(2000, 1500))), folder="t")
     assert stored.content_type == content_type and stored.path.startswith("t/")
-    with Image.open(private_storage / stored.thumbnail_path) as thumb:
-        assert max(thumb.size) == photos.THUMBNAIL_SIZE[0]
-    with Image.open(private_storage / stored.display_path) as display:
-        assert max(display.size) == photos.DISPLAY_SIZE[0]
+    assert [p.relative_to(private_storage).as_posix() for p in private_storage.rglob("*") if p.is_file()] == [
+        stored.path
+    ]
+    with open(private_storage / stored.path, "rb") as original:
+        thumbnail, display = previews.render_copies(original, display_size=(1280, 1280))
+    with Image.open(io.BytesIO(thumbnail)) as thumb:
+        assert max(thumb.size) == previews.THUMBNAIL_SIZE[0]
+    with Image.open(io.BytesIO(display)) as shown:
+        assert max(shown.size) == 1280
 
 
 @pytest.mark.parametrize(

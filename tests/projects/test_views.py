@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 
+from fieldwork.previews import previews_derive_pending
 from fieldwork.projects.models import (
     CaseStatus,
     EngagementActivity,
@@ -134,6 +135,12 @@ def test_photo_is_served_only_to_viewers_with_nosniff(client, projects):
     english(client, projects.world.trainee)
     client.post(f"/projects/{projects.project.pk}/activities/new/", activity_post(projects, photos=[photo_upload()]))
     photo = ProjectPhoto.objects.get()
+    assert photo.preview_state == "pending"
+    for variant in ("thumb", "display"):  # not made yet: the placeholder, never cached
+        response = client.get(f"/projects/photos/{photo.pk}/{variant}/")
+        assert response.status_code == 302 and response["Location"].endswith("/img/preview-pending.svg")
+        assert response["Cache-Control"] == "no-store" and response["X-Content-Type-Options"] == "nosniff"
+    previews_derive_pending()
     for variant in ("thumb", "display", "original"):
         response = client.get(f"/projects/photos/{photo.pk}/{variant}/")
         assert response.status_code == 200 and response["X-Content-Type-Options"] == "nosniff"
@@ -278,8 +285,12 @@ def test_api_before_after_multipart_upload(projects):
         format="multipart",
     )
     assert response.status_code == 201, response.json()
-    assert response.json()["after"]["thumbnail_url"].endswith("/thumb/")
+    after = response.json()["after"]
+    assert after["preview_state"] == "pending" and after["thumbnail_url"] is None and after["display_url"] is None
+    previews_derive_pending()
     listed = client.get("/api/v1/projects/before-after/").json()
+    assert listed["results"][0]["after"]["preview_state"] == "ready"
+    assert listed["results"][0]["after"]["thumbnail_url"].endswith("/thumb/")
     assert listed["count"] == 1
     other = APIClient()
     other.force_authenticate(projects.other_member)

@@ -27,3 +27,8 @@ class Command(BaseCommand):
             for module in DEMO_MODULES:
                 summary = import_module(module).seed()
                 self.stdout.write(self.style.SUCCESS(f"{module}: {summary}"))
+            # The demo's photos get their previews here, so the pages show them before any worker runs.
+            from fieldwork.previews import previews_derive_pending
+
+            made = previews_derive_pending()
+            self.stdout.write(self.style.SUCCESS(f"previews: {made} pictures"))
