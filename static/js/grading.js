@@ -14,19 +14,26 @@
     output.textContent = (Math.round(total * 10) / 10).toString();
   }
 
+  function applyLevel(radio, points) {
+    points.min = radio.dataset.min;
+    points.max = radio.dataset.max;
+    var value = parseFloat(points.value);
+    if (isNaN(value) || value < parseFloat(radio.dataset.min) || value > parseFloat(radio.dataset.max)) {
+      points.value = radio.dataset.max;
+    }
+  }
+
   form.querySelectorAll("fieldset.criterion").forEach(function (fieldset) {
     var points = fieldset.querySelector("input.points");
     fieldset.querySelectorAll("input[type=radio]").forEach(function (radio) {
       radio.addEventListener("change", function () {
-        points.min = radio.dataset.min;
-        points.max = radio.dataset.max;
-        var value = parseFloat(points.value);
-        if (isNaN(value) || value < parseFloat(radio.dataset.min) || value > parseFloat(radio.dataset.max)) {
-          points.value = radio.dataset.max;
-        }
+        applyLevel(radio, points);
         recompute();
       });
     });
+    // A level chosen before this script ran (a quick tap, or the browser restoring the form): apply it too.
+    var chosen = fieldset.querySelector("input[type=radio]:checked");
+    if (chosen) applyLevel(chosen, points);
     points.addEventListener("input", recompute);
   });
   recompute();
