@@ -1,4 +1,4 @@
-"""What the benchmarks share: a free port, a fresh database, gunicorn serving the app."""
+"""What the benchmarks share: a free port, a fresh database, gunicorn serving the app, a Celery worker, a session."""
 
 import http.client
 import os
@@ -57,3 +57,48 @@ def start_gunicorn(port: int, workers: int, env: dict, *, log_name: str, extra_a
             time.sleep(0.2)
     os.killpg(process.pid, signal.SIGTERM)
     raise SystemExit(f"gunicorn did not answer within 30 s; see {log_path}")
+
+
+def session_key(user) -> str:
+    """A signed-in session for `user` in the database, as the login page would make it: its cookie value."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def start_celery_worker(
+    env: dict, queue: str, *, log_name: str, concurrency: int = 1, loglevel: str = "INFO"
+) -> subprocess.Popen:
+    """A real Celery worker (prefork) on `queue`, returned once it says it is ready (60 s at most; the
+    "ready." line is logged at INFO)."""
+    import uuid
+
+    log_path = ROOT / "var" / log_name
+    log = open(log_path, "w")  # noqa: SIM115 - lives as long as the worker
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "celery"),
+            *("-A", "lms", "worker", "-Q", queue, "-c", str(concurrency), "-P", "prefork"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat", f"--loglevel={loglevel}"),
+            *("-n", f"bench-{uuid.uuid4().hex[:6]}@%h"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while b"ready." not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGTERM)
+            raise SystemExit(f"the Celery worker did not start; see {log_path}")
+        time.sleep(0.2)
+    return process

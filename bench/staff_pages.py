@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from benchlib import free_port, recreate_database, start_gunicorn  # noqa: E402 - beside this script
+from benchlib import free_port, recreate_database, session_key, start_gunicorn  # noqa: E402 - beside this script
 
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve() and VENV_PYTHON.exists():
@@ -57,9 +57,6 @@ def build(trainees: int) -> dict:
     from datetime import timedelta
     from decimal import Decimal
 
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
     from certificates.models import CompletionRule
@@ -124,15 +121,10 @@ def build(trainees: int) -> dict:
         )
     CompletionRule.objects.create(cohort=cohort, min_lesson_percent=50, min_attendance_percent=60)
 
-    backend = settings.AUTHENTICATION_BACKENDS[-1]
-    keys = {}
-    for role, user in (("staff", world.staff), ("instructor", world.instructor), ("trainee", world.trainee)):
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = backend
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        keys[role] = store.session_key
+    keys = {
+        role: session_key(user)
+        for role, user in (("staff", world.staff), ("instructor", world.instructor), ("trainee", world.trainee))
+    }
     c, s = cohort.pk, sessions[-1].pk
     pages = [
         ("cohort page", "staff", f"/cohorts/{c}/"),
