@@ -94,30 +94,29 @@ def town_rename(*, town: Town, name: str, actor: User) -> Town:
     return town
 
 
+def _set_retired(place: Town | Community, *, retire: bool, actor: User, refusal: str) -> Town | Community:
+    """Retire a locked town or community, or put it back in use; audited as `<town|community>.<retired|reinstated>`."""
+    _check(actor, place)
+    if (place.retired_at is not None) == retire:
+        raise Conflict(refusal, code="already_retired" if retire else "not_retired")
+    place.retired_at = timezone.now() if retire else None
+    place.save(update_fields=["retired_at", "updated_at"])
+    audit_record(actor=actor, verb=f"{place._meta.model_name}.{'retired' if retire else 'reinstated'}", target=place)
+    return place
+
+
 @transaction.atomic
 def town_retire(*, town: Town, actor: User) -> Town:
     """Take the town and its communities out of the choices for anything new; history keeps them."""
     town = Town.objects.select_for_update().get(pk=town.pk)
-    _check(actor, town)
-    if town.retired_at is not None:
-        raise Conflict(_("This town is already retired."), code="already_retired")
-    town.retired_at = timezone.now()
-    town.save(update_fields=["retired_at", "updated_at"])
-    audit_record(actor=actor, verb="town.retired", target=town)
-    return town
+    return _set_retired(town, retire=True, actor=actor, refusal=_("This town is already retired."))
 
 
 @transaction.atomic
 def town_reinstate(*, town: Town, actor: User) -> Town:
     """Offer a retired town's communities again (those not retired themselves)."""
     town = Town.objects.select_for_update().get(pk=town.pk)
-    _check(actor, town)
-    if town.retired_at is None:
-        raise Conflict(_("This town is in use."), code="not_retired")
-    town.retired_at = None
-    town.save(update_fields=["retired_at", "updated_at"])
-    audit_record(actor=actor, verb="town.reinstated", target=town)
-    return town
+    return _set_retired(town, retire=False, actor=actor, refusal=_("This town is in use."))
 
 
 @transaction.atomic
@@ -182,26 +181,14 @@ def community_rename(*, community: Community, name: str, actor: User) -> Communi
 def community_retire(*, community: Community, actor: User) -> Community:
     """Take the community out of the choices for new enrolments, sheets, sessions and people; history keeps it."""
     community = _lock_community(community)
-    _check(actor, community)
-    if community.retired_at is not None:
-        raise Conflict(_("This community is already retired."), code="already_retired")
-    community.retired_at = timezone.now()
-    community.save(update_fields=["retired_at", "updated_at"])
-    audit_record(actor=actor, verb="community.retired", target=community)
-    return community
+    return _set_retired(community, retire=True, actor=actor, refusal=_("This community is already retired."))
 
 
 @transaction.atomic
 def community_reinstate(*, community: Community, actor: User) -> Community:
     """Offer a retired community again."""
     community = _lock_community(community)
-    _check(actor, community)
-    if community.retired_at is None:
-        raise Conflict(_("This community is in use."), code="not_retired")
-    community.retired_at = None
-    community.save(update_fields=["retired_at", "updated_at"])
-    audit_record(actor=actor, verb="community.reinstated", target=community)
-    return community
+    return _set_retired(community, retire=False, actor=actor, refusal=_("This community is in use."))
 
 
 @transaction.atomic
