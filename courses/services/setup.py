@@ -291,7 +291,8 @@ def lesson_attachment_remove(*, attachment: LessonAttachment, actor: User) -> No
     attachment = LessonAttachment.objects.select_related("lesson__module__cohort").get(pk=attachment.pk)
     _require_manage(actor, attachment.lesson.module.cohort, _("You cannot remove reading material of this lesson."))
     names = (attachment.storage_name, attachment.thumbnail_name, attachment.display_name)
-    audit_record(actor=actor, verb="lesson_attachment.removed", target=attachment, name=attachment.name)
+    # The row names the lesson, which outlives the file, so the trail can still say where it was.
+    audit_record(actor=actor, verb="lesson_attachment.removed", target=attachment.lesson, name=attachment.name)
     attachment.delete()
     transaction.on_commit(lambda: delete_stored(*names))
 
