@@ -123,8 +123,15 @@ def cohort_overview(request, cohort_id: int):
         Module.objects.filter(cohort=cohort)
         .prefetch_related(
             "requires",
-            Prefetch("lessons", queryset=Lesson.objects.annotate(attachment_count=Count("attachments"))),
-            Prefetch("assignments", queryset=Assignment.objects.annotate(criterion_count=Count("criteria"))),
+            # Meta.ordering is dropped from aggregating queries: the order is spelled out.
+            Prefetch(
+                "lessons",
+                queryset=Lesson.objects.annotate(attachment_count=Count("attachments")).order_by("position", "pk"),
+            ),
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.annotate(criterion_count=Count("criteria")).order_by("due_at", "pk"),
+            ),
         )
         .order_by("phase", "position")
     )

@@ -149,6 +149,9 @@ def test_moves_on_the_page_reorder_and_refuse_at_the_ends(world, english_client)
     lesson = client.post(f"/setup/lessons/{world.basics_lessons[0].pk}/move/", {"direction": "down"})
     assert lesson.status_code == 302
     assert list(world.basics.lessons.order_by("position").values_list("title", flat=True)) == ["基础课2", "基础课1"]
+    page = client.get(f"/setup/cohorts/{world.cohort.pk}/").content.decode()
+    assert page.index(">基础课2</a>") < page.index(">基础课1</a>")  # the overview lists lessons by position
+    assert page.index(">专业技能授课</strong>") < page.index(">社区规划基础</strong>")
 
 
 def test_moves_and_deletes_take_post_only_with_a_csrf_token(world):
