@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from courses.views.setup import _overview, access_managed_module, delete_page, form_page
+from courses.views.setup import access_managed_module, delete_page, form_page, overview_url
 from fieldwork.models import MB, Assignment, WorkMode
 from fieldwork.selectors import assignment_holds
 from fieldwork.services import setup as services
@@ -231,6 +231,6 @@ def assignment_delete(request, assignment_id):
         holds=assignment_holds(assignment=assignment),
         back=reverse("setup-assignment", args=[assignment.pk]),
         delete=lambda: services.assignment_delete(assignment=assignment, actor=request.user),
-        done=_overview(assignment.module.cohort_id, f"module-{assignment.module_id}"),
+        done=overview_url(assignment.module.cohort_id, f"module-{assignment.module_id}"),
         message=_("The assignment %(title)s is deleted.") % {"title": assignment.title},
     )

@@ -432,7 +432,7 @@ def _managed(queryset, pk, user, cohort_of):
     return access(queryset, pk, user=user, perm="courses.manage_cohort", on=cohort_of)
 
 
-def _overview(cohort_id: int, anchor: str = "") -> str:
+def overview_url(cohort_id: int, anchor: str = "") -> str:
     return reverse("setup-cohort", args=[cohort_id]) + (f"#{anchor}" if anchor else "")
 
 
@@ -440,7 +440,7 @@ def _overview(cohort_id: int, anchor: str = "") -> str:
 @require_http_methods(["GET", "POST"])
 def module_delete(request, module_id):
     module = _managed(Module.objects.select_related("cohort"), module_id, request.user, lambda m: m.cohort)
-    back = _overview(module.cohort_id, f"module-{module.pk}")
+    back = overview_url(module.cohort_id, f"module-{module.pk}")
     return delete_page(
         request,
         kind="module",
@@ -448,7 +448,7 @@ def module_delete(request, module_id):
         holds=selectors.module_holds(module=module),
         back=back,
         delete=lambda: services.module_delete(module=module, actor=request.user),
-        done=_overview(module.cohort_id),
+        done=overview_url(module.cohort_id),
         message=_("The module %(title)s is deleted.") % {"title": module.title},
     )
 
@@ -458,7 +458,7 @@ def module_delete(request, module_id):
 def module_move(request, module_id):
     module = _managed(Module.objects.select_related("cohort"), module_id, request.user, lambda m: m.cohort)
     services.module_move(module=module, direction=request.POST.get("direction", ""), actor=request.user)
-    return redirect(_overview(module.cohort_id, f"module-{module.pk}"))
+    return redirect(overview_url(module.cohort_id, f"module-{module.pk}"))
 
 
 @login_required
@@ -474,7 +474,7 @@ def lesson_delete(request, lesson_id):
         holds=selectors.lesson_holds(lesson=lesson),
         back=reverse("setup-lesson", args=[lesson.pk]),
         delete=lambda: services.lesson_delete(lesson=lesson, actor=request.user),
-        done=_overview(lesson.module.cohort_id, f"module-{lesson.module_id}"),
+        done=overview_url(lesson.module.cohort_id, f"module-{lesson.module_id}"),
         message=_("The lesson %(title)s is deleted.") % {"title": lesson.title},
     )
 
@@ -486,7 +486,7 @@ def lesson_move(request, lesson_id):
         Lesson.objects.select_related("module__cohort"), lesson_id, request.user, lambda lesson: lesson.module.cohort
     )
     services.lesson_move(lesson=lesson, direction=request.POST.get("direction", ""), actor=request.user)
-    return redirect(_overview(lesson.module.cohort_id, f"module-{lesson.module_id}"))
+    return redirect(overview_url(lesson.module.cohort_id, f"module-{lesson.module_id}"))
 
 
 @login_required
@@ -503,6 +503,6 @@ def session_delete(request, session_id):
         holds=selectors.session_holds(session=session),
         back=reverse("setup-session", args=[session.pk]),
         delete=lambda: services.session_delete(session=session, actor=request.user),
-        done=_overview(session.cohort_id, "sessions"),
+        done=overview_url(session.cohort_id, "sessions"),
         message=_("The session %(name)s is deleted.") % {"name": name},
     )
