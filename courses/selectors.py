@@ -572,3 +572,82 @@ def cohort_attendance_matrix(*, cohort: Cohort) -> AttendanceMatrix:
     }
     rows = [(e, [statuses.get((e.pk, s.pk)) for s in sessions]) for e in enrolments]
     return AttendanceMatrix(sessions=sessions, rows=rows)
+
+
+# --- what holds a set-up row in place: each reason a sentence; an empty list means it may be deleted
+
+
+def module_holds(*, module: Module) -> list[str]:
+    """Why the module cannot be deleted: its lessons, its assignments, the modules that require it."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    reasons = []
+    if lessons := module.lessons.count():
+        reasons.append(
+            ngettext(
+                "It has %(count)s lesson: delete it first.", "It has %(count)s lessons: delete them first.", lessons
+            )
+            % {"count": lessons}
+        )
+    if assignments := module.assignments.count():
+        reasons.append(
+            ngettext(
+                "It has %(count)s assignment: delete it first.",
+                "It has %(count)s assignments: delete them first.",
+                assignments,
+            )
+            % {"count": assignments}
+        )
+    requiring = list(
+        Module.objects.filter(requires=module).order_by("phase", "position").values_list("title", flat=True)
+    )
+    if requiring:
+        reasons.append(
+            _("%(modules)s require it: remove it from their prerequisites first.")
+            % {"modules": "、".join(f"“{title}”" for title in requiring)}
+        )
+    return reasons
+
+
+def lesson_holds(*, lesson: Lesson) -> list[str]:
+    """Why the lesson cannot be deleted: trainees finished it, sessions are scheduled for it, the rules require it."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from certificates.models import CompletionRule
+
+    reasons = []
+    if done := lesson.completions.count():
+        reasons.append(
+            ngettext("%(count)s trainee has finished it.", "%(count)s trainees have finished it.", done)
+            % {"count": done}
+        )
+    if sessions := lesson.sessions.count():
+        reasons.append(
+            ngettext(
+                "%(count)s session is scheduled for it: delete it first.",
+                "%(count)s sessions are scheduled for it: delete them first.",
+                sessions,
+            )
+            % {"count": sessions}
+        )
+    if CompletionRule.objects.filter(required_lessons=lesson).exists():
+        reasons.append(_("The completion rules require it: take it out of the rules first."))
+    return reasons
+
+
+def session_holds(*, session: Session) -> list[str]:
+    """Why the session cannot be deleted: attendance is recorded for it (corrections included)."""
+    from django.utils.translation import ngettext
+
+    if recorded := session.attendances.count():
+        return [
+            ngettext(
+                "Attendance of %(count)s trainee is recorded for it.",
+                "Attendance of %(count)s trainees is recorded for it.",
+                recorded,
+            )
+            % {"count": recorded}
+        ]
+    return []

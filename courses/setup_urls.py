@@ -26,6 +26,12 @@ urlpatterns = [
     path("lessons/<int:lesson_id>/attachments/", setup.attachment_upload, name="setup-attachment-upload"),
     path("attachments/<int:attachment_id>/remove/", setup.attachment_remove, name="setup-attachment-remove"),
     path("sessions/<int:session_id>/", setup.session_edit, name="setup-session"),
+    path("sessions/<int:session_id>/delete/", setup.session_delete, name="setup-session-delete"),
+    path("modules/<int:module_id>/move/", setup.module_move, name="setup-module-move"),
+    path("modules/<int:module_id>/delete/", setup.module_delete, name="setup-module-delete"),
+    path("lessons/<int:lesson_id>/move/", setup.lesson_move, name="setup-lesson-move"),
+    path("lessons/<int:lesson_id>/delete/", setup.lesson_delete, name="setup-lesson-delete"),
+    path("assignments/<int:assignment_id>/delete/", assignments.assignment_delete, name="setup-assignment-delete"),
     path("assignments/<int:assignment_id>/", assignments.assignment_edit, name="setup-assignment"),
     path("assignments/<int:assignment_id>/rubric/", assignments.rubric_edit, name="setup-rubric"),
 ]

@@ -3,7 +3,7 @@ from django.urls import path
 from courses.views import attendance, cohorts, dashboard, enrol_sheet, learning, setup
 
 urlpatterns = [
-    path("", learning.home, name="home"),
+    path("learn/", learning.home, name="learning"),
     path("cohorts/<int:cohort_id>/learn/", learning.cohort_learn, name="cohort-learn"),
     path("modules/<int:module_id>/", learning.module_detail, name="module-detail"),
     path("lessons/<int:lesson_id>/", learning.lesson_detail, name="lesson-detail"),

@@ -500,3 +500,29 @@ def assignment_state_counts(*, cohort: Cohort, community_id: int | None = None) 
             )
         )
     return result
+
+
+def assignment_holds(*, assignment: Assignment) -> list[str]:
+    """Why the assignment cannot be deleted: work was started on it (even a draft), or extensions were granted."""
+    from django.utils.translation import ngettext
+
+    reasons = []
+    if started := assignment.submissions.count():
+        reasons.append(
+            ngettext(
+                "%(count)s trainee or team has started work on it (drafts included).",
+                "%(count)s trainees or teams have started work on it (drafts included).",
+                started,
+            )
+            % {"count": started}
+        )
+    if extended := assignment.extensions.count():
+        reasons.append(
+            ngettext(
+                "%(count)s extension has been granted for it.",
+                "%(count)s extensions have been granted for it.",
+                extended,
+            )
+            % {"count": extended}
+        )
+    return reasons

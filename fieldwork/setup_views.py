@@ -6,12 +6,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
-from courses.views.setup import access_managed_module, form_page
+from courses.views.setup import access_managed_module, delete_page, form_page, overview_url
 from fieldwork.models import MB, Assignment, WorkMode
+from fieldwork.selectors import assignment_holds
 from fieldwork.services import setup as services
+from lms.access import access
 from lms.errors import ApplicationError, NotFound, ValidationFailed
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -105,6 +109,7 @@ def _assignment_page(request, module, assignment=None):
         "assignment": assignment,
         "hint": _("Within the cohort's run: %(start)s to %(end)s.")
         % {"start": module.cohort.starts_on, "end": module.cohort.ends_on},
+        "delete_url": reverse("setup-assignment-delete", args=[assignment.pk]) if assignment else "",
     }
     if request.method == "POST" and form.is_valid():
         try:
@@ -207,3 +212,25 @@ def rubric_edit(request, assignment_id: int):
         messages.success(request, _("The rubric is saved."))
         return redirect("setup-rubric", assignment_id=assignment.pk)
     return form_page(request, "fieldwork/setup/rubric.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_delete(request, assignment_id):
+    assignment = access(
+        Assignment.objects.select_related("module__cohort"),
+        assignment_id,
+        user=request.user,
+        perm="courses.manage_cohort",
+        on=lambda a: a.module.cohort,
+    )
+    return delete_page(
+        request,
+        kind="assignment",
+        name=assignment.title,
+        holds=assignment_holds(assignment=assignment),
+        back=reverse("setup-assignment", args=[assignment.pk]),
+        delete=lambda: services.assignment_delete(assignment=assignment, actor=request.user),
+        done=overview_url(assignment.module.cohort_id, f"module-{assignment.module_id}"),
+        message=_("The assignment %(title)s is deleted.") % {"title": assignment.title},
+    )

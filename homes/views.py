@@ -21,10 +21,20 @@ def _require(user, role: str) -> list[str]:
 
 
 @login_required
-def todo(request):
-    """The top bar's "To do": the home of the first role the person holds."""
+def landing(request):
+    """ "/": the home that fits the person. One role: its home; several: the to-do page, whose tabs choose;
+    none (an operator, an account not yet enrolled): the learning page, which says so."""
     tabs = _tabs(request.user)
-    return redirect(HOMES[tabs[0]]) if tabs else redirect("home")
+    if len(tabs) == 1:
+        return redirect(HOMES[tabs[0]])
+    return redirect("homes:todo") if tabs else redirect("learning")
+
+
+@login_required
+def todo(request):
+    """The top bar's "To do": the home of the first role the person holds, with tabs for the others."""
+    tabs = _tabs(request.user)
+    return redirect(HOMES[tabs[0]]) if tabs else redirect("learning")
 
 
 @login_required

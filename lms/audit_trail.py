@@ -48,18 +48,24 @@ PHRASES = {
     "cohort.copied": gettext_lazy("%(actor)s created the cohort %(target)s as a copy"),
     "module.created": gettext_lazy("%(actor)s added the module %(target)s"),
     "module.updated": gettext_lazy("%(actor)s changed the module %(target)s"),
+    "module.moved": gettext_lazy("%(actor)s moved the module %(target)s"),
+    "module.deleted": gettext_lazy("%(actor)s deleted a module of %(target)s"),
     "lesson.created": gettext_lazy("%(actor)s added the lesson %(target)s"),
     "lesson.updated": gettext_lazy("%(actor)s changed the lesson %(target)s"),
+    "lesson.moved": gettext_lazy("%(actor)s moved the lesson %(target)s"),
+    "lesson.deleted": gettext_lazy("%(actor)s deleted a lesson of the module %(target)s"),
     "lesson_attachment.added": gettext_lazy("%(actor)s added the reading material %(target)s"),
-    "lesson_attachment.removed": gettext_lazy("%(actor)s removed the reading material %(target)s"),
+    "lesson_attachment.removed": gettext_lazy("%(actor)s removed reading material from the lesson %(target)s"),
     "lesson.completed": gettext_lazy("%(actor)s finished the lesson %(target)s"),
     "enrolment.created": gettext_lazy("%(actor)s enrolled %(target)s"),
     "enrolment.withdrawn": gettext_lazy("%(actor)s withdrew %(target)s"),
     "session.created": gettext_lazy("%(actor)s scheduled the session %(target)s"),
     "session.updated": gettext_lazy("%(actor)s changed the session %(target)s"),
+    "session.deleted": gettext_lazy("%(actor)s deleted a session of the lesson %(target)s"),
     "attendance.corrected": gettext_lazy("%(actor)s corrected the attendance of %(target)s"),
     "assignment.created": gettext_lazy("%(actor)s set the assignment %(target)s"),
     "assignment.updated": gettext_lazy("%(actor)s changed the assignment %(target)s"),
+    "assignment.deleted": gettext_lazy("%(actor)s deleted an assignment of the module %(target)s"),
     "rubric.saved": gettext_lazy("%(actor)s saved the rubric of %(target)s"),
     "submission.started": gettext_lazy("%(actor)s started work on %(target)s"),
     "submission.file_added": gettext_lazy("%(actor)s added the file %(target)s"),
@@ -111,6 +117,23 @@ def _attendance_change(data: dict) -> str:
     return f"{text}（{data['reason']}）" if data.get("reason") else text
 
 
+def _moved(data: dict) -> str:
+    position = data.get("position", "")
+    if data.get("direction") == "up":
+        return _("up, to position %(position)s") % {"position": position}
+    if data.get("direction") == "down":
+        return _("down, to position %(position)s") % {"position": position}
+    return ""
+
+
+def _deleted_session(data: dict) -> str:
+    try:
+        when = _local(datetime.fromisoformat(data.get("starts_at", "")))
+    except ValueError:
+        when = ""
+    return " ".join(part for part in (when, data.get("place", "")) if part)
+
+
 def _objection_outcome(data: dict) -> str:
     from fieldwork.models import ObjectionOutcome
 
@@ -131,6 +154,13 @@ DETAILS = {
     "community.renamed": lambda data: _("from %(name)s") % {"name": data["old"]} if data.get("old") else "",
     "town.deleted": lambda data: data.get("name", ""),
     "community.deleted": lambda data: data.get("name", ""),
+    "lesson_attachment.removed": lambda data: data.get("name", ""),
+    "module.moved": _moved,
+    "lesson.moved": _moved,
+    "module.deleted": lambda data: data.get("title", ""),
+    "lesson.deleted": lambda data: data.get("title", ""),
+    "assignment.deleted": lambda data: data.get("title", ""),
+    "session.deleted": _deleted_session,
 }
 
 
@@ -291,8 +321,12 @@ ACTION_LABELS = {
         "cohort.copied": gettext_lazy("Cohort copied"),
         "module.created": gettext_lazy("Module added"),
         "module.updated": gettext_lazy("Module changed"),
+        "module.moved": gettext_lazy("Module moved"),
+        "module.deleted": gettext_lazy("Module deleted"),
         "lesson.created": gettext_lazy("Lesson added"),
         "lesson.updated": gettext_lazy("Lesson changed"),
+        "lesson.moved": gettext_lazy("Lesson moved"),
+        "lesson.deleted": gettext_lazy("Lesson deleted"),
         "lesson_attachment.added": gettext_lazy("Reading material added"),
         "lesson_attachment.removed": gettext_lazy("Reading material removed"),
         "lesson.completed": gettext_lazy("Lesson finished"),
@@ -300,9 +334,11 @@ ACTION_LABELS = {
         "enrolment.withdrawn": gettext_lazy("Trainee withdrawn"),
         "session.created": gettext_lazy("Session scheduled"),
         "session.updated": gettext_lazy("Session changed"),
+        "session.deleted": gettext_lazy("Session deleted"),
         "attendance.corrected": gettext_lazy("Attendance corrected"),
         "assignment.created": gettext_lazy("Assignment set"),
         "assignment.updated": gettext_lazy("Assignment changed"),
+        "assignment.deleted": gettext_lazy("Assignment deleted"),
         "rubric.saved": gettext_lazy("Rubric saved"),
         "submission.started": gettext_lazy("Work started"),
         "submission.file_added": gettext_lazy("File added"),

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from homes import views as homes_views
 from lms import health
 from lms.views import audit as audit_views
 
@@ -11,6 +12,7 @@ admin.site.site_title = _("Community planner training")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
+    path("", homes_views.landing, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("operations/", health.operations, name="operations"),

@@ -7,6 +7,8 @@ database cannot, and writes an audit row.
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import (
@@ -20,7 +22,9 @@ from courses.models import (
     Session,
 )
 from courses.prerequisites import find_cycle
+from courses.selectors import lesson_holds, module_holds, session_holds
 from courses.services.attendance import session_values
+from lms.access import not_found
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import District, User
@@ -57,6 +61,10 @@ def _year_taken(course: Course, district: District, year: int) -> Conflict:
         code="cohort_exists",
         fields={"year": [_("Choose another year.")]},
     )
+
+
+def _lock_cohort(cohort: Cohort) -> Cohort:
+    return Cohort.objects.select_for_update().get(pk=cohort.pk)
 
 
 # --- cohorts
@@ -149,6 +157,7 @@ def module_save(
 ) -> Module:
     """Create or change a module of a cohort with its prerequisites; a prerequisite cycle is refused, naming it."""
     _require_manage(actor, cohort, _("You cannot set up modules of this cohort."))
+    cohort = _lock_cohort(cohort)  # positions of the cohort's modules change under this lock only
     if module is not None:
         module = Module.objects.select_for_update().get(pk=module.pk)
         if module.cohort_id != cohort.pk:
@@ -205,6 +214,8 @@ def lesson_save(
 ) -> Lesson:
     """Create or change a lesson of a module."""
     _require_manage(actor, module.cohort, _("You cannot set up lessons of this cohort."))
+    if Module.objects.select_for_update().filter(pk=module.pk).first() is None:  # lessons move under this lock
+        raise not_found()
     if lesson is not None and lesson.module_id != module.pk:
         raise NotAllowed(_("This lesson belongs to another module."))
     title = _required_text(title, "title", _("Give the lesson a title."))
@@ -280,7 +291,8 @@ def lesson_attachment_remove(*, attachment: LessonAttachment, actor: User) -> No
     attachment = LessonAttachment.objects.select_related("lesson__module__cohort").get(pk=attachment.pk)
     _require_manage(actor, attachment.lesson.module.cohort, _("You cannot remove reading material of this lesson."))
     names = (attachment.storage_name, attachment.thumbnail_name, attachment.display_name)
-    audit_record(actor=actor, verb="lesson_attachment.removed", target=attachment, name=attachment.name)
+    # The row names the lesson, which outlives the file, so the trail can still say where it was.
+    audit_record(actor=actor, verb="lesson_attachment.removed", target=attachment.lesson, name=attachment.name)
     attachment.delete()
     transaction.on_commit(lambda: delete_stored(*names))
 
@@ -318,3 +330,170 @@ def session_save(
     session.instructors.set(instructors)
     audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=values["starts_at"].isoformat())
     return session
+
+
+# --- removing and reordering
+#
+# A row is deleted only while nothing depends on it (courses.selectors.*_holds say what does, in
+# sentences); otherwise Conflict names it and nothing changes. Positions within a phase (modules) or
+# a module (lessons) stay 1..n after every delete and move. The lock order is cohort, then module,
+# then the row, so a move, a delete and a save of the same cohort run one after another.
+
+MOVES = ("up", "down")
+
+
+def _in_use(name: str, reasons: list[str], code: str) -> Conflict:
+    return Conflict(
+        _("“%(name)s” cannot be deleted. %(reasons)s") % {"name": name, "reasons": " ".join(reasons)}, code=code
+    )
+
+
+def _renumber(rows: list) -> None:
+    """Give `rows` (every row of one ordered group) positions 1..n in list order.
+
+    The unique constraint is checked row by row, so the rows first step out of the way, past every
+    position in use, and then take their places: no two rows ever hold one position."""
+    if not rows:
+        return
+    model = type(rows[0])
+    ids = [row.pk for row in rows]
+    offset = max(max(row.position for row in rows), len(rows)) + 1
+    model.objects.filter(pk__in=ids).update(position=F("position") + offset)
+    model.objects.filter(pk__in=ids).update(
+        position=Case(*(When(pk=pk, then=Value(number)) for number, pk in enumerate(ids, start=1)))
+    )
+    for number, row in enumerate(rows, start=1):
+        row.position = number
+
+
+def _moved(rows: list, row, direction: str, *, first_message, last_message) -> int:
+    """Swap `row` with its neighbour in `rows` and renumber; the new position."""
+    if direction not in MOVES:
+        raise ValidationFailed(_("Move up or down."), code="bad_direction")
+    index = [r.pk for r in rows].index(row.pk)
+    target = index - 1 if direction == "up" else index + 1
+    if target < 0:
+        raise Conflict(first_message, code="already_first")
+    if target >= len(rows):
+        raise Conflict(last_message, code="already_last")
+    rows[index], rows[target] = rows[target], rows[index]
+    _renumber(rows)
+    return target + 1
+
+
+def _phase_modules(cohort: Cohort, phase: str) -> list[Module]:
+    return list(Module.objects.filter(cohort=cohort, phase=phase).order_by("position", "pk"))
+
+
+def _module_lessons(module_id: int) -> list[Lesson]:
+    return list(Lesson.objects.filter(module_id=module_id).order_by("position", "pk"))
+
+
+def _locked_module(module: Module, actor: User, message) -> tuple[Cohort, Module]:
+    cohort = _lock_cohort(module.cohort)
+    _require_manage(actor, cohort, message)
+    module = Module.objects.select_for_update().filter(pk=module.pk, cohort=cohort).first()
+    if module is None:  # deleted meanwhile
+        raise not_found()
+    return cohort, module
+
+
+@transaction.atomic
+def module_move(*, module: Module, direction: str, actor: User) -> Module:
+    """Move a module one place up or down within its phase."""
+    cohort, module = _locked_module(module, actor, _("You cannot set up modules of this cohort."))
+    rows = _phase_modules(cohort, module.phase)
+    position = _moved(
+        rows,
+        module,
+        direction,
+        first_message=_("“%(title)s” is already the first module of its phase.") % {"title": module.title},
+        last_message=_("“%(title)s” is already the last module of its phase.") % {"title": module.title},
+    )
+    module.position = position
+    audit_record(actor=actor, verb="module.moved", target=module, direction=direction, position=position)
+    return module
+
+
+@transaction.atomic
+def module_delete(*, module: Module, actor: User) -> Cohort:
+    """Delete a module that has no lessons and no assignments and that no module requires.
+
+    Its own prerequisite links go with it; the modules after it in its phase move up."""
+    cohort, module = _locked_module(module, actor, _("You cannot set up modules of this cohort."))
+    if reasons := module_holds(module=module):
+        raise _in_use(module.title, reasons, "module_in_use")
+    audit_record(actor=actor, verb="module.deleted", target=cohort, title=module.title, phase=module.phase)
+    phase = module.phase
+    module.delete()
+    _renumber(_phase_modules(cohort, phase))
+    return cohort
+
+
+def _locked_lesson(lesson: Lesson, actor: User) -> tuple[Module, Lesson]:
+    _cohort, module = _locked_module(lesson.module, actor, _("You cannot set up lessons of this cohort."))
+    lesson = Lesson.objects.select_for_update().filter(pk=lesson.pk, module=module).first()
+    if lesson is None:
+        raise not_found()
+    return module, lesson
+
+
+@transaction.atomic
+def lesson_move(*, lesson: Lesson, direction: str, actor: User) -> Lesson:
+    """Move a lesson one place up or down within its module."""
+    module, lesson = _locked_lesson(lesson, actor)
+    position = _moved(
+        _module_lessons(module.pk),
+        lesson,
+        direction,
+        first_message=_("“%(title)s” is already the first lesson of its module.") % {"title": lesson.title},
+        last_message=_("“%(title)s” is already the last lesson of its module.") % {"title": lesson.title},
+    )
+    lesson.position = position
+    audit_record(actor=actor, verb="lesson.moved", target=lesson, direction=direction, position=position)
+    return lesson
+
+
+@transaction.atomic
+def lesson_delete(*, lesson: Lesson, actor: User) -> Module:
+    """Delete a lesson nobody finished, with no session and not required by the completion rules.
+
+    Its reading material goes with it; the stored files are removed once the deletion is committed."""
+    from fieldwork.uploads import delete_stored
+
+    module, lesson = _locked_lesson(lesson, actor)
+    if reasons := lesson_holds(lesson=lesson):
+        raise _in_use(lesson.title, reasons, "lesson_in_use")
+    stored = list(lesson.attachments.values_list("storage_name", "thumbnail_name", "display_name"))
+    files = [name for names in stored for name in names]
+    audit_record(actor=actor, verb="lesson.deleted", target=module, title=lesson.title, attachments=len(stored))
+    lesson.delete()
+    _renumber(_module_lessons(module.pk))
+    if files:
+        transaction.on_commit(lambda: delete_stored(*files))
+    return module
+
+
+@transaction.atomic
+def session_delete(*, session: Session, actor: User) -> Lesson:
+    """Delete a session for which no attendance is recorded.
+
+    Recording attendance takes a key-share lock on the session row, so it waits for this lock and
+    cannot slip in between the check and the deletion."""
+    session = Session.objects.select_for_update().select_related("lesson", "cohort").filter(pk=session.pk).first()
+    if session is None:
+        raise not_found()
+    _require_manage(actor, session.cohort, _("You cannot set up sessions of this cohort."))
+    label = f"{session.lesson.title} {timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}"
+    if reasons := session_holds(session=session):
+        raise _in_use(label, reasons, "session_in_use")
+    audit_record(
+        actor=actor,
+        verb="session.deleted",
+        target=session.lesson,
+        starts_at=session.starts_at.isoformat(),
+        place=session.place,
+    )
+    lesson = session.lesson
+    session.delete()
+    return lesson

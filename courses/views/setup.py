@@ -8,10 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from courses import selectors
 from courses.models import Cohort, Lesson, LessonAttachment, Module, Session
 from courses.services import copy as copy_services
 from courses.services import setup as services
@@ -24,6 +27,7 @@ from courses.setup_forms import (
     ModuleForm,
     SessionSetupForm,
 )
+from lms.access import access
 from lms.errors import ApplicationError, NotAllowed, NotFound
 from lms.predicates import district_scope_q, roles_of
 
@@ -119,8 +123,15 @@ def cohort_overview(request, cohort_id: int):
         Module.objects.filter(cohort=cohort)
         .prefetch_related(
             "requires",
-            Prefetch("lessons", queryset=Lesson.objects.annotate(attachment_count=Count("attachments"))),
-            Prefetch("assignments", queryset=Assignment.objects.annotate(criterion_count=Count("criteria"))),
+            # Meta.ordering is dropped from aggregating queries: the order is spelled out.
+            Prefetch(
+                "lessons",
+                queryset=Lesson.objects.annotate(attachment_count=Count("attachments")).order_by("position", "pk"),
+            ),
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.annotate(criterion_count=Count("criteria")).order_by("due_at", "pk"),
+            ),
         )
         .order_by("phase", "position")
     )
@@ -130,9 +141,14 @@ def cohort_overview(request, cohort_id: int):
         .prefetch_related("instructors")
         .order_by("starts_at")
     )
+    modules = list(modules)
+    for index, module in enumerate(modules):  # the arrows a module shows: neighbours within its phase only
+        module.first_in_phase = index == 0 or modules[index - 1].phase != module.phase
+        module.last_in_phase = index == len(modules) - 1 or modules[index + 1].phase != module.phase
     context = {
         "cohort": cohort,
         "modules": modules,
+        "delete_rules": list(DELETE_RULES.values()),
         "sessions": sessions,
         "rule": CompletionRule.objects.filter(cohort=cohort).first(),
         "template": CertificateTemplate.objects.filter(course_id=cohort.course_id).select_related("updated_by").first(),
@@ -174,6 +190,8 @@ def _module_page(request, cohort, module=None):
     form = ModuleForm(request.POST or None, cohort=cohort, module=module, initial=initial)
     title = _("Change the module") if module else _("New module")
     context = {"form": form, "title": title, "cohort": cohort, "module": module}
+    if module is not None:
+        context["delete_url"] = reverse("setup-module-delete", args=[module.pk])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -223,6 +241,7 @@ def _lesson_page(request, module, lesson=None, *, error=None):
         "lesson": lesson,
         "attachments": list(lesson.attachments.all()) if lesson else [],
         "attachment_form": AttachmentForm(),
+        "delete_url": reverse("setup-lesson-delete", args=[lesson.pk]) if lesson else "",
     }
     if error is not None:
         return form_page(request, "courses/setup/lesson.html", context, error=error)
@@ -329,6 +348,7 @@ def _session_page(request, cohort, session=None):
         "cohort": cohort,
         "hint": _("Within the cohort's run: %(start)s to %(end)s.")
         % {"start": cohort.starts_on, "end": cohort.ends_on},
+        "delete_url": reverse("setup-session-delete", args=[session.pk]) if session else "",
     }
     if request.method == "POST" and form.is_valid():
         try:
@@ -373,3 +393,116 @@ def cohort_copy(request, cohort_id: int):
         )
         return redirect("setup-cohort", cohort_id=cohort.pk)
     return form_page(request, "courses/setup/copy.html", context)
+
+
+# --- removing and reordering: a confirmation page that says what holds the row, then one service call
+
+# What may be deleted, stated on the confirmation pages and the overview.
+DELETE_RULES = {
+    "module": gettext_lazy(
+        "A module can be deleted while it has no lessons and no assignments and no other module requires it."
+    ),
+    "lesson": gettext_lazy(
+        "A lesson can be deleted while no trainee has finished it, no session is scheduled for it and the "
+        "completion rules do not require it. Its reading material is deleted with it."
+    ),
+    "session": gettext_lazy("A session can be deleted while no attendance is recorded for it."),
+    "assignment": gettext_lazy(
+        "An assignment can be deleted while nobody has started work on it (not even a draft) and no extension "
+        "has been granted. Its rubric is deleted with it."
+    ),
+}
+
+
+def delete_page(request, *, kind: str, name: str, holds: list[str], back: str, delete, done: str, message: str):
+    """GET: what would be deleted, or what holds it. POST: the service; its refusal shows here with its status."""
+    context = {"kind": kind, "name": name, "rule": DELETE_RULES[kind], "holds": holds, "back": back}
+    if request.method == "POST":
+        try:
+            delete()
+        except ApplicationError as error:
+            context["error"] = error.message
+            return render(request, "courses/setup/delete.html", context, status=error.status_code)
+        messages.success(request, message)
+        return redirect(done)
+    return render(request, "courses/setup/delete.html", context)
+
+
+def _managed(queryset, pk, user, cohort_of):
+    return access(queryset, pk, user=user, perm="courses.manage_cohort", on=cohort_of)
+
+
+def overview_url(cohort_id: int, anchor: str = "") -> str:
+    return reverse("setup-cohort", args=[cohort_id]) + (f"#{anchor}" if anchor else "")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def module_delete(request, module_id):
+    module = _managed(Module.objects.select_related("cohort"), module_id, request.user, lambda m: m.cohort)
+    back = overview_url(module.cohort_id, f"module-{module.pk}")
+    return delete_page(
+        request,
+        kind="module",
+        name=module.title,
+        holds=selectors.module_holds(module=module),
+        back=back,
+        delete=lambda: services.module_delete(module=module, actor=request.user),
+        done=overview_url(module.cohort_id),
+        message=_("The module %(title)s is deleted.") % {"title": module.title},
+    )
+
+
+@login_required
+@require_POST
+def module_move(request, module_id):
+    module = _managed(Module.objects.select_related("cohort"), module_id, request.user, lambda m: m.cohort)
+    services.module_move(module=module, direction=request.POST.get("direction", ""), actor=request.user)
+    return redirect(overview_url(module.cohort_id, f"module-{module.pk}"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesson_delete(request, lesson_id):
+    lesson = _managed(
+        Lesson.objects.select_related("module__cohort"), lesson_id, request.user, lambda lesson: lesson.module.cohort
+    )
+    return delete_page(
+        request,
+        kind="lesson",
+        name=lesson.title,
+        holds=selectors.lesson_holds(lesson=lesson),
+        back=reverse("setup-lesson", args=[lesson.pk]),
+        delete=lambda: services.lesson_delete(lesson=lesson, actor=request.user),
+        done=overview_url(lesson.module.cohort_id, f"module-{lesson.module_id}"),
+        message=_("The lesson %(title)s is deleted.") % {"title": lesson.title},
+    )
+
+
+@login_required
+@require_POST
+def lesson_move(request, lesson_id):
+    lesson = _managed(
+        Lesson.objects.select_related("module__cohort"), lesson_id, request.user, lambda lesson: lesson.module.cohort
+    )
+    services.lesson_move(lesson=lesson, direction=request.POST.get("direction", ""), actor=request.user)
+    return redirect(overview_url(lesson.module.cohort_id, f"module-{lesson.module_id}"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_delete(request, session_id):
+    from django.utils import timezone
+
+    session = _managed(Session.objects.select_related("cohort", "lesson"), session_id, request.user, lambda s: s.cohort)
+    name = f"{session.lesson.title} {timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}"
+    return delete_page(
+        request,
+        kind="session",
+        name=name,
+        holds=selectors.session_holds(session=session),
+        back=reverse("setup-session", args=[session.pk]),
+        delete=lambda: services.session_delete(session=session, actor=request.user),
+        done=overview_url(session.cohort_id, "sessions"),
+        message=_("The session %(name)s is deleted.") % {"name": name},
+    )

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from courses.models import Module
 from fieldwork.models import DEFAULT_EXTENSIONS, MB, Assessment, Assignment, RubricCriterion, RubricLevel, WorkMode
+from fieldwork.selectors import assignment_holds
+from lms.access import not_found
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User
@@ -220,3 +222,26 @@ def rubric_save(*, assignment: Assignment, criteria: list[CriterionInput], actor
         saved.append(row)
     audit_record(actor=actor, verb="rubric.saved", target=assignment, criteria=len(saved), max_points=str(total))
     return saved
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment, actor: User) -> Module:
+    """Delete an assignment nobody has started work on and with no extension granted; its rubric goes with it.
+
+    Starting work inserts a submission, which waits for this row lock, so it cannot slip in between."""
+    assignment = (
+        Assignment.objects.select_for_update().select_related("module__cohort").filter(pk=assignment.pk).first()
+    )
+    if assignment is None:
+        raise not_found()
+    if not actor.has_perm("courses.manage_cohort", assignment.module.cohort):  # set-up work: staff, not instructors
+        raise NotAllowed(_("You cannot delete assignments of this cohort."))
+    if reasons := assignment_holds(assignment=assignment):
+        raise Conflict(
+            _("“%(name)s” cannot be deleted. %(reasons)s") % {"name": assignment.title, "reasons": " ".join(reasons)},
+            code="assignment_in_use",
+        )
+    module = assignment.module
+    audit_record(actor=actor, verb="assignment.deleted", target=module, title=assignment.title)
+    assignment.delete()  # criteria and levels cascade; extensions and submissions were refused above
+    return module

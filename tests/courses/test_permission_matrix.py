@@ -18,12 +18,14 @@ from courses.models import (
     Lesson,
     LessonAttachment,
     Module,
+    Phase,
     Session,
     Teaching,
 )
 from courses.services import setup as setup_services
 from fieldwork.models import Assignment, RubricLevel
 from lms.models import AuditEntry, User
+from tests.courses.factories import ModuleFactory, SessionFactory
 from tests.fieldwork.factories import PDF_BYTES, AssignmentFactory, upload
 from tests.lms.factories import UserFactory
 
@@ -338,6 +340,51 @@ ENDPOINTS = {
         lambda o: {"c0-title": "居民参与", "c0-l0-title": "充分", "c0-l0-min": "0", "c0-l0-max": "10"},
         SETUP_POST,
     ),
+    "setup module move": (
+        "post",
+        lambda o: f"/setup/modules/{o.world.skills.pk}/move/",
+        lambda o: {"direction": "up"},
+        SETUP_POST,
+    ),
+    "setup module delete page": ("get", lambda o: f"/setup/modules/{o.empty_module.pk}/delete/", None, SETUP_GET),
+    "setup module delete": ("post", lambda o: f"/setup/modules/{o.empty_module.pk}/delete/", lambda o: {}, SETUP_POST),
+    "setup lesson move": (
+        "post",
+        lambda o: f"/setup/lessons/{o.world.basics_lessons[1].pk}/move/",
+        lambda o: {"direction": "up"},
+        SETUP_POST,
+    ),
+    "setup lesson delete page": (
+        "get",
+        lambda o: f"/setup/lessons/{o.world.skills_lesson.pk}/delete/",
+        None,
+        SETUP_GET,
+    ),
+    "setup lesson delete": (
+        "post",
+        lambda o: f"/setup/lessons/{o.world.skills_lesson.pk}/delete/",
+        lambda o: {},
+        SETUP_POST,
+    ),
+    "setup session delete page": ("get", lambda o: f"/setup/sessions/{o.free_session.pk}/delete/", None, SETUP_GET),
+    "setup session delete": (
+        "post",
+        lambda o: f"/setup/sessions/{o.free_session.pk}/delete/",
+        lambda o: {},
+        SETUP_POST,
+    ),
+    "setup assignment delete page": (
+        "get",
+        lambda o: f"/setup/assignments/{o.assignment.pk}/delete/",
+        None,
+        SETUP_GET,
+    ),
+    "setup assignment delete": (
+        "post",
+        lambda o: f"/setup/assignments/{o.assignment.pk}/delete/",
+        lambda o: {},
+        SETUP_POST,
+    ),
     "setup copy preview": ("get", lambda o: f"/setup/cohorts/{o.world.cohort.pk}/copy/", None, SETUP_GET),
     "setup copy": (
         "post",
@@ -384,6 +431,9 @@ class Objects:
         )
         self.assignment = AssignmentFactory(module=world.skills, pass_mark=0)
         self.teaching = Teaching.objects.get(cohort=world.cohort, instructor=world.instructor)
+        # rows nothing holds, for the delete pages
+        self.empty_module = ModuleFactory(cohort=world.cohort, phase=Phase.MODEL, position=1, title="模式探索")
+        self.free_session = SessionFactory(lesson=world.basics_lessons[1], starts_at=session.starts_at)
 
     @staticmethod
     def sheet():
@@ -403,8 +453,8 @@ def state():
         sorted(Enrolment.objects.values_list("pk", "status")),
         AuditEntry.objects.count(),
         sorted(Cohort.objects.values_list("pk", "name", "starts_on")),
-        sorted(Module.objects.values_list("pk", "title")),
-        Lesson.objects.count(),
+        sorted(Module.objects.values_list("pk", "title", "position")),
+        sorted(Lesson.objects.values_list("pk", "position")),
         LessonAttachment.objects.count(),
         sorted(Assignment.objects.values_list("pk", "title")),
         RubricLevel.objects.count(),

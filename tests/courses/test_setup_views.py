@@ -39,10 +39,10 @@ def test_staff_home_bar_links_to_set_up_and_audit(client, world):
     page = client.get("/setup/cohorts/").content.decode()
     assert 'href="/setup/cohorts/"' in page and 'href="/audit/"' in page
     client.force_login(world.instructor)
-    page = client.get("/").content.decode()
+    page = client.get("/learn/").content.decode()
     assert 'href="/setup/cohorts/"' not in page and 'href="/audit/"' in page
     client.force_login(world.trainee)
-    page = client.get("/").content.decode()
+    page = client.get("/todo/trainee/").content.decode()
     assert 'href="/setup/cohorts/"' not in page and 'href="/audit/"' not in page
 
 

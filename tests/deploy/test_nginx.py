@@ -226,8 +226,8 @@ def test_login_through_nginx_on_a_non_standard_port(stack, world):
     browser = Browser(stack)
     browser.login(world.trainee)
     response, page = browser.request("GET", "/")
-    if response.status == 302:  # a trainee's home is its course page
-        response, page = browser.request("GET", response.headers["Location"])
+    assert response.status == 302 and response.headers["Location"] == "/todo/trainee/"  # "/" is the home by role
+    response, page = browser.request("GET", response.headers["Location"])
     assert response.status == 200 and world.trainee.full_name in page.decode()
 
 

@@ -76,6 +76,8 @@ def test_staff_fix_a_sheet_commit_it_and_a_new_trainee_sets_a_password_on_a_phon
     phone.get_by_label("新密码", exact=True).fill("Hegang-farm-hall-9")
     phone.get_by_label("再次输入新密码").fill("Hegang-farm-hall-9")
     phone.get_by_role("button", name="设置密码").click()
+    expect(phone).to_have_url(re.compile(r"/todo/trainee/$"))  # "/" is the trainee's to-do home
+    phone.get_by_role("link", name="继续学习").click()
     expect(phone.get_by_role("heading", name=world.cohort.name)).to_be_visible()
     expect(phone.get_by_text("社区规划基础").first).to_be_visible()
     phone_context.close()

@@ -11,6 +11,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_trainee_marks_a_lesson_done_and_sees_the_module_bar_move(phone, world):
     log_in(phone, world.trainee.username, PASSWORD)
+    expect(phone).to_have_url(re.compile(r"/todo/trainee/$"))  # "/" after login: the trainee's to-do home
+    phone.get_by_test_id("learning-link").click()  # the top bar still leads to the course
     expect(phone.get_by_role("heading", name=world.cohort.name)).to_be_visible()
     module_bar = phone.get_by_role("progressbar", name="社区规划基础")
     expect(module_bar).to_have_attribute("value", "0")

@@ -27,7 +27,7 @@ def test_todo_leads_each_person_to_its_home(client, world):
         (world.trainee, "/todo/trainee/"),
         (world.instructor, "/todo/instructor/"),
         (world.staff, "/todo/staff/"),
-        (world.stranger, "/"),
+        (world.stranger, "/learn/"),
     ):
         client.force_login(user)
         response = client.get("/todo/")

@@ -2,6 +2,7 @@
 
 import ast
 from datetime import time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,16 +12,19 @@ from django.utils import timezone
 from certificates import services as certificates
 from certificates.models import Certificate, CertificateStatus, CompletionRule, RevocationReason
 from courses import services as courses
-from courses.models import AttendanceStatus
+from courses.models import AttendanceStatus, LessonKind, Phase
+from courses.services import setup as course_setup
 from fieldwork import services as fieldwork
 from fieldwork.models import Objection, ObjectionOutcome
 from fieldwork.projects import services as projects
 from fieldwork.projects.models import ActivityKind
+from fieldwork.services import setup as assignment_setup
 from lms import services as lms_services
 from lms.models import AuditEntry
 from tests.certificates.factories import complete_all_lessons
+from tests.courses.factories import ModuleFactory
 from tests.fieldwork.conftest import Field
-from tests.fieldwork.factories import report
+from tests.fieldwork.factories import PDF_BYTES, AssignmentFactory, report, upload
 from tests.lms.factories import CommunityFactory, TownFactory, UserFactory
 from tests.projects.factories import photo_upload
 
@@ -29,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICE_FILES = [
     "courses/services/__init__.py",
     "courses/services/attendance.py",
+    "courses/services/setup.py",
     "fieldwork/services/submissions.py",
     "fieldwork/services/grading.py",
+    "fieldwork/services/setup.py",
     "fieldwork/projects/services.py",
     "certificates/services.py",
     "lms/services/places.py",
@@ -48,6 +54,142 @@ def audited_services() -> set[str]:
         auditing = {"audit_record"} | {name for name, calls in called.items() if "audit_record" in calls}
         names |= {name for name, calls in called.items() if not name.startswith("_") and calls & auditing}
     return names
+
+
+def _setup_session(w):
+    return course_setup.session_save(
+        cohort=w.cohort,
+        lesson=w.skills_lesson,
+        date=w.cohort.starts_on,
+        start_time=time(9),
+        end_time=time(11),
+        place="西樵镇河岗社区",
+        instructors=[w.instructor],
+        actor=w.staff,
+    )
+
+
+def _attachment(w):
+    return course_setup.lesson_attachment_add(
+        lesson=w.skills_lesson, upload=upload("阅读材料.pdf", PDF_BYTES), actor=w.staff
+    )
+
+
+def _assignment_terms(w, **overrides):
+    from decimal import Decimal
+
+    start = timezone.make_aware(timezone.datetime.combine(w.cohort.starts_on, time(9)))
+    return {
+        "module": w.skills,
+        "title": "社区资产地图",
+        "mode": "individual",
+        "opens_at": start,
+        "due_at": start + timedelta(days=7),
+        "allowed_extensions": ["pdf"],
+        "max_file_mb": 10,
+        "max_total_mb": 50,
+        "max_files": 5,
+        "pass_mark": Decimal("10"),
+        "actor": w.staff,
+        **overrides,
+    }
+
+
+SETUP_CASES = {
+    "cohort_create": lambda w, f: (
+        lambda: course_setup.cohort_create(
+            course=w.cohort.course,
+            district=w.district,
+            name="南海区2035年培育班",
+            year=2035,
+            starts_on=w.cohort.starts_on.replace(year=2035),
+            ends_on=w.cohort.ends_on.replace(year=2035),
+            actor=w.staff,
+        ),
+        "cohort.created",
+        w.staff,
+    ),
+    "cohort_update": lambda w, f: (
+        lambda: course_setup.cohort_update(
+            cohort=w.cohort, name="南海区培育班", starts_on=w.cohort.starts_on, ends_on=w.cohort.ends_on, actor=w.staff
+        ),
+        "cohort.updated",
+        w.staff,
+    ),
+    "module_save": lambda w, f: (
+        lambda: course_setup.module_save(
+            cohort=w.cohort, phase=Phase.FIELD, position=1, title="实地支持", actor=w.staff
+        ),
+        "module.created",
+        w.staff,
+    ),
+    "module_move": lambda w, f: (
+        lambda: course_setup.module_move(module=w.skills, direction="up", actor=w.staff),
+        "module.moved",
+        w.staff,
+    ),
+    "module_delete": lambda w, f: (
+        (lambda module: lambda: course_setup.module_delete(module=module, actor=w.staff))(
+            ModuleFactory(cohort=w.cohort, phase=Phase.MODEL, position=1)
+        ),
+        "module.deleted",
+        w.staff,
+    ),
+    "lesson_save": lambda w, f: (
+        lambda: course_setup.lesson_save(
+            module=w.skills, position=2, kind=LessonKind.WORKSHOP, title="参与式工作坊", actor=w.staff
+        ),
+        "lesson.created",
+        w.staff,
+    ),
+    "lesson_move": lambda w, f: (
+        lambda: course_setup.lesson_move(lesson=w.basics_lessons[1], direction="up", actor=w.staff),
+        "lesson.moved",
+        w.staff,
+    ),
+    "lesson_delete": lambda w, f: (
+        lambda: course_setup.lesson_delete(lesson=w.basics_lessons[1], actor=w.staff),
+        "lesson.deleted",
+        w.staff,
+    ),
+    "lesson_attachment_add": lambda w, f: (lambda: _attachment(w), "lesson_attachment.added", w.staff),
+    "lesson_attachment_remove": lambda w, f: (
+        (lambda a: lambda: course_setup.lesson_attachment_remove(attachment=a, actor=w.staff))(_attachment(w)),
+        "lesson_attachment.removed",
+        w.staff,
+    ),
+    "session_save": lambda w, f: (lambda: _setup_session(w), "session.created", w.staff),
+    "session_delete": lambda w, f: (
+        (lambda s: lambda: course_setup.session_delete(session=s, actor=w.staff))(_setup_session(w)),
+        "session.deleted",
+        w.staff,
+    ),
+    "assignment_save": lambda w, f: (
+        lambda: assignment_setup.assignment_save(**_assignment_terms(w)),
+        "assignment.created",
+        w.staff,
+    ),
+    "assignment_delete": lambda w, f: (
+        (lambda a: lambda: assignment_setup.assignment_delete(assignment=a, actor=w.staff))(
+            AssignmentFactory(module=w.skills)
+        ),
+        "assignment.deleted",
+        w.staff,
+    ),
+    "rubric_save": lambda w, f: (
+        lambda: assignment_setup.rubric_save(
+            assignment=AssignmentFactory(module=w.skills, pass_mark=5),
+            criteria=[
+                assignment_setup.CriterionInput(
+                    title="资产识别", levels=[assignment_setup.LevelInput("良好", "全面", Decimal(0), Decimal(10))]
+                )
+            ],
+            actor=w.staff,
+        ),
+        "rubric.saved",
+        w.staff,
+    ),
+}
 
 
 # Each case: (world, field) → (the call, the verb it must write, the actor).
@@ -432,6 +574,9 @@ def _failed_certificate(w):
     certificate = _certificate(w)
     Certificate.objects.filter(pk=certificate.pk).update(status=CertificateStatus.FAILED, error="font missing")
     return Certificate.objects.get(pk=certificate.pk)
+
+
+CASES.update(SETUP_CASES)
 
 
 def test_every_audited_service_has_a_case():
