@@ -24,6 +24,7 @@ from courses.models import (
     Session,
     Teaching,
 )
+from lms.access import not_found
 from lms.audit import audit_record
 from lms.counters import counter_hit, counter_value
 from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
@@ -257,8 +258,10 @@ def attendance_check_in(*, session: Session, user: User, token: str = "", code: 
                 recorded_by=user,
                 checked_in_at=now,
             )
-    except IntegrityError:  # the same trainee's second phone won the race
-        return Attendance.objects.get(session=session, enrolment=enrolment), False
+    except IntegrityError:  # the same trainee's second phone won the race, or the session was just deleted
+        if (existing := Attendance.objects.filter(session=session, enrolment=enrolment).first()) is None:
+            raise not_found() from None
+        return existing, False
     return attendance, True
 
 
@@ -308,8 +311,10 @@ def attendance_record(*, session: Session, enrolment: Enrolment, status: str, ac
                     recorded_by=actor,
                     checked_in_at=timezone.now() if status in ATTENDED else None,
                 )
-        except IntegrityError:  # the trainee checked in at the same moment
-            attendance = Attendance.objects.select_for_update().get(session=session, enrolment=enrolment)
+        except IntegrityError:  # the trainee checked in at the same moment, or the session was just deleted
+            attendance = Attendance.objects.select_for_update().filter(session=session, enrolment=enrolment).first()
+            if attendance is None:
+                raise not_found() from None
     if attendance.status != status:
         _change_status(attendance=attendance, status=status, reason=_("Changed on the attendance sheet."), actor=actor)
     return attendance
