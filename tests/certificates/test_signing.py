@@ -1,5 +1,6 @@
 """District keys, the PAdES signature, PDF/A-3a and the compact fonts of every certificate PDF."""
 
+import contextlib
 import io
 import logging
 import stat
@@ -147,15 +148,15 @@ def render_sample(name: str, *, compact: bool) -> bytes:
         course_title="社区规划师培育课程", signature_line="本证书由佛山市南海区民政局数字签名", **rendering.SAMPLE
     )
     values["trainee_name"] = name
-    original = fonts.compact_fonts
+    original = fonts.compact_subsetting
     try:
-        if not compact:
-            fonts.compact_fonts = lambda document, pdf: None
+        if not compact:  # WeasyPrint's own subsetting, as a plain render embeds
+            fonts.compact_subsetting = contextlib.nullcontext
         pdf, _refused = rendering.render_pdf(
             template_html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS, values=values, archival=archival
         )
     finally:
-        fonts.compact_fonts = original
+        fonts.compact_subsetting = original
     return pdf
 
 
@@ -182,8 +183,11 @@ def test_compact_fonts_keep_every_glyph_drawn_the_same_and_the_pdf_under_80_kb(t
 
 
 def test_compact_font_maps_each_code_to_the_glyph_it_had():
-    """The charset names each kept glyph by its old number: the outline behind every code is unchanged."""
-    import uharfbuzz as hb
+    """The charset names each kept glyph by its old number: the outline behind every code is unchanged.
+
+    Subset straight from a face of the font collection, as archival renders do (index 2: not the first).
+    """
+    from fontTools.cffLib import CFFFontSet
     from fontTools.pens.recordingPen import RecordingPen
     from fontTools.ttLib import TTFont
 
@@ -191,17 +195,9 @@ def test_compact_font_maps_each_code_to_the_glyph_it_had():
 
     source = rendering.font_files()["serif"].read_bytes()
     used = {0, 3, 1200, 20000, 45000}
-    original = hb.Face(hb.Blob(source), 0)
-    subset_input = hb.SubsetInput()
-    for gid in used:
-        subset_input.sets(hb.SubsetInputSets.GLYPH_INDEX).add(gid)
-    subset_input.flags = hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.NO_LAYOUT_CLOSURE
-    retained = hb.subset(original, subset_input).blob.data  # what WeasyPrint embeds
-    compact = compact_cff(retained, used)
-    old_font = TTFont(io.BytesIO(retained))
+    compact = compact_cff(source, used, index=2)
+    old_font = TTFont(io.BytesIO(source), fontNumber=2, lazy=True)
     old_glyphs, old_order = old_font.getGlyphSet(), old_font.getGlyphOrder()
-    from fontTools.cffLib import CFFFontSet
-
     cff = CFFFontSet()
     cff.decompile(io.BytesIO(compact), None)
     top = cff[cff.fontNames[0]]
@@ -212,6 +208,48 @@ def test_compact_font_maps_each_code_to_the_glyph_it_had():
         top.CharStrings[name].draw(new_pen)
         old_glyphs[old_order[gid]].draw(old_pen)
         assert new_pen.value == old_pen.value and new_pen.value, gid
+
+
+def test_archival_render_subsets_each_cjk_face_once_and_plain_renders_keep_weasyprints_subsetting(
+    tmp_path, monkeypatch
+):
+    """Issue 14: WeasyPrint's two retain-GID passes over a 65,535-glyph face were ~30 % of a certificate.
+
+    In an archival render only a face the compact subsetter cannot take (DejaVu, TrueType, for the ğ) goes
+    through WeasyPrint's own subsetting; a plain render (template preview) is WeasyPrint's alone.
+    """
+    from weasyprint.pdf.fonts import Font
+
+    from certificates import fonts
+
+    rendering.warm_up()  # installs the subsetter and keeps the faces
+    kept = dict(fonts._faces)
+    weasyprint_subset = Font.lms_weasyprint_subset
+    subset_by_weasyprint = []
+
+    def spy(font, to_unicode, hinting):
+        subset_by_weasyprint.append(font.family)
+        return weasyprint_subset(font, to_unicode, hinting)
+
+    monkeypatch.setattr(Font, "lms_weasyprint_subset", spy)
+    archival = render_sample("Doğan 刘䶮", compact=True)
+    assert subset_by_weasyprint and set(subset_by_weasyprint) <= {"DejaVu Sans"}, subset_by_weasyprint
+    assert fonts._faces == kept  # the faces warm_up loaded, not loaded again
+    (tmp_path / "archival.pdf").write_bytes(archival)
+    listing = run("pdffonts", str(tmp_path / "archival.pdf"))
+    kinds = {line.split()[0].split("+")[1]: " ".join(line.split()[1:-6]) for line in listing.splitlines()[2:]}
+    assert kinds.pop("DejaVu-Sans-Bold") == "CID TrueType" and set(kinds.values()) == {"CID Type 0C"}, listing
+    assert "Doğan 刘䶮" in run("pdftotext", str(tmp_path / "archival.pdf"), "-")
+
+    subset_by_weasyprint.clear()
+    values = rendering.certificate_values(course_title="社区规划师培育课程", **rendering.SAMPLE)
+    plain, _refused = rendering.render_pdf(
+        template_html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS, values=values
+    )
+    assert len(subset_by_weasyprint) == 4 and set(subset_by_weasyprint) == {"Certificate Serif", "Certificate Sans"}
+    (tmp_path / "plain.pdf").write_bytes(plain)
+    plain_listing = run("pdffonts", str(tmp_path / "plain.pdf")).splitlines()[2:]
+    assert plain_listing and all("CID Type 0C (OT)" in line for line in plain_listing), plain_listing
 
 
 # --- never issued unsigned ---------------------------------------------------------------------------
