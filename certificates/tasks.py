@@ -106,9 +106,10 @@ def check_rendering_environment(**kwargs):
 
 @worker_process_init.connect
 def warm_up_renderer(**kwargs):
-    from certificates.rendering import warm_up
+    from certificates import rendering, signing
 
     try:
-        warm_up()
+        rendering.warm_up(certificates=True)
+        signing.warm_up()
     except Exception:
-        logger.exception("Certificates: warming up WeasyPrint failed")
+        logger.exception("Certificates: warming up WeasyPrint and the signing keys failed")

@@ -61,6 +61,22 @@ def test_the_key_folder_defaults_to_var_which_git_ignores():
     assert "/var/" in gitignore
 
 
+def test_worker_warm_up_loads_and_checks_every_readable_key_once_and_skips_an_unreadable_one(tmp_path, settings):
+    """A worker's first certificate does not pay for the key checks; a broken district key stops nothing."""
+    signing.generate_district_key(district_code="nh", issuer_name="佛山市南海区民政局", directory=tmp_path)
+    (tmp_path / "sd").mkdir()
+    (tmp_path / "sd" / signing.CERTIFICATE_FILE).write_bytes(b"not a certificate")
+    (tmp_path / "sd" / signing.KEY_FILE).write_bytes(b"not a key")
+    settings.LMS_SIGNING_KEY_DIR = tmp_path
+    signing._district_key.cache_clear()
+    signing.warm_up()
+    assert signing._district_key.cache_info().currsize == 1
+    misses = signing._district_key.cache_info().misses
+    key = signing.load_district_key("nh")
+    assert signing._district_key.cache_info().misses == misses  # loaded by the warm-up, not now
+    assert "pdf_signer" in key.__dict__ and "private_jwk" in key.__dict__
+
+
 # --- the signed archival PDF -----------------------------------------------------------------------
 
 
@@ -222,7 +238,7 @@ def test_archival_render_subsets_each_cjk_face_once_and_plain_renders_keep_weasy
 
     from certificates import fonts
 
-    rendering.warm_up()  # installs the subsetter and keeps the faces
+    rendering.warm_up(certificates=True)  # installs the subsetter and keeps the faces
     kept = dict(fonts._faces)
     weasyprint_subset = Font.lms_weasyprint_subset
     subset_by_weasyprint = []
