@@ -19,16 +19,26 @@ import io
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
 
 # Tables a PDF reader ignores for a CIDFontType0C program (only the CFF table is embedded).
 _DROP_TABLES = ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "vhea", "vmtx", "VORG", "DSIG", "meta", "STAT"]
 _FACES_KEPT = 16  # a few templates' faces; each is ~25 MB unless mapped from a known font file
+_PROGRAMS_KEPT = 32  # compact programs per face, a few KB each
+
+
+@dataclass
+class _Kept:
+    reference: object  # WeasyPrint's own face, held: while it is, its address names this face only
+    face: object  # uharfbuzz
+    programs: "OrderedDict[frozenset[int], bytes]" = field(default_factory=OrderedDict)
+
 
 _state = threading.local()
 _faces_lock = threading.Lock()
-_faces: "OrderedDict[int, tuple[object, object]]" = OrderedDict()
+_faces: "OrderedDict[int, _Kept]" = OrderedDict()
 
 
 def _tag(name: str) -> int:
@@ -96,8 +106,8 @@ def _blob(data: bytes):
     return hb.Blob(data)
 
 
-def _face_of(font):
-    """The HarfBuzz face (uharfbuzz) of a WeasyPrint font, kept for the process.
+def _kept(font) -> _Kept:
+    """The HarfBuzz face (uharfbuzz) of a WeasyPrint font and its compact programs, kept for the process.
 
     Keyed by the address of WeasyPrint's own face, whose reference is kept with the entry: while held,
     that face cannot be freed, so the address cannot come to name another font.
@@ -109,13 +119,30 @@ def _face_of(font):
     with _faces_lock:
         if address in _faces:
             _faces.move_to_end(address)
-            return _faces[address][1]
-    face = hb.Face(_blob(font.file_content), font.index)
+            return _faces[address]
+    kept = _Kept(reference=font.hb_face, face=hb.Face(_blob(font.file_content), font.index))
     with _faces_lock:
-        _faces[address] = (font.hb_face, face)
+        kept = _faces.setdefault(address, kept)
         while len(_faces) > _FACES_KEPT:
             _faces.popitem(last=False)
-    return face
+    return kept
+
+
+def _program(font, used: set[int]) -> bytes:
+    """The compact program of `font` for the glyphs `used`; the same glyphs give the same program, so it is
+    kept: a face whose text is the same on every certificate of a cohort (the body) is subset once."""
+    kept = _kept(font)
+    glyphs = frozenset(used)
+    with _faces_lock:
+        if (program := kept.programs.get(glyphs)) is not None:
+            kept.programs.move_to_end(glyphs)
+            return program
+    program = _compact(kept.face, set(glyphs))
+    with _faces_lock:
+        kept.programs[glyphs] = program
+        while len(kept.programs) > _PROGRAMS_KEPT:
+            kept.programs.popitem(last=False)
+    return program
 
 
 def _compactable(font) -> bool:
@@ -127,7 +154,7 @@ def _subset(font, to_unicode, hinting):
     """Stands in for WeasyPrint's Font.subset: compact inside `compact_subsetting`, WeasyPrint's own outside."""
     if getattr(_state, "active", False) and to_unicode and _compactable(font):
         try:
-            font.file_content = _compact(_face_of(font), set(to_unicode))
+            font.file_content = _program(font, set(to_unicode))
         except Exception:  # a face this cannot handle is subset and embedded as WeasyPrint does
             logger.exception("Could not compact the font %s; keeping WeasyPrint's subset", font.family)
         else:

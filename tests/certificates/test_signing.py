@@ -239,7 +239,7 @@ def test_archival_render_subsets_each_cjk_face_once_and_plain_renders_keep_weasy
     from certificates import fonts
 
     rendering.warm_up(certificates=True)  # installs the subsetter and keeps the faces
-    kept = dict(fonts._faces)
+    kept = set(fonts._faces)
     weasyprint_subset = Font.lms_weasyprint_subset
     subset_by_weasyprint = []
 
@@ -250,7 +250,7 @@ def test_archival_render_subsets_each_cjk_face_once_and_plain_renders_keep_weasy
     monkeypatch.setattr(Font, "lms_weasyprint_subset", spy)
     archival = render_sample("Doğan 刘䶮", compact=True)
     assert subset_by_weasyprint and set(subset_by_weasyprint) <= {"DejaVu Sans"}, subset_by_weasyprint
-    assert fonts._faces == kept  # the faces warm_up loaded, not loaded again
+    assert set(fonts._faces) == kept  # the faces warm_up loaded, not loaded again
     (tmp_path / "archival.pdf").write_bytes(archival)
     listing = run("pdffonts", str(tmp_path / "archival.pdf"))
     kinds = {line.split()[0].split("+")[1]: " ".join(line.split()[1:-6]) for line in listing.splitlines()[2:]}
@@ -266,6 +266,24 @@ def test_archival_render_subsets_each_cjk_face_once_and_plain_renders_keep_weasy
     (tmp_path / "plain.pdf").write_bytes(plain)
     plain_listing = run("pdffonts", str(tmp_path / "plain.pdf")).splitlines()[2:]
     assert plain_listing and all("CID Type 0C (OT)" in line for line in plain_listing), plain_listing
+
+
+def test_a_face_drawing_the_same_glyphs_again_is_not_subset_again(monkeypatch, tmp_path):
+    """The body text is the same on every certificate of a cohort: its face is subset once, not per PDF."""
+    from certificates import fonts
+
+    rendering.warm_up(certificates=True)
+    compacted = []
+    compact = fonts._compact
+    monkeypatch.setattr(fonts, "_compact", lambda face, used: compacted.append(len(used)) or compact(face, used))
+    render_sample("刘䶮𠮷", compact=True)
+    first = len(compacted)
+    render_sample("刘䶮𠮷", compact=True)
+    assert len(compacted) == first  # the same certificate again: every program kept
+    other = render_sample("陈𠮷䶮", compact=True)
+    assert len(compacted) == first + 1  # another name: only the bold face the name is set in
+    (tmp_path / "other.pdf").write_bytes(other)
+    assert "陈𠮷䶮" in run("pdftotext", str(tmp_path / "other.pdf"), "-")
 
 
 # --- never issued unsigned ---------------------------------------------------------------------------
