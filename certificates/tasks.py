@@ -90,6 +90,12 @@ def render_certificate(self, certificate_id: int) -> None:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
+@shared_task(acks_late=True, name="certificates.queue_renders")  # sending twice is harmless: renders are idempotent
+def queue_renders(certificate_ids: list[int]) -> int:
+    """Send one render task per certificate: a cohort's worth, sent here rather than in the staff's request."""
+    return services.queue_render(certificate_ids)
+
+
 @shared_task(name="certificates.sweep_pending")
 def sweep_pending() -> int:
     """Re-queue certificates left pending too long (run by Celery beat)."""
