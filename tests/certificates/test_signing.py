@@ -93,6 +93,28 @@ def test_issued_pdf_verifies_in_pyhankos_validator_signed_by_the_district(signed
     assert "佛山市南海区民政局" in report
 
 
+def test_every_signature_names_the_district_certificate_with_the_attribute_encoded_once_per_key():
+    """PAdES' signed attributes: content type, digest and signing-certificate-v2 (the signer certificate's
+    SHA-256), as pyHanko builds them; kept on the key's signer rather than rebuilt per PDF (7 ms of 25)."""
+    import hashlib
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    key = signing.load_district_key("nh")
+    assert key.pdf_signer.signed_attr_prov_spec is key.pdf_signer.signed_attr_prov_spec is not None
+    pdf, _refused = rendering.render_pdf(template_html="<p>刘䶮</p>", css="", values={})
+    attributes = []
+    for _ in range(2):
+        signed = PdfFileReader(io.BytesIO(signing.sign_pdf(pdf, key))).embedded_signatures[0]
+        attributes.append({a["type"].native: a["values"][0] for a in signed.signer_info["signed_attrs"]})
+    first, second = attributes
+    assert set(first) == {"content_type", "message_digest", "signing_certificate_v2"}
+    ess = first["signing_certificate_v2"]["certs"][0]
+    assert ess["cert_hash"].native == hashlib.sha256(key.public.certificate_der).digest()
+    assert ess["issuer_serial"]["serial_number"].native == key.public.certificate.serial_number
+    assert first["signing_certificate_v2"].dump() == second["signing_certificate_v2"].dump()
+
+
 @pytest.mark.django_db
 def test_pyhankos_validator_catches_a_copy_with_one_byte_changed(signed_certificate, tmp_path, signing_keys):
     data = bytearray(certificate_bytes(signed_certificate))
