@@ -140,7 +140,30 @@ class DistrictKey:
 def _signer_class():
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
-    from pyhanko.sign import signers
+    from pyhanko.sign import attributes, signers
+    from pyhanko.sign.general import as_signing_certificate_v2
+
+    class KeptSigningCertificate(attributes.CMSAttributeProvider):
+        """The signing-certificate-v2 attribute (PAdES' only signed attribute here), encoded once per key."""
+
+        attribute_type = "signing_certificate_v2"
+
+        def __init__(self, certificate):
+            self._der = as_signing_certificate_v2(certificate).dump()
+
+        async def build_attr_value(self, dry_run=False):
+            from asn1crypto import tsp
+
+            return tsp.SigningCertificateV2.load(self._der)  # unparsed: dumps its own bytes again
+
+    class PadesAttributes(attributes.SignedAttributeProviderSpec):
+        """What pyHanko's PAdES spec gives (no signing time, no CAdES extras), without rebuilding it per PDF."""
+
+        def __init__(self, certificate):
+            self._signing_certificate = KeptSigningCertificate(certificate)
+
+        def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str):
+            yield self._signing_certificate
 
     class LoadedKeySigner(signers.Signer):
         """pyHanko signer holding the loaded key: SimpleSigner re-parses (and re-checks) an RSA key per signature."""
@@ -148,6 +171,7 @@ def _signer_class():
         def __init__(self, *, private_key, **kwargs):
             self._private_key = private_key
             super().__init__(**kwargs)
+            self.signed_attr_prov_spec = PadesAttributes(self.signing_cert)
 
         async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
             algorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}
@@ -298,6 +322,27 @@ def published_keys() -> list[PublicKey]:
                 except SigningKeyUnavailable:
                     logger.warning("Unreadable signing certificate in %s", folder)
     return keys
+
+
+def warm_up() -> None:
+    """Load and check every key in the key folder and sign once, so a worker's first certificate does not
+    pay for pyHanko's and jwcrypto's imports and the RSA key checks (~0.6 s)."""
+    from certificates import credentials, rendering
+
+    root = key_directory()
+    keys = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        try:
+            keys.append(load_district_key(folder.name))
+        except SigningKeyUnavailable:
+            continue  # the certificates of that district wait, and say why, when they come
+    for key in keys:
+        key.pdf_signer, key.private_jwk, key.public.kid  # noqa: B018 - cached on the key
+    if keys:
+        pdf, _refused = rendering.render_pdf(template_html="<p>预热</p>", css="", values={})
+        sign_pdf(pdf, keys[0])
+        document = {"id": "urn:warm-up", "issuer": {"id": "urn:warm-up"}, "validFrom": "2022-12-31T00:00:00+08:00"}
+        credentials.sign_credential(document, keys[0])
 
 
 def outside_event_loop(function, *args, **kwargs):

@@ -90,6 +90,12 @@ def render_certificate(self, certificate_id: int) -> None:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
+@shared_task(acks_late=True, name="certificates.queue_renders")  # sending twice is harmless: renders are idempotent
+def queue_renders(certificate_ids: list[int]) -> int:
+    """Send one render task per certificate: a cohort's worth, sent here rather than in the staff's request."""
+    return services.queue_render(certificate_ids)
+
+
 @shared_task(name="certificates.sweep_pending")
 def sweep_pending() -> int:
     """Re-queue certificates left pending too long (run by Celery beat)."""
@@ -106,9 +112,10 @@ def check_rendering_environment(**kwargs):
 
 @worker_process_init.connect
 def warm_up_renderer(**kwargs):
-    from certificates.rendering import warm_up
+    from certificates import rendering, signing
 
     try:
-        warm_up()
+        rendering.warm_up(certificates=True)
+        signing.warm_up()
     except Exception:
-        logger.exception("Certificates: warming up WeasyPrint failed")
+        logger.exception("Certificates: warming up WeasyPrint and the signing keys failed")

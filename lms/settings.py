@@ -339,6 +339,9 @@ CERTIFICATES_TEMPLATE_RENDER_SECONDS = float(os.environ.get("CERTIFICATES_TEMPLA
 CERTIFICATES_RENDER_SOFT_SECONDS = float(os.environ.get("CERTIFICATES_RENDER_SOFT_SECONDS", "30"))
 CERTIFICATES_RENDER_HARD_SECONDS = float(os.environ.get("CERTIFICATES_RENDER_HARD_SECONDS", "45"))
 CERTIFICATES_RETRY_BASE_SECONDS = float(os.environ.get("CERTIFICATES_RETRY_BASE_SECONDS", "5"))
+# Issuing more certificates than this at once sends their render tasks from a worker (one task fans them
+# out), so the staff member's request does not wait for hundreds of sends.
+CERTIFICATES_SENT_IN_REQUEST = 50
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 # Districts' signing keys (private key + X.509 certificate per district code), outside the database and the
 # repository: var/ is ignored by git; a deployment points this at its own protected folder.

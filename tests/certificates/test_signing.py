@@ -1,5 +1,6 @@
 """District keys, the PAdES signature, PDF/A-3a and the compact fonts of every certificate PDF."""
 
+import contextlib
 import io
 import logging
 import stat
@@ -60,6 +61,22 @@ def test_the_key_folder_defaults_to_var_which_git_ignores():
     assert "/var/" in gitignore
 
 
+def test_worker_warm_up_loads_and_checks_every_readable_key_once_and_skips_an_unreadable_one(tmp_path, settings):
+    """A worker's first certificate does not pay for the key checks; a broken district key stops nothing."""
+    signing.generate_district_key(district_code="nh", issuer_name="佛山市南海区民政局", directory=tmp_path)
+    (tmp_path / "sd").mkdir()
+    (tmp_path / "sd" / signing.CERTIFICATE_FILE).write_bytes(b"not a certificate")
+    (tmp_path / "sd" / signing.KEY_FILE).write_bytes(b"not a key")
+    settings.LMS_SIGNING_KEY_DIR = tmp_path
+    signing._district_key.cache_clear()
+    signing.warm_up()
+    assert signing._district_key.cache_info().currsize == 1
+    misses = signing._district_key.cache_info().misses
+    key = signing.load_district_key("nh")
+    assert signing._district_key.cache_info().misses == misses  # loaded by the warm-up, not now
+    assert "pdf_signer" in key.__dict__ and "private_jwk" in key.__dict__
+
+
 # --- the signed archival PDF -----------------------------------------------------------------------
 
 
@@ -74,6 +91,28 @@ def test_issued_pdf_verifies_in_pyhankos_validator_signed_by_the_district(signed
     assert "The signature is judged VALID." in report
     assert "The signature covers the entire file." in report
     assert "佛山市南海区民政局" in report
+
+
+def test_every_signature_names_the_district_certificate_with_the_attribute_encoded_once_per_key():
+    """PAdES' signed attributes: content type, digest and signing-certificate-v2 (the signer certificate's
+    SHA-256), as pyHanko builds them; kept on the key's signer rather than rebuilt per PDF (7 ms of 25)."""
+    import hashlib
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    key = signing.load_district_key("nh")
+    assert key.pdf_signer.signed_attr_prov_spec is key.pdf_signer.signed_attr_prov_spec is not None
+    pdf, _refused = rendering.render_pdf(template_html="<p>刘䶮</p>", css="", values={})
+    attributes = []
+    for _ in range(2):
+        signed = PdfFileReader(io.BytesIO(signing.sign_pdf(pdf, key))).embedded_signatures[0]
+        attributes.append({a["type"].native: a["values"][0] for a in signed.signer_info["signed_attrs"]})
+    first, second = attributes
+    assert set(first) == {"content_type", "message_digest", "signing_certificate_v2"}
+    ess = first["signing_certificate_v2"]["certs"][0]
+    assert ess["cert_hash"].native == hashlib.sha256(key.public.certificate_der).digest()
+    assert ess["issuer_serial"]["serial_number"].native == key.public.certificate.serial_number
+    assert first["signing_certificate_v2"].dump() == second["signing_certificate_v2"].dump()
 
 
 @pytest.mark.django_db
@@ -147,15 +186,15 @@ def render_sample(name: str, *, compact: bool) -> bytes:
         course_title="社区规划师培育课程", signature_line="本证书由佛山市南海区民政局数字签名", **rendering.SAMPLE
     )
     values["trainee_name"] = name
-    original = fonts.compact_fonts
+    original = fonts.compact_subsetting
     try:
-        if not compact:
-            fonts.compact_fonts = lambda document, pdf: None
+        if not compact:  # WeasyPrint's own subsetting, as a plain render embeds
+            fonts.compact_subsetting = contextlib.nullcontext
         pdf, _refused = rendering.render_pdf(
             template_html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS, values=values, archival=archival
         )
     finally:
-        fonts.compact_fonts = original
+        fonts.compact_subsetting = original
     return pdf
 
 
@@ -182,8 +221,11 @@ def test_compact_fonts_keep_every_glyph_drawn_the_same_and_the_pdf_under_80_kb(t
 
 
 def test_compact_font_maps_each_code_to_the_glyph_it_had():
-    """The charset names each kept glyph by its old number: the outline behind every code is unchanged."""
-    import uharfbuzz as hb
+    """The charset names each kept glyph by its old number: the outline behind every code is unchanged.
+
+    Subset straight from a face of the font collection, as archival renders do (index 2: not the first).
+    """
+    from fontTools.cffLib import CFFFontSet
     from fontTools.pens.recordingPen import RecordingPen
     from fontTools.ttLib import TTFont
 
@@ -191,17 +233,9 @@ def test_compact_font_maps_each_code_to_the_glyph_it_had():
 
     source = rendering.font_files()["serif"].read_bytes()
     used = {0, 3, 1200, 20000, 45000}
-    original = hb.Face(hb.Blob(source), 0)
-    subset_input = hb.SubsetInput()
-    for gid in used:
-        subset_input.sets(hb.SubsetInputSets.GLYPH_INDEX).add(gid)
-    subset_input.flags = hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.NO_LAYOUT_CLOSURE
-    retained = hb.subset(original, subset_input).blob.data  # what WeasyPrint embeds
-    compact = compact_cff(retained, used)
-    old_font = TTFont(io.BytesIO(retained))
+    compact = compact_cff(source, used, index=2)
+    old_font = TTFont(io.BytesIO(source), fontNumber=2, lazy=True)
     old_glyphs, old_order = old_font.getGlyphSet(), old_font.getGlyphOrder()
-    from fontTools.cffLib import CFFFontSet
-
     cff = CFFFontSet()
     cff.decompile(io.BytesIO(compact), None)
     top = cff[cff.fontNames[0]]
@@ -212,6 +246,66 @@ def test_compact_font_maps_each_code_to_the_glyph_it_had():
         top.CharStrings[name].draw(new_pen)
         old_glyphs[old_order[gid]].draw(old_pen)
         assert new_pen.value == old_pen.value and new_pen.value, gid
+
+
+def test_archival_render_subsets_each_cjk_face_once_and_plain_renders_keep_weasyprints_subsetting(
+    tmp_path, monkeypatch
+):
+    """Issue 14: WeasyPrint's two retain-GID passes over a 65,535-glyph face were ~30 % of a certificate.
+
+    In an archival render only a face the compact subsetter cannot take (DejaVu, TrueType, for the ğ) goes
+    through WeasyPrint's own subsetting; a plain render (template preview) is WeasyPrint's alone.
+    """
+    from weasyprint.pdf.fonts import Font
+
+    from certificates import fonts
+
+    rendering.warm_up(certificates=True)  # installs the subsetter and keeps the faces
+    kept = set(fonts._faces)
+    weasyprint_subset = Font.lms_weasyprint_subset
+    subset_by_weasyprint = []
+
+    def spy(font, to_unicode, hinting):
+        subset_by_weasyprint.append(font.family)
+        return weasyprint_subset(font, to_unicode, hinting)
+
+    monkeypatch.setattr(Font, "lms_weasyprint_subset", spy)
+    archival = render_sample("Doğan 刘䶮", compact=True)
+    assert subset_by_weasyprint and set(subset_by_weasyprint) <= {"DejaVu Sans"}, subset_by_weasyprint
+    assert set(fonts._faces) == kept  # the faces warm_up loaded, not loaded again
+    (tmp_path / "archival.pdf").write_bytes(archival)
+    listing = run("pdffonts", str(tmp_path / "archival.pdf"))
+    kinds = {line.split()[0].split("+")[1]: " ".join(line.split()[1:-6]) for line in listing.splitlines()[2:]}
+    assert kinds.pop("DejaVu-Sans-Bold") == "CID TrueType" and set(kinds.values()) == {"CID Type 0C"}, listing
+    assert "Doğan 刘䶮" in run("pdftotext", str(tmp_path / "archival.pdf"), "-")
+
+    subset_by_weasyprint.clear()
+    values = rendering.certificate_values(course_title="社区规划师培育课程", **rendering.SAMPLE)
+    plain, _refused = rendering.render_pdf(
+        template_html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS, values=values
+    )
+    assert len(subset_by_weasyprint) == 4 and set(subset_by_weasyprint) == {"Certificate Serif", "Certificate Sans"}
+    (tmp_path / "plain.pdf").write_bytes(plain)
+    plain_listing = run("pdffonts", str(tmp_path / "plain.pdf")).splitlines()[2:]
+    assert plain_listing and all("CID Type 0C (OT)" in line for line in plain_listing), plain_listing
+
+
+def test_a_face_drawing_the_same_glyphs_again_is_not_subset_again(monkeypatch, tmp_path):
+    """The body text is the same on every certificate of a cohort: its face is subset once, not per PDF."""
+    from certificates import fonts
+
+    rendering.warm_up(certificates=True)
+    compacted = []
+    compact = fonts._compact
+    monkeypatch.setattr(fonts, "_compact", lambda face, used: compacted.append(len(used)) or compact(face, used))
+    render_sample("刘䶮𠮷", compact=True)
+    first = len(compacted)
+    render_sample("刘䶮𠮷", compact=True)
+    assert len(compacted) == first  # the same certificate again: every program kept
+    other = render_sample("陈𠮷䶮", compact=True)
+    assert len(compacted) == first + 1  # another name: only the bold face the name is set in
+    (tmp_path / "other.pdf").write_bytes(other)
+    assert "陈𠮷䶮" in run("pdftotext", str(tmp_path / "other.pdf"), "-")
 
 
 # --- never issued unsigned ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The render path through a real Celery worker, Redis and WeasyPrint, on the test database."""
 
+import base64
 import subprocess
 import threading
 from datetime import timedelta
@@ -162,3 +163,50 @@ def test_two_staff_picking_different_trainees_at_once_share_one_gapless_sequence
     assert errors == []
     numbers = sorted(Certificate.objects.filter(cohort=w.cohort).values_list("serial_number", flat=True))
     assert numbers == list(range(1, 9))
+
+
+def test_issuing_more_than_the_request_sends_queues_one_task_that_a_worker_fans_out(
+    client, certified_world, render_queue, settings
+):
+    """Issue 14: 500 sends (~0.5 ms each) kept the staff member's request waiting; past the limit, one task."""
+    import json
+
+    from certificates.tasks import queue_renders
+    from lms.workers import broker_client, queue_lengths
+
+    settings.CERTIFICATES_SENT_IN_REQUEST = 1
+    w = certified_world
+    client.force_login(w.staff)
+    assert client.post(f"/cohorts/{w.cohort.pk}/certificates/issue/", {"scope": "all"}).status_code == 302
+    ids = sorted(Certificate.objects.filter(cohort=w.cohort).values_list("pk", flat=True))
+    assert len(ids) == 2 and queue_lengths([render_queue]) == {render_queue: 1}
+    message = json.loads(broker_client().lindex(render_queue, 0))
+    assert message["headers"]["task"] == "certificates.queue_renders"
+    assert sorted(json.loads(base64.b64decode(message["body"]))[0][0]) == ids
+    assert queue_renders.apply(args=[ids]).get() == 2  # what the worker runs: one render task per certificate
+    assert queue_lengths([render_queue]) == {render_queue: 3}
+
+
+def test_a_fanned_out_cohort_is_rendered_by_a_real_worker(client, certified_world, celery_worker, settings):
+    settings.CERTIFICATES_SENT_IN_REQUEST = 1
+    w = certified_world
+    client.force_login(w.staff)
+    assert client.post(f"/cohorts/{w.cohort.pk}/certificates/issue/", {"scope": "all"}).status_code == 302
+    ids = list(Certificate.objects.filter(cohort=w.cohort).values_list("pk", flat=True))
+    wait_for(lambda: all_issued(ids), timeout=90, workers=[celery_worker])
+    assert "certificates.queue_renders[" in celery_worker.log_path.read_text()
+
+
+def test_redis_down_when_a_large_cohort_is_issued_leaves_pending_rows_and_says_why(
+    client, certified_world, render_queue, settings, caplog
+):
+    from lms.workers import queue_lengths
+
+    settings.CERTIFICATES_SENT_IN_REQUEST = 1
+    w = certified_world
+    client.force_login(w.staff)
+    with BrokerDown():
+        assert client.post(f"/cohorts/{w.cohort.pk}/certificates/issue/", {"scope": "all"}).status_code == 302
+    assert "Could not queue 2 renders; the sweep will re-queue them." in caplog.text
+    assert Certificate.objects.filter(cohort=w.cohort, status=CertificateStatus.PENDING).count() == 2
+    assert queue_lengths([render_queue]) == {render_queue: 0}
