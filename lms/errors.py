@@ -52,6 +52,20 @@ class StoredFileUnavailable(ApplicationError):
     default_message = _("The file cannot be read from storage right now. Try again later or tell the operator.")
 
 
+def removed_meanwhile(exception) -> Conflict | None:
+    """A write that names a row someone else deleted a moment before (a foreign key the database refused at
+    commit): the person's request lost a race, it is not broken. Every service has rolled back by then."""
+    from django.db import IntegrityError
+    from psycopg import errors as pg
+
+    if isinstance(exception, IntegrityError) and isinstance(exception.__cause__, pg.ForeignKeyViolation):
+        return Conflict(
+            _("Something this refers to was removed a moment ago by someone else. Reload the page and try again."),
+            code="removed_meanwhile",
+        )
+    return None
+
+
 def error_body(*, code: str, message, fields: dict | None = None) -> dict:
     body = {"error": {"code": code, "message": str(message)}}
     if fields:
@@ -61,6 +75,7 @@ def error_body(*, code: str, message, fields: dict | None = None) -> dict:
 
 def api_exception_handler(exc, context):
     """Answer every API error in one JSON shape: {"error": {"code", "message", "fields"?}}."""
+    exc = removed_meanwhile(exc) or exc
     if isinstance(exc, ApplicationError):
         return Response(error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status_code)
     if isinstance(exc, Http404):

@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import status
 
-from lms.errors import ApplicationError, error_body
+from lms.errors import ApplicationError, error_body, removed_meanwhile
 
 
 def request_limit_error(exception) -> ApplicationError | None:
@@ -98,6 +98,7 @@ class ApplicationErrorMiddleware:
     def process_exception(self, request, exception):
         if (limit := request_limit_error(exception)) is not None:
             return error_response(request, limit)
+        exception = removed_meanwhile(exception) or exception
         if isinstance(exception, ApplicationError) and not request.path.startswith("/api/"):
             return error_response(request, exception)
         return None

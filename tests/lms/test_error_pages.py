@@ -98,3 +98,22 @@ def test_proxy_page_for_502_is_static_and_bilingual():
     assert "服务暂时不可用" in page and "Service temporarily unavailable" in page
     assert '<meta charset="utf-8">' in page and "<script" not in page
     assert not re.search(r"\s(style|on[a-z]+)\s*=", page)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", ["/fail/removed/", "/api/v1/fail/removed/"])
+def test_a_write_that_lost_a_race_with_a_deletion_answers_409_not_500(url):
+    """A foreign key refused at commit (the row was deleted meanwhile): 409 with a message, nothing written."""
+    from django.test import Client
+
+    from lms.models import Town
+
+    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")  # pages stay Chinese regardless
+    response = client.post(url)
+    assert response.status_code == 409
+    if url.startswith("/api/"):
+        assert response.json()["error"]["code"] == "removed_meanwhile"
+        assert "removed a moment ago" in response.json()["error"]["message"]
+    else:
+        assert "刚被他人删除" in response.content.decode()
+    assert not Town.objects.filter(name="竞态镇").exists()
