@@ -115,3 +115,44 @@ def test_restore_refuses_a_backup_whose_files_do_not_match_the_manifest(tmp_path
     with psycopg.connect(empty_database) as target:
         tables = target.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
         assert tables.fetchone()[0] == 0
+
+
+DERIVE = """
+from fieldwork import previews
+from fieldwork.projects.models import ProjectPhoto
+print(previews.previews_derive_pending(), ProjectPhoto.objects.get(pk={pk}).preview_state)
+"""
+
+
+def test_a_photo_still_waiting_for_its_sizes_is_restored_and_finished_after(
+    tmp_path, issued_certificate, empty_database
+):
+    """Backed up between the hand-in and the worker: the original travels, the sizes are made after the restore."""
+    from fieldwork.projects.models import ProjectPhoto
+    from fieldwork.projects.photos import store_photo
+    from lms.models import PreviewState
+    from tests.courses.factories import TeamFactory
+    from tests.projects.factories import FieldProjectFactory, photo_upload
+
+    enrolment = issued_certificate.enrolment
+    project = FieldProjectFactory(team=TeamFactory(cohort=enrolment.cohort, community=enrolment.community))
+    stored = store_photo(photo_upload("议事会.jpg"), folder=f"projects/{project.pk}")
+    photo = ProjectPhoto.objects.create(
+        project=project,
+        original_name=stored.original_name,
+        path=stored.path,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by=issued_certificate.batch.created_by,
+    )
+    assert photo.preview_state == PreviewState.PENDING and not photo.thumbnail_path
+    backup = tmp_path / "backup"
+    call_command("backup", str(backup))
+    restored_files = tmp_path / "restored-private"
+    restored_files.mkdir()
+    env = {"DATABASE_URL": empty_database, "DJANGO_PRIVATE_ROOT": str(restored_files)}
+    assert manage("restore", str(backup), **env).returncode == 0
+    derived = manage("shell", "-c", DERIVE.format(pk=photo.pk), **env)
+    assert derived.stdout.split()[-2:] == ["1", PreviewState.READY], derived.stderr
+    assert [p.name for p in restored_files.rglob("*.thumb.jpg")]  # made from the restored original
