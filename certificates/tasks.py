@@ -5,8 +5,8 @@ import logging
 import signal
 import threading
 
-from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import worker_init, worker_process_init
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -50,7 +50,26 @@ def _too_slow() -> str:
     return f"Rendering took longer than {settings.CERTIFICATES_RENDER_SOFT_SECONDS:g} s; check the template."
 
 
+class RenderTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """Celery's hard limit stopped a render stuck where our alarm could not reach (in C code).
+
+        Called in the worker's main process before the stuck pool process is killed, which still holds the
+        certificate's row lock: so a task records the failure (once the lock is gone) rather than this hook.
+        Without it the row would stay pending and the sweep re-send it for ever."""
+        if isinstance(exc, TimeLimitExceeded):
+            certificate_id = kwargs.get("certificate_id", args[0] if args else None)
+            logger.error("Certificate %s: the render was stopped at the hard time limit.", certificate_id)
+            render_timed_out.apply_async(args=[certificate_id], queue=settings.CERTIFICATES_QUEUE)
+
+
+@shared_task(name="certificates.render_timed_out")
+def render_timed_out(certificate_id: int) -> None:
+    services.certificate_mark_failed(certificate_id=certificate_id, error=_too_slow(), attempts=1)
+
+
 @shared_task(
+    base=RenderTask,
     bind=True,
     acks_late=True,  # the render is idempotent, so a redelivery after a crash is harmless
     reject_on_worker_lost=True,  # a SIGKILLed worker's task goes back to the queue
