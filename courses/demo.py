@@ -7,6 +7,7 @@ from courses.models import Cohort, Course, Enrolment, Lesson, LessonKind, Module
 from lms.models import Community, District, DistrictStaff, Town, User
 
 DEMO_PASSWORD = "demo-pass-2022"  # printed by bin/run; demo data only
+DEMO_YEAR = 2022  # the historical cohort that tells Hegang's story
 
 PLACES = {
     "西樵镇": ["河岗社区", "简村社区", "太平社区"],
@@ -299,8 +300,12 @@ def seed() -> str:
     cohort, _ = Cohort.objects.get_or_create(
         course=course,
         district=district,
-        year=2022,
-        defaults={"name": "南海区2022年社区规划师培育班", "starts_on": date(2022, 3, 1), "ends_on": date(2022, 12, 31)},
+        year=DEMO_YEAR,
+        defaults={
+            "name": f"南海区{DEMO_YEAR}年社区规划师培育班",
+            "starts_on": date(DEMO_YEAR, 3, 1),
+            "ends_on": date(DEMO_YEAR, 12, 31),
+        },
     )
     for username, name, mobile in INSTRUCTORS:
         Teaching.objects.get_or_create(cohort=cohort, instructor=_user(username, name, mobile))

@@ -1,7 +1,8 @@
 """Demo data for daily work and scoping: a current Nanhai cohort whose run contains today (sessions this
 week), and a second district, Shunde, with its own staff, instructor, cohort and trainees. Idempotent.
 
-Runs after courses.demo.seed(); dates follow the day the demo is seeded.
+Runs after courses.demo.seed(); dates follow the day the demo is seeded. A current cohort is found by the days
+it runs, never by `year`: a run that starts in November is still current in January.
 """
 
 import datetime as dt
@@ -11,7 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from courses import services
-from courses.demo import DEMO_PASSWORD, build_modules
+from courses.demo import DEMO_PASSWORD, DEMO_YEAR, build_modules
 from courses.models import Cohort, Course, Enrolment, LessonKind, Phase, Session, Teaching, Team
 from lms.models import Community, District, DistrictStaff, Town, User
 
@@ -61,13 +62,32 @@ def _communities(district: District, places: dict) -> dict[str, Community]:
     return found
 
 
-def _cohort(course: Course, district: District, name: str, starts_on: dt.date, ends_on: dt.date) -> Cohort:
-    cohort, _ = Cohort.objects.get_or_create(
-        course=course,
-        district=district,
-        year=starts_on.year,
-        defaults={"name": name, "starts_on": starts_on, "ends_on": ends_on},
+def current_cohort(district_code: str, *, today: dt.date | None = None) -> Cohort | None:
+    """The district's demo cohort running today (not the historical one, which runs today under a 2022 clock)."""
+    today = today or timezone.localdate()
+    return (
+        Cohort.objects.running_on(today)
+        .filter(district__code=district_code, course__code="community-planner")
+        .exclude(district__code="nh", year=DEMO_YEAR)
+        .order_by("-starts_on")
+        .first()
     )
+
+
+def _cohort(course: Course, district: District, starts_on: dt.date, ends_on: dt.date) -> Cohort:
+    """The district's current cohort, made with the first year label no other cohort of the course holds."""
+    cohort = current_cohort(district.code, today=timezone.localdate())
+    if cohort is None:
+        taken = set(Cohort.objects.filter(course=course, district=district).values_list("year", flat=True))
+        year = next(year for year in range(timezone.localdate().year, 9999) if year not in taken)
+        cohort = Cohort.objects.create(
+            course=course,
+            district=district,
+            year=year,
+            name=f"{district.name}{year}年社区规划师培育班",
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
     build_modules(cohort)
     return cohort
 
@@ -130,13 +150,7 @@ def seed() -> str:
     nanhai = District.objects.get(code="nh")
     nanhai_staff = User.objects.get(username="nanhai.staff")
     nanhai_places = _communities(nanhai, NANHAI_PLACES)
-    current = _cohort(
-        course,
-        nanhai,
-        f"南海区{today.year}年社区规划师培育班",
-        today - dt.timedelta(days=45),
-        today + dt.timedelta(days=200),
-    )
+    current = _cohort(course, nanhai, today - dt.timedelta(days=45), today + dt.timedelta(days=200))
     mentors = list(User.objects.filter(username__in=["mentor.chen", "mentor.li"]).order_by("username"))
     for mentor in mentors:
         Teaching.objects.get_or_create(cohort=current, instructor=mentor)
@@ -150,13 +164,7 @@ def seed() -> str:
     shunde_staff = _user(*SHUNDE_STAFF, is_staff=True)
     DistrictStaff.objects.get_or_create(district=shunde, user=shunde_staff)
     shunde_places = _communities(shunde, SHUNDE_PLACES)
-    shunde_cohort = _cohort(
-        course,
-        shunde,
-        f"顺德区{today.year}年社区规划师培育班",
-        today - dt.timedelta(days=30),
-        today + dt.timedelta(days=210),
-    )
+    shunde_cohort = _cohort(course, shunde, today - dt.timedelta(days=30), today + dt.timedelta(days=210))
     Teaching.objects.get_or_create(cohort=shunde_cohort, instructor=_user(*SHUNDE_INSTRUCTOR))
     shunde_trainees = _enrol(shunde_cohort, SHUNDE_TRAINEES, shunde_places, staff=shunde_staff, mobile_prefix="1350000")
     return (

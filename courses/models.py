@@ -35,6 +35,12 @@ class Course(TimeStamped):
         return self.title
 
 
+class CohortQuerySet(models.QuerySet):
+    def running_on(self, day):
+        """Cohorts whose run contains the day; a run may cross New Year, so never look one up by `year`."""
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+
 class Cohort(TimeStamped):
     """A yearly run of a course in one district."""
 
@@ -48,6 +54,8 @@ class Cohort(TimeStamped):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
 
+    objects = CohortQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("cohort")
         verbose_name_plural = _("cohorts")
@@ -59,6 +67,10 @@ class Cohort(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_running_on(self, day) -> bool:
+        """The predicate twin of `CohortQuerySet.running_on`."""
+        return self.starts_on <= day <= self.ends_on
 
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:

@@ -1,8 +1,7 @@
 """Demo assignments open now in the current Nanhai cohort (see courses.demo_current). Idempotent."""
 
-from django.utils import timezone
 
-from courses.models import Cohort
+from courses.demo_current import current_cohort
 from fieldwork.demo import _assignments
 from fieldwork.models import WorkMode
 
@@ -34,7 +33,7 @@ OPEN_NOW = [
 
 
 def seed() -> str:
-    cohort = Cohort.objects.filter(district__code="nh", year=timezone.localdate().year).first()
+    cohort = current_cohort("nh")
     if cohort is None:
         return "no current Nanhai cohort: run courses.demo_current first"
     made = _assignments(cohort, OPEN_NOW)

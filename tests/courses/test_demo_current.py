@@ -13,11 +13,17 @@ from lms.models import User
 pytestmark = pytest.mark.django_db
 
 
+def test_demo_can_be_seeded_twice_on_one_day():
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert Cohort.objects.running_on(timezone.localdate()).filter(district__code="nh").exclude(year=2022).count() == 1
+
+
 def test_demo_has_a_current_nanhai_cohort_and_a_scoped_shunde_district(client):
     call_command("seed_demo")
     today = timezone.localdate()
-    current = Cohort.objects.get(district__code="nh", year=today.year)
-    assert current.starts_on <= today <= current.ends_on
+    current = Cohort.objects.running_on(today).exclude(year=2022).get(district__code="nh")
+    assert current.is_running_on(today) and not current.is_running_on(current.ends_on + dt.timedelta(days=1))
     assert current.enrolments.count() >= 5 and current.teachings.filter(instructor__username="mentor.chen").exists()
     days = {timezone.localtime(s.starts_at).date() for s in Session.objects.filter(cohort=current)}
     assert today in days and all(abs((day - today).days) <= 6 for day in days)
