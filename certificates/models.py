@@ -4,8 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Cohort, Course, Enrolment, Lesson
-from lms.models import TimeStamped
+from courses.models import Cohort, Enrolment, Lesson
+from lms.models import District, TimeStamped
 
 
 class CompletionRule(TimeStamped):
@@ -54,24 +54,34 @@ class CompletionRule(TimeStamped):
         return str(self.cohort)
 
 
-class CertificateTemplate(TimeStamped):
-    """The HTML and CSS a course's certificates are rendered from; placeholders like {{ trainee_name }}."""
+class IssuerProfile(TimeStamped):
+    """A district's identity on its certificates: the issuing body, its seal and the certificate's wording.
 
-    course = models.OneToOneField(
-        Course, on_delete=models.CASCADE, related_name="certificate_template", verbose_name=_("course")
+    It belongs to the district, never to the course: two districts running one course each issue in
+    their own name, with their own seal and wording. Empty HTML means the built-in wording.
+    """
+
+    district_lookup = "district"
+
+    district = models.OneToOneField(
+        District, on_delete=models.CASCADE, related_name="issuer_profile", verbose_name=_("district")
     )
-    html = models.TextField(_("HTML"))
+    name = models.CharField(_("issuing body"), max_length=128, help_text=_("The full name, e.g. 佛山市顺德区民政局."))
+    short_name = models.CharField(_("short name"), max_length=32, blank=True, help_text=_("e.g. 顺德区民政局."))
+    seal = models.BinaryField(_("seal image"), blank=True, default=b"", editable=False)
+    seal_type = models.CharField(_("seal image type"), max_length=16, blank=True)
+    html = models.TextField(_("HTML"), blank=True)
     css = models.TextField(_("CSS"), blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
-        verbose_name = _("certificate template")
-        verbose_name_plural = _("certificate templates")
+        verbose_name = _("issuing body")
+        verbose_name_plural = _("issuing bodies")
 
     def __str__(self) -> str:
-        return str(self.course)
+        return self.name
 
 
 class SerialCounter(models.Model):

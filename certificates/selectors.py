@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, IssuanceBatch
-from courses.models import Cohort, Course
+from courses.models import Cohort
 from lms.access import access
+from lms.models import District
 from lms.predicates import certificate_visible_q, district_scope_q
 from lms.workers import worker_reachable
 
@@ -33,8 +34,14 @@ def access_batch(*, user, batch_id) -> IssuanceBatch:
     return access(batches, batch_id, user=user, perm="certificates.issue_certificates", on=lambda batch: batch.cohort)
 
 
-def access_template_course(*, user, course_id) -> Course:
-    return access(Course.objects.all(), course_id, user=user, perm="certificates.edit_template")
+def access_issuer_district(*, user, district_id) -> District:
+    """The district if the user may edit its issuer, seal and wording (its staff); "not found" otherwise."""
+    return access(District.objects.all(), district_id, user=user, perm="certificates.edit_template")
+
+
+def editable_districts(*, user) -> list[District]:
+    """Districts whose certificate (issuer, seal, wording) the user may edit."""
+    return list(District.objects.filter(district_scope_q(user, District)).order_by("name"))
 
 
 @dataclass
@@ -158,3 +165,8 @@ def certificate_by_code(*, code: str) -> Certificate | None:
 def issued_certificate_of(*, enrolment) -> Certificate | None:
     """The enrolment's valid, rendered certificate, for the trainee's home page. 1 query."""
     return Certificate.objects.filter(enrolment=enrolment, status=CertificateStatus.ISSUED).first()
+
+
+def district_key_state(*, district) -> dict:
+    """What the district's page says about its signing key (filled in by the key store)."""
+    return {}

@@ -486,15 +486,23 @@ def signature_line(key: DistrictKey) -> str:
     return f"本证书由{key.issuer_name}数字签名（PAdES）· 签名证书 SHA-256 指纹 {key.public.fingerprint[:23]}…"
 
 
-def certificate_pdf(*, certificate, template_html: str, css: str) -> bytes:
+def certificate_pdf(*, certificate, profile=None) -> bytes:
     """Render, embed the credential, and sign a certificate's PDF/A-3a with its district's key.
 
+    `profile` is the district's IssuerProfile (its wording and seal), None for the built-in wording.
     Raises SigningKeyUnavailable before rendering when the key is missing, RenderError for a broken
-    template. The result is what is stored and hashed: the signed file.
+    template. The seal is drawn only here, on the way to a signature: if signing fails, nothing is returned.
+    The result is what is stored and hashed: the signed file.
     """
-    from certificates import credentials, rendering
+    from certificates import credentials, rendering, seals
 
     key = load_district_key(certificate.cohort.district.code)
+    template_html, css = rendering.DEFAULT_HTML, rendering.DEFAULT_CSS
+    short_name, seal = "", ""
+    if profile is not None:
+        if profile.html.strip():
+            template_html, css = profile.html, profile.css
+        short_name, seal = profile.short_name, seals.seal_html(profile.seal, profile.seal_type)
     values = rendering.certificate_values(
         trainee_name=certificate.trainee_name,
         course_title=certificate.course_title,
@@ -504,6 +512,8 @@ def certificate_pdf(*, certificate, template_html: str, css: str) -> bytes:
         serial=certificate.serial,
         code=certificate.code,
         signature_line=signature_line(key),
+        issuer_short_name=short_name,
+        seal=seal,
     )
     archival = rendering.Archival(
         title=f"{certificate.course_title}结业证书 {certificate.serial}",

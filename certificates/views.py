@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from certificates import credentials, exports, rendering, selectors, services, signing
+from certificates import credentials, exports, rendering, seals, selectors, services, signing
 from certificates.archive import zip_stream
 from certificates.codes import code_normalise
 from certificates.eligibility import cohort_eligibility
-from certificates.forms import CompletionRuleForm, RevokeForm, TemplateForm
-from certificates.models import CertificateStatus, CertificateTemplate, CompletionRule
+from certificates.forms import CompletionRuleForm, IssuerForm, RevokeForm, TemplateForm
+from certificates.models import CertificateStatus, CompletionRule, IssuerProfile
 from certificates.trial import TemplateRefused, sample_values, trial_render
 from certificates.verification import (
     MAX_UPLOAD_BYTES,
@@ -37,6 +37,7 @@ def index(request):
         {
             "cohorts": selectors.managed_cohorts(user=request.user),
             "certificates": selectors.own_certificates(user=request.user),
+            "districts": selectors.editable_districts(user=request.user),
         },
     )
 
@@ -242,43 +243,84 @@ def verify(request, code: str):
 
 
 @login_required
-def template_edit(request, course_id: int):
-    course = selectors.access_template_course(user=request.user, course_id=course_id)
-    template = CertificateTemplate.objects.filter(course=course).first()
+def issuer_edit(request, district_id: int):
+    """The district's own issuing body, seal and certificate wording (staff of that district only)."""
+    district = selectors.access_issuer_district(user=request.user, district_id=district_id)
+    profile = IssuerProfile.objects.filter(district=district).first()
     initial = {
-        "html": template.html if template else rendering.DEFAULT_HTML,
-        "css": template.css if template else rendering.DEFAULT_CSS,
+        "name": profile.name if profile else district.name,
+        "short_name": profile.short_name if profile else "",
+        "html": profile.html if profile and profile.html else rendering.DEFAULT_HTML,
+        "css": profile.css if profile and profile.html else rendering.DEFAULT_CSS,
     }
-    form = TemplateForm(request.POST or None, initial=initial)
+    form = IssuerForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        html = data["html"]
+        # The built-in wording, unchanged, stays "the built-in one" and follows its improvements.
+        if html.strip() == rendering.DEFAULT_HTML.strip() and data["css"].strip() == rendering.DEFAULT_CSS.strip():
+            html = ""
         try:
-            services.certificate_template_save(
-                course=course, html=form.cleaned_data["html"], css=form.cleaned_data["css"], actor=request.user
+            services.issuer_profile_save(
+                district=district,
+                actor=request.user,
+                name=data["name"],
+                short_name=data["short_name"],
+                html=html,
+                css=data["css"],
+                seal=data["seal"].read() if data.get("seal") else None,
+                remove_seal=data["remove_seal"],
             )
-        except ValidationFailed as refusal:  # shown above the form, so the editor can fix the template
+        except ValidationFailed as refusal:  # shown above the form, so the editor can fix it
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, _("The certificate template is saved."))
-            return redirect("certificates-template", course_id=course.pk)
+            messages.success(request, _("The district's certificate is saved."))
+            return redirect("certificates-template", district_id=district.pk)
     return render(
         request,
         "certificates/template_edit.html",
-        {"course": course, "form": form, "placeholders": rendering.PLACEHOLDERS},
+        {
+            "district": district,
+            "profile": profile,
+            "form": form,
+            "placeholders": rendering.PLACEHOLDERS,
+            **selectors.district_key_state(district=district),
+        },
         status=400 if form.errors else 200,
     )
 
 
 @login_required
+@require_GET
+def issuer_seal(request, district_id: int):
+    district = selectors.access_issuer_district(user=request.user, district_id=district_id)
+    profile = IssuerProfile.objects.filter(district=district).first()
+    if profile is None or not profile.seal:
+        raise Http404
+    response = HttpResponse(bytes(profile.seal), content_type=profile.seal_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
 @require_POST
-def template_preview(request, course_id: int):
-    """Render the posted (unsaved) template with sample data."""
-    course = selectors.access_template_course(user=request.user, course_id=course_id)
+def template_preview(request, district_id: int):
+    """Render the posted (unsaved) template with sample data, the district's name and its stored seal."""
+    district = selectors.access_issuer_district(user=request.user, district_id=district_id)
+    profile = IssuerProfile.objects.filter(district=district).first()
     form = TemplateForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed(_("The template's HTML cannot be empty."))
+    seal = seals.seal_html(profile.seal, profile.seal_type) if profile else ""
     try:
         pdf = trial_render(
-            template_html=form.cleaned_data["html"], css=form.cleaned_data["css"], values=sample_values(course)
+            template_html=form.cleaned_data["html"],
+            css=form.cleaned_data["css"],
+            values=sample_values(
+                issuer_name=(request.POST.get("name") or "").strip()[:128] or services.issuer_name_of(district),
+                short_name=(request.POST.get("short_name") or "").strip()[:32],
+                seal=seal,
+            ),
         )
     except TemplateRefused as refusal:
         raise ApplicationError(str(refusal), code="template_refused") from None

@@ -43,7 +43,7 @@ class CopyPlan:
 
 def cohort_copy_plan(*, cohort: Cohort) -> CopyPlan:
     """Counts for the preview page (a fixed number of queries)."""
-    from certificates.models import Certificate, CertificateTemplate, CompletionRule
+    from certificates.models import Certificate, CompletionRule, IssuerProfile
     from fieldwork.models import Assignment, RubricCriterion, RubricLevel, Submission
 
     return CopyPlan(
@@ -56,7 +56,7 @@ def cohort_copy_plan(*, cohort: Cohort) -> CopyPlan:
         criteria=RubricCriterion.objects.filter(assignment__module__cohort=cohort).count(),
         levels=RubricLevel.objects.filter(criterion__assignment__module__cohort=cohort).count(),
         has_completion_rule=CompletionRule.objects.filter(cohort=cohort).exists(),
-        has_certificate_template=CertificateTemplate.objects.filter(course_id=cohort.course_id).exists(),
+        has_certificate_template=IssuerProfile.objects.filter(district_id=cohort.district_id).exclude(html="").exists(),
         left_behind={
             "enrolments": cohort.enrolments.count(),
             "teams": cohort.teams.count(),

@@ -115,7 +115,7 @@ def cohort_create(request):
 @login_required
 @require_GET
 def cohort_overview(request, cohort_id: int):
-    from certificates.models import CertificateTemplate, CompletionRule
+    from certificates.models import CompletionRule, IssuerProfile
     from fieldwork.models import Assignment
 
     cohort = access_managed_cohort(user=request.user, cohort_id=cohort_id)
@@ -151,7 +151,7 @@ def cohort_overview(request, cohort_id: int):
         "delete_rules": list(DELETE_RULES.values()),
         "sessions": sessions,
         "rule": CompletionRule.objects.filter(cohort=cohort).first(),
-        "template": CertificateTemplate.objects.filter(course_id=cohort.course_id).select_related("updated_by").first(),
+        "template": IssuerProfile.objects.filter(district_id=cohort.district_id).select_related("updated_by").first(),
     }
     return render(request, "courses/setup/cohort.html", context)
 

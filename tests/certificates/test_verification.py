@@ -8,7 +8,7 @@ import zlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certificates import rendering, services, signing
+from certificates import services, signing
 from certificates.models import Certificate, CertificateStatus, RevocationReason
 from tests.certificates.conftest import certificate_bytes
 
@@ -157,9 +157,7 @@ def test_a_copy_re_rendered_with_another_name_and_signed_by_another_key_is_refus
     original = signing.load_district_key
     signing.load_district_key = lambda code, **kwargs: attacker
     try:
-        pdf = signing.certificate_pdf(
-            certificate=forged, template_html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS
-        )
+        pdf = signing.certificate_pdf(certificate=forged)
     finally:
         signing.load_district_key = original
     assert_refused(

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from certificates import signing
-from courses.models import Course
+from certificates.services import issuer_name_of
 from lms.models import District
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
             "--issuer",
             default="",
             help="Issuing body named in the certificate (default: the "
-            "issuing body of the district's courses, else the district's name).",
+            "district's own issuing body, else the district's name).",
         )
         parser.add_argument("--if-missing", action="store_true", help="Do nothing when the district has a key.")
         parser.add_argument(
@@ -40,13 +40,7 @@ class Command(BaseCommand):
             if found is None:
                 raise CommandError(f"No district with code {district!r}.")
             code, organisation = found.code, found.name
-            issuer = issuer or (
-                Course.objects.filter(cohorts__district=found)
-                .exclude(issuing_body="")
-                .values_list("issuing_body", flat=True)
-                .first()
-                or found.name
-            )
+            issuer = issuer or issuer_name_of(found)
         folder = signing.district_directory(code)
         if if_missing and (folder / signing.KEY_FILE).exists():
             self.stdout.write(f"{code}: a key exists in {folder}.")
