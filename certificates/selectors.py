@@ -159,7 +159,12 @@ def publicly_verifiable():
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:
-    return publicly_verifiable().select_related("cohort__district").filter(code=code).first()
+    return (
+        publicly_verifiable()
+        .select_related("cohort__district", "cohort__course", "signing_key", "reissued_as")
+        .filter(code=code)
+        .first()
+    )
 
 
 def issued_certificate_of(*, enrolment) -> Certificate | None:
@@ -168,5 +173,19 @@ def issued_certificate_of(*, enrolment) -> Certificate | None:
 
 
 def district_key_state(*, district) -> dict:
-    """What the district's page says about its signing key (filled in by the key store)."""
-    return {}
+    """What the district's page says about its signing keys: the one that signs now (or what is missing and
+    who makes it), every key with its state and fingerprint, and the certificates to reissue."""
+    from certificates import signing
+
+    row = signing.usable_row(district.code)
+    return {
+        "signing_key": signing.public_key_of(row) if row else None,
+        "key_problem": "" if row else signing.missing_key_message(district.code),
+        "signing_keys": signing.district_published_keys(district),
+        "to_reissue": list(
+            Certificate.objects.signed_after_compromise()
+            .filter(cohort__district=district, status=CertificateStatus.ISSUED)
+            .select_related("signing_key")
+            .order_by("serial")
+        ),
+    }

@@ -232,8 +232,12 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
             return certificate
         certificate.attempts += 1
         # Rendered as PDF/A-3a with its credential embedded, then signed by the district: never unsigned.
+        row = signing.usable_row(certificate.cohort.district.code)
+        if row is None:
+            raise signing.SigningKeyUnavailable(signing.missing_key_message(certificate.cohort.district.code))
+        key = signing.district_key_of(row)
         profile = issuer_profile_of(certificate.cohort.district_id)
-        pdf = signing.certificate_pdf(certificate=certificate, profile=profile)
+        pdf = signing.certificate_pdf(certificate=certificate, profile=profile, key=key)
         name = _storage_name(certificate)
         sha256 = rendering.sha256_of(pdf)
         try:
@@ -247,11 +251,16 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
         if read_back != sha256:
             raise StorageFailed(f"{stored} reads back with another checksum")
         certificate.pdf.name = stored
+        certificate.signing_key_id = row.pk  # the key that signed it: verification names this one, never "the current"
         certificate.sha256 = sha256
         certificate.status = CertificateStatus.ISSUED
         certificate.rendered_at = timezone.now()
         certificate.error = ""
-        certificate.save(update_fields=["pdf", "sha256", "status", "rendered_at", "error", "attempts", "updated_at"])
+        certificate.save(
+            update_fields=[
+                *("pdf", "sha256", "signing_key", "status", "rendered_at", "error", "attempts", "updated_at"),
+            ]
+        )
         notify(kind=Kind.CERTIFICATE_ISSUED, target=certificate)
     return certificate
 

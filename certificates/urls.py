@@ -42,5 +42,11 @@ urlpatterns = [
     path("issuers/<slug:code>/", views.issuer_profile, name="certificates-issuer"),
     path("issuers/<slug:code>/jwks.json", views.issuer_jwks, name="certificates-issuer-jwks"),
     path("issuers/<slug:code>/certificate.pem", views.issuer_certificate_pem, name="certificates-issuer-pem"),
+    path("issuers/<slug:code>/keys/<int:number>", views.issuer_key, name="certificates-issuer-key"),
+    path(
+        "issuers/<slug:code>/keys/<int:number>/certificate.pem",
+        views.issuer_key_pem,
+        name="certificates-issuer-key-pem",
+    ),
     path(".well-known/jwks.json", views.all_jwks, name="certificates-jwks"),
 ]

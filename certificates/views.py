@@ -19,6 +19,7 @@ from certificates.verification import (
     MAX_UPLOAD_BYTES,
     check_credential_upload,
     check_pdf_upload,
+    compromise_problem,
     sniff,
     verification_allowed,
 )
@@ -235,11 +236,13 @@ def verify(request, code: str):
     certificate = selectors.certificate_by_code(code=normal) if normal else None
     if certificate is None:
         return render(request, "certificates/verify_not_found.html", status=404)
-    try:
-        key = signing.load_public_key(certificate.cohort.district.code)
-    except signing.SigningKeyUnavailable:
-        key = None
-    return render(request, "certificates/verify.html", {"certificate": certificate, "key": key})
+    # The key that signed this certificate, whichever key signs today.
+    key = signing.public_key_of(certificate.signing_key) if certificate.signing_key_id else None
+    return render(
+        request,
+        "certificates/verify.html",
+        {"certificate": certificate, "key": key, "compromise": compromise_problem(certificate)},
+    )
 
 
 @login_required
@@ -337,27 +340,34 @@ def _json(data: dict, *, content_type: str = "application/json", status: int = 2
     return response
 
 
-def _district_key(code: str):
-    """The district and its published key, or 404 (unknown district, or no key installed)."""
-    district = District.objects.filter(code__iexact=code).first()
-    if district is None:
+def _issuer_keys(code: str):
+    """(owner code, district or None, every key ever made for it), or 404 (unknown, or no key yet).
+
+    The deployment's keys are published under its own code, like a district's."""
+    if code == signing.DEPLOYMENT:
+        keys = signing.published_keys(signing.DEPLOYMENT)
+        district = None
+    else:
+        district = District.objects.filter(code__iexact=code).first()
+        if district is None:
+            raise Http404
+        keys = signing.district_published_keys(district)
+    if not keys:
         raise Http404
-    try:
-        return district, signing.load_public_key(district.code)
-    except signing.SigningKeyUnavailable:
-        raise Http404 from None
+    return code.lower(), district, keys
 
 
 @require_GET
 def issuer_profile(request, code: str):
-    district, key = _district_key(code)
+    owner, district, keys = _issuer_keys(code)
+    name = services.issuer_name_of(district) if district else keys[-1].issuer_name
     return _json(
         {
             "@context": credentials.CONTEXTS,
-            "id": credentials.issuer_id(district.code),
+            "id": credentials.issuer_id(owner),
             "type": "Profile",
-            "name": key.issuer_name,
-            "description": district.name,
+            "name": name,
+            "description": district.name if district else name,
             "url": credentials.base_url() + "/",
             "publicKey": {"jwks": request.build_absolute_uri(reverse("certificates-issuer-jwks", args=[code]))},
         }
@@ -366,15 +376,53 @@ def issuer_profile(request, code: str):
 
 @require_GET
 def issuer_jwks(request, code: str):
-    _district, key = _district_key(code)
-    return _json({"keys": [key.public_jwk()]}, content_type="application/jwk-set+json")
+    """Every key of the issuer that ever signed (retired and compromised ones too), kid = the key's URI."""
+    _owner, _district, keys = _issuer_keys(code)
+    return _json({"keys": [key.public_jwk() for key in keys]}, content_type="application/jwk-set+json")
 
 
 @require_GET
 def issuer_certificate_pem(request, code: str):
-    district, key = _district_key(code)
-    response = HttpResponse(key.certificate_pem, content_type="application/x-pem-file")
-    response["Content-Disposition"] = f'inline; filename="{district.code}-signing-certificate.pem"'
+    """Every signing certificate of the issuer in one PEM file (a verifier trusts them all)."""
+    owner, _district, keys = _issuer_keys(code)
+    return _pem(b"".join(key.certificate_pem for key in keys), f"{owner}-signing-certificates.pem")
+
+
+def _issuer_key(code: str, number: int):
+    _owner, _district, keys = _issuer_keys(code)
+    key = next((k for k in keys if k.number == number and k.district_code == code.lower()), None)
+    if key is None:
+        raise Http404
+    return key
+
+
+@require_GET
+def issuer_key(request, code: str, number: int):
+    """The key a credential's kid names (the kid is this URL): its JWK, with its state and validity."""
+    key = _issuer_key(code, number)
+    return _json(
+        {
+            **key.public_jwk(),
+            "state": key.state,
+            "validFrom": key.valid_from.isoformat(),
+            "validUntil": key.valid_until.isoformat(),
+            "retiredAt": key.retired_at.isoformat() if key.retired_at else None,
+            "compromisedSince": key.compromised_since.isoformat() if key.compromised_since else None,
+            "fingerprint": key.fingerprint,
+        },
+        content_type="application/jwk+json",
+    )
+
+
+@require_GET
+def issuer_key_pem(request, code: str, number: int):
+    key = _issuer_key(code, number)
+    return _pem(key.certificate_pem, f"{key.district_code}-key-{key.number}.pem")
+
+
+def _pem(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
