@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from homes import dashboard_views
 from homes import views as homes_views
 from lms import health
 from lms.views import audit as audit_views
@@ -33,6 +34,7 @@ urlpatterns = [
     path("audit/export.xlsx", audit_views.audit_export, {"fmt": "xlsx"}, name="audit-export-xlsx"),
     path("notifications/", include("notifications.urls")),
     path("todo/", include("homes.urls")),
+    path("cohorts/<int:cohort_id>/dashboard/", dashboard_views.cohort_dashboard, name="cohort-dashboard"),
     path("", include("fieldwork.urls")),
     path("", include("courses.urls")),
     path("", include("certificates.urls")),
