@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "fieldwork.projects",
     "certificates",
     "notifications",
+    "config",  # the wiring above every app: URL tree and the demo command
 ]
 
 MIDDLEWARE = [
@@ -105,7 +106,7 @@ if PRODUCTION:  # the dev server and the test live server serve static files the
         "whitenoise.middleware.WhiteNoiseMiddleware",
     )
 
-ROOT_URLCONF = "lms.urls"
+ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
 
 TEMPLATES = [

@@ -26,7 +26,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("lms.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include("lms.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("projects/", include("fieldwork.projects.urls")),
     path("setup/", include("courses.setup_urls")),
     path("audit/", audit_views.audit_list, name="audit"),
