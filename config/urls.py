@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("projects/", include("fieldwork.projects.urls")),
     path("setup/", include("courses.setup_urls")),
+    path("setup/", include("fieldwork.setup_urls")),
     path("audit/", audit_views.audit_list, name="audit"),
     path("audit/export.csv", audit_views.audit_export, {"fmt": "csv"}, name="audit-export-csv"),
     path("audit/export.xlsx", audit_views.audit_export, {"fmt": "xlsx"}, name="audit-export-xlsx"),

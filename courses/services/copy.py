@@ -80,7 +80,7 @@ def cohort_copy(*, source: Cohort, district: District, year: int, name: str, act
     in storage), session slots and assignments moved by the difference in years, rubrics, the completion
     rule. No people: no enrolments, teams, instructors, submissions, attendance or certificates.
     The course's certificate template is shared by its cohorts, so the copy uses the same one."""
-    from fieldwork.uploads import delete_stored
+    from lms.uploads import delete_stored
 
     if not actor.has_perm("courses.manage_cohort", source):
         raise NotAllowed(_("You cannot copy this cohort."))
@@ -156,7 +156,7 @@ def _copy_contents(source: Cohort, cohort: Cohort, years: int, new_modules: dict
             body=lesson.body,
             duration_minutes=lesson.duration_minutes,
         )
-    from fieldwork.previews import queue_after_commit
+    from lms.previews import queue_after_commit
 
     for attachment in LessonAttachment.objects.filter(lesson__module__cohort=source):
         names = [

@@ -272,7 +272,7 @@ def lesson_edit(request, lesson_id: int):
 @require_POST
 def attachment_upload(request, lesson_id: int):
     """Add reading material: refused by length before the body is read, by size while streaming."""
-    from fieldwork import uploads
+    from lms import uploads
 
     lesson = access_managed_lesson(user=request.user, lesson_id=lesson_id)
     try:
@@ -313,7 +313,7 @@ def attachment_remove(request, attachment_id: int):
 @require_GET
 def attachment_download(request, attachment_id: int):
     """Reading material for everyone who may view the cohort: its trainees, instructors and staff."""
-    from fieldwork.downloads import serve_stored
+    from lms.downloads import serve_stored
 
     attachment = LessonAttachment.objects.select_related("lesson__module__cohort").filter(pk=attachment_id).first()
     if attachment is None or not request.user.has_perm("courses.view_cohort_content", attachment.lesson.module.cohort):
