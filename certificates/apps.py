@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CertificatesConfig(AppConfig):
     name = "certificates"
     verbose_name = _("Certificates")
+
+    def ready(self):
+        from certificates.models import Certificate, CertificateStatus, RevocationReason
+        from lms import registry
+
+        registry.provide(  # the operations page, the audit trail's labels, certificate predicates (lms/registry.py)
+            Certificate=Certificate, CertificateStatus=CertificateStatus, RevocationReason=RevocationReason
+        )
