@@ -13,3 +13,9 @@ class CertificatesConfig(AppConfig):
         registry.provide(  # the operations page, the audit trail's labels, certificate predicates (lms/registry.py)
             Certificate=Certificate, CertificateStatus=CertificateStatus, RevocationReason=RevocationReason
         )
+        from certificates import cohort_setup
+
+        registry.extend("lesson_holds", cohort_setup.lesson_holds)
+        registry.extend("cohort_copy_plan", cohort_setup.copy_plan)
+        registry.extend("cohort_copy", cohort_setup.copy_completion_rule)
+        registry.extend("cohort_setup_context", cohort_setup.setup_context)

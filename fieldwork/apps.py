@@ -11,3 +11,8 @@ class FieldworkConfig(AppConfig):
         from lms import registry
 
         registry.provide(ObjectionOutcome=ObjectionOutcome, Submission=Submission)  # see lms/registry.py
+        from fieldwork import cohort_setup
+
+        registry.extend("cohort_copy_plan", cohort_setup.copy_plan)
+        registry.extend("cohort_copy", cohort_setup.copy_assignments)
+        registry.extend("cohort_setup_prefetches", cohort_setup.setup_prefetches)

@@ -30,6 +30,7 @@ from courses.setup_forms import (
 from lms.access import access
 from lms.errors import ApplicationError, NotAllowed, NotFound
 from lms.predicates import district_scope_q, roles_of
+from lms.registry import hooks
 
 
 def _not_found():
@@ -115,9 +116,6 @@ def cohort_create(request):
 @login_required
 @require_GET
 def cohort_overview(request, cohort_id: int):
-    from certificates.models import CertificateTemplate, CompletionRule
-    from fieldwork.models import Assignment
-
     cohort = access_managed_cohort(user=request.user, cohort_id=cohort_id)
     modules = (
         Module.objects.filter(cohort=cohort)
@@ -128,10 +126,7 @@ def cohort_overview(request, cohort_id: int):
                 "lessons",
                 queryset=Lesson.objects.annotate(attachment_count=Count("attachments")).order_by("position", "pk"),
             ),
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.annotate(criterion_count=Count("criteria")).order_by("due_at", "pk"),
-            ),
+            *[prefetch for part in hooks("cohort_setup_prefetches") for prefetch in part()],  # assignments
         )
         .order_by("phase", "position")
     )
@@ -150,9 +145,9 @@ def cohort_overview(request, cohort_id: int):
         "modules": modules,
         "delete_rules": list(DELETE_RULES.values()),
         "sessions": sessions,
-        "rule": CompletionRule.objects.filter(cohort=cohort).first(),
-        "template": CertificateTemplate.objects.filter(course_id=cohort.course_id).select_related("updated_by").first(),
     }
+    for part in hooks("cohort_setup_context"):  # the completion rule and certificate template (certificates)
+        context.update(part(cohort))
     return render(request, "courses/setup/cohort.html", context)
 
 
