@@ -8,9 +8,11 @@ class FieldworkConfig(AppConfig):
 
     def ready(self):
         from fieldwork.models import ObjectionOutcome, Submission
+        from fieldwork.reminders import remind_assignments_due
         from lms import registry
 
         registry.provide(ObjectionOutcome=ObjectionOutcome, Submission=Submission)  # see lms/registry.py
+        registry.provide(remind_assignments_due=remind_assignments_due)  # notifications' beat task
         from fieldwork import cohort_setup
 
         registry.extend("cohort_copy_plan", cohort_setup.copy_plan)
