@@ -194,6 +194,43 @@ class EnrolmentQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=EnrolmentStatus.ACTIVE)
 
+    def expected_at(self, session: "Session"):
+        """Enrolments expected at the session: the twin of `SessionQuerySet.expected_of`, by the same rule."""
+        return self.filter(
+            cohort_id=session.cohort_id,
+            **({"team_id": session.team_id} if session.team_id else {}),
+            **({"community_id": session.community_id} if not session.team_id and session.community_id else {}),
+        )
+
+    def with_attendance_counts(self, *, held_by):
+        """Annotate `held`, `attended` and `excused`: the enrolment's expected sessions started by `held_by`, and
+        its present-or-late and its excused records at them (attendance share's inputs, see `AttendanceShare`)."""
+        from django.db.models import OuterRef
+
+        sessions = Session.objects.filter(
+            expected_sessions_q(
+                cohort=OuterRef("cohort_id"), team=OuterRef("team_id"), community=OuterRef("community_id")
+            ),
+            starts_at__lte=held_by,
+        )
+        records = Attendance.objects.filter(
+            enrolment=OuterRef("pk"), session__starts_at__lte=held_by
+        ).at_expected_sessions()
+        return self.annotate(
+            held=count_of(sessions),
+            attended=count_of(records.attended()),
+            excused=count_of(records.excused()),
+        )
+
+
+def count_of(queryset):
+    """The number of rows of a (correlated) queryset, as an expression: 0 when there are none."""
+    from django.db.models import Func, IntegerField, Subquery
+    from django.db.models.functions import Coalesce
+
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
 
 class Enrolment(TimeStamped):
     """The trainee role: one per trainee per cohort."""
@@ -247,6 +284,68 @@ class LessonCompletion(TimeStamped):
         return f"{self.enrolment} ✓ {self.lesson}"
 
 
+def expected_sessions_q(*, cohort, team, community, prefix: str = "") -> Q:
+    """Sessions expected of an enrolment of `cohort`, `team`, `community` (values, or expressions such as
+    OuterRef/F for a query that joins enrolments): the one home of "whose session is it".
+
+    A session without team and community is for everyone of its cohort; a session for a team is for that
+    team's members only; a session for a community (and no team) is for the cohort's trainees of that
+    community only. `Session.is_expected_of` is the predicate twin; `EnrolmentQuerySet.expected_at` the
+    reverse direction. A value of None (no team) matches no team's or community's session.
+    """
+    p = prefix
+    for_everyone = Q(**{f"{p}team__isnull": True, f"{p}community__isnull": True})
+    q = for_everyone
+    if team is not None:
+        q |= Q(**{f"{p}team_id": team})
+    if community is not None:
+        q |= Q(**{f"{p}team__isnull": True, f"{p}community_id": community})
+    return Q(**{f"{p}cohort_id": cohort}) & q
+
+
+class SessionQuerySet(models.QuerySet):
+    def expected_of(self, enrolment: "Enrolment"):
+        """Sessions the enrolment is expected at: everyone's of its cohort, plus its team's and its community's."""
+        return self.filter(
+            expected_sessions_q(cohort=enrolment.cohort_id, team=enrolment.team_id, community=enrolment.community_id)
+        )
+
+    def expected_of_any(self, enrolments):
+        """Sessions expected of at least one of the enrolments (a person enrolled in several cohorts)."""
+        q = Q(pk__in=[])
+        for enrolment in enrolments:
+            q |= expected_sessions_q(
+                cohort=enrolment.cohort_id, team=enrolment.team_id, community=enrolment.community_id
+            )
+        return self.filter(q)
+
+    def check_in_open_at(self, when):
+        """Sessions whose check-in window contains `when` (both ends included): the one home of "check-in open"."""
+        return self.filter(check_in_opens_at__lte=when, check_in_closes_at__gte=when)
+
+    def with_attendance(self, *, community_id=None):
+        """Annotate `expected` (active trainees the session is for), `attended`, `excused`, `absent` (their records),
+        optionally for the trainees of one community: the inputs of a session's share (see `AttendanceShare`)."""
+        from django.db.models import Case, OuterRef, When
+
+        enrolments = Enrolment.objects.active().filter(cohort_id=OuterRef("cohort_id"))
+        records = Attendance.objects.counted().filter(session=OuterRef("pk"))
+        if community_id is not None:
+            enrolments = enrolments.filter(community_id=community_id)
+            records = records.filter(enrolment__community_id=community_id)
+        expected = Case(
+            When(team__isnull=False, then=count_of(enrolments.filter(team_id=OuterRef("team_id")))),
+            When(community__isnull=False, then=count_of(enrolments.filter(community_id=OuterRef("community_id")))),
+            default=count_of(enrolments),
+        )
+        return self.annotate(
+            expected=expected,
+            attended=count_of(records.attended()),
+            excused=count_of(records.excused()),
+            absent=count_of(records.filter(status=AttendanceStatus.ABSENT)),
+        )
+
+
 class Session(TimeStamped):
     """An in-person, dated meeting of a lesson (lecture, site visit, workshop), where attendance is taken.
 
@@ -288,6 +387,8 @@ class Session(TimeStamped):
         _("check-in closes (minutes after the start)"), default=30
     )
 
+    objects = SessionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
@@ -302,6 +403,20 @@ class Session(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.lesson} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def is_expected_of(self, enrolment: Enrolment) -> bool:
+        """The predicate twin of `SessionQuerySet.expected_of` (see `expected_sessions_q`)."""
+        if self.cohort_id != enrolment.cohort_id:
+            return False
+        if self.team_id is not None:
+            return self.team_id == enrolment.team_id
+        if self.community_id is not None:
+            return self.community_id == enrolment.community_id
+        return True
+
+    def is_check_in_open_at(self, when) -> bool:
+        """The predicate twin of `SessionQuerySet.check_in_open_at`."""
+        return self.check_in_opens_at <= when <= self.check_in_closes_at
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
@@ -323,6 +438,38 @@ class AttendanceSource(models.TextChoices):
     INSTRUCTOR = "instructor", _("Recorded by instructor")
 
 
+class AttendanceQuerySet(models.QuerySet):
+    """What "attended" means, for every page, export and rule (the cohort page, the homes, the dashboard,
+    eligibility): present or late. Excused is neither attended nor missed: it leaves the session out of the
+    trainee's share. Absent, or no record at all at a session held, counts against.
+
+    Counted (`counted`) are the records of active trainees at sessions expected of them: a withdrawn trainee
+    leaves every count (neither attended nor expected), and a record at a session for another team or
+    community (entered before the rule, or by hand) counts for nobody.
+    """
+
+    def attended(self):
+        return self.filter(status__in=ATTENDED)
+
+    def excused(self):
+        return self.filter(status=AttendanceStatus.EXCUSED)
+
+    def at_expected_sessions(self):
+        """Records at sessions expected of their enrolment (see `expected_sessions_q`)."""
+        return self.filter(
+            expected_sessions_q(
+                prefix="session__",
+                cohort=F("enrolment__cohort_id"),
+                team=F("enrolment__team_id"),
+                community=F("enrolment__community_id"),
+            )
+        )
+
+    def counted(self):
+        """The records that count in any share or total: active trainees at sessions expected of them."""
+        return self.filter(enrolment__status=EnrolmentStatus.ACTIVE).at_expected_sessions()
+
+
 class Attendance(TimeStamped):
     """One trainee's attendance at one session: at most one row, however many scans."""
 
@@ -342,6 +489,8 @@ class Attendance(TimeStamped):
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
 
+    objects = AttendanceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("attendance")
         verbose_name_plural = _("attendance records")
@@ -349,6 +498,11 @@ class Attendance(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.enrolment.trainee} · {self.session} · {self.get_status_display()}"
+
+    @property
+    def is_attended(self) -> bool:
+        """The predicate twin of `AttendanceQuerySet.attended`."""
+        return self.status in ATTENDED
 
 
 class AttendanceCorrection(models.Model):

@@ -6,10 +6,8 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from courses.models import (
-    ATTENDED,
     Attendance,
     AttendanceCorrection,
-    AttendanceStatus,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -285,15 +283,16 @@ class SheetRow:
 
     @property
     def checked_in(self) -> bool:
-        return self.attendance is not None and self.attendance.status in ATTENDED
+        return self.attendance is not None and self.attendance.is_attended
 
 
 def attendance_sheet(*, session: Session) -> list[SheetRow]:
-    """Every active trainee of the session's cohort with its attendance row, if any, and its corrections. 3 queries."""
+    """Every active trainee the session is for (its team's or community's only, when it names one) with its
+    attendance row, if any, and its corrections. 3 queries."""
     enrolments = (
         Enrolment.objects.active()
-        .filter(cohort_id=session.cohort_id)
-        .select_related("trainee", "team")
+        .expected_at(session)
+        .select_related("trainee", "team", "community")
         .order_by("team__name", "trainee__full_name", "pk")
     )
     attendances = {a.enrolment_id: a for a in Attendance.objects.filter(session=session)}
@@ -315,10 +314,10 @@ def attendance_sheet(*, session: Session) -> list[SheetRow]:
 
 
 def not_checked_in(*, session: Session) -> list[Enrolment]:
-    """Active trainees with no attendance row yet. 1 query."""
+    """Active trainees the session is for with no attendance row yet. 1 query."""
     return list(
         Enrolment.objects.active()
-        .filter(cohort_id=session.cohort_id)
+        .expected_at(session)
         .exclude(attendances__session=session)
         .select_related("trainee", "team")
         .order_by("team__name", "trainee__full_name", "pk")
@@ -326,22 +325,44 @@ def not_checked_in(*, session: Session) -> list[Enrolment]:
 
 
 def cohort_sessions(*, cohort: Cohort) -> list[Session]:
-    """The cohort's sessions in date order, each with `attended_count`. 1 query."""
-    return list(
+    """The cohort's sessions in date order, each with `expected`, `attended`, `excused` and, once held, `share`.
+    1 query."""
+    now = timezone.now()
+    sessions = list(
         Session.objects.filter(cohort=cohort)
-        .select_related("lesson")
-        .annotate(attended_count=Count("attendances", filter=Q(attendances__status__in=ATTENDED)))
+        .select_related("lesson", "team", "community")
+        .with_attendance()
         .order_by("starts_at", "pk")
     )
+    for session in sessions:
+        session.share = session_share(session) if session.starts_at <= now else None
+    return sessions
+
+
+def session_attendance(*, cohort: Cohort, community_id: int | None = None) -> list[Session]:
+    """The cohort's sessions in date order, each with its counts (`expected`, `attended`, `excused`, `absent`)
+    and `share`, for the trainees of one community when given. 1 query."""
+    sessions = list(
+        Session.objects.filter(cohort=cohort)
+        .select_related("lesson")
+        .with_attendance(community_id=community_id)
+        .order_by("starts_at", "pk")
+    )
+    for session in sessions:
+        session.share = session_share(session)
+    return sessions
 
 
 def open_sessions_for_trainee(*, user) -> list[Session]:
-    """Sessions of the user's cohorts whose check-in window is open now. 1 query beyond the roles."""
-    now = timezone.now()
+    """Sessions expected of the user (as an active trainee) whose check-in is open now. 2 queries."""
+    enrolments = list(
+        Enrolment.objects.active().filter(trainee=user).only("id", "cohort_id", "team_id", "community_id")
+    )
+    if not enrolments:
+        return []
     return list(
-        Session.objects.filter(
-            cohort_id__in=roles_of(user).trainee_cohort_ids, check_in_opens_at__lte=now, check_in_closes_at__gte=now
-        )
+        Session.objects.expected_of_any(enrolments)
+        .check_in_open_at(timezone.now())
         .select_related("lesson")
         .order_by("starts_at")
     )
@@ -352,10 +373,12 @@ def open_sessions_for_trainee(*, user) -> list[Session]:
 
 @dataclass(frozen=True)
 class AttendanceShare:
-    """A trainee's attendance at the cohort's sessions held so far (started by now).
+    """Attendance at the sessions held so far (started by now) that were for the trainee: its cohort's
+    sessions for everyone and its own team's and community's (`Session.is_expected_of`); for one session,
+    `held` is the number of active trainees it was for.
 
     Present or late counts as attended; absent, or no record at all, counts against; excused leaves
-    the session out of the share altogether (neither for nor against).
+    the session out of the share altogether (neither for nor against). See `AttendanceQuerySet`.
     """
 
     attended: int
@@ -372,41 +395,23 @@ class AttendanceShare:
         return round(100 * self.attended / self.counted) if self.counted > 0 else None
 
 
-def _attendance_counts(attendances, *, by: str) -> dict:
-    """`by` value → {"attended": n, "excused": n} over the sessions held so far. 1 query."""
-    return {
-        row[by]: row
-        for row in attendances.filter(session__starts_at__lte=timezone.now())
-        .values(by)
-        .annotate(
-            attended=Count("id", filter=Q(status__in=ATTENDED)),
-            excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
-        )
-        .order_by()
-    }
+def session_share(session: Session) -> AttendanceShare:
+    """A session's share from `SessionQuerySet.with_attendance`'s annotations: the same rule as a trainee's."""
+    return AttendanceShare(attended=session.attended, excused=session.excused, held=session.expected)
 
 
 def attendance_shares(*, enrolments) -> dict[int, AttendanceShare]:
-    """Enrolment id → its attendance share, for enrolments of any cohorts. 2 queries."""
-    enrolments = list(enrolments)
-    now = timezone.now()
-    held = {
-        row["cohort_id"]: row["n"]
-        for row in Session.objects.filter(cohort_id__in={e.cohort_id for e in enrolments}, starts_at__lte=now)
-        .values("cohort_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
-    counts = _attendance_counts(Attendance.objects.filter(enrolment__in=[e.pk for e in enrolments]), by="enrolment_id")
-    empty = {"attended": 0, "excused": 0}
-    return {
-        e.pk: AttendanceShare(
-            attended=counts.get(e.pk, empty)["attended"],
-            excused=counts.get(e.pk, empty)["excused"],
-            held=held.get(e.cohort_id, 0),
-        )
-        for e in enrolments
-    }
+    """Enrolment id → its attendance share, for enrolments of any cohorts: the one definition that the cohort
+    page, the homes, the dashboard, eligibility, the API and the exports ask. 1 query."""
+    ids = [e.pk for e in enrolments]
+    if not ids:
+        return {}
+    rows = (
+        Enrolment.objects.filter(pk__in=ids)
+        .with_attendance_counts(held_by=timezone.now())
+        .values_list("pk", "held", "attended", "excused")
+    )
+    return {pk: AttendanceShare(attended=attended, excused=excused, held=held) for pk, held, attended, excused in rows}
 
 
 @dataclass
@@ -512,7 +517,6 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
         .select_related("course", "district")
         .annotate(
             enrolled=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE), distinct=True),
-            sessions_held=Count("sessions", filter=Q(sessions__starts_at__lte=timezone.now()), distinct=True),
         )
         .order_by("-year", "name")
     )
@@ -527,12 +531,16 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
         .annotate(n=Count("id"))
         .order_by()
     }
-    # The same share as attendance_shares, summed over the cohort: excused sessions leave the expected count.
-    counts = _attendance_counts(
-        Attendance.objects.filter(session__cohort_id__in=ids, enrolment__status=EnrolmentStatus.ACTIVE),
-        by="session__cohort_id",
-    )
-    empty = {"attended": 0, "excused": 0}
+    # The sessions' shares summed over the cohort: the same rule as every trainee's and every session's.
+    attendance: dict[int, list[int]] = {}
+    for cohort_id, attended, expected, excused in (
+        Session.objects.filter(cohort_id__in=ids, starts_at__lte=timezone.now())
+        .with_attendance()
+        .values_list("cohort_id", "attended", "expected", "excused")
+    ):
+        sums = attendance.setdefault(cohort_id, [0, 0])
+        sums[0] += attended
+        sums[1] += expected - excused
     return [
         CohortOverview(
             cohort=c,
@@ -545,23 +553,29 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
                 )
                 for value, _label in Phase.choices
             ],
-            attended=counts.get(c.pk, empty)["attended"],
-            expected=c.sessions_held * c.enrolled - counts.get(c.pk, empty)["excused"],
+            attended=attendance.get(c.pk, [0, 0])[0],
+            expected=attendance.get(c.pk, [0, 0])[1],
         )
         for c in cohorts
     ]
 
 
+# A matrix cell for a session that was not for the trainee (another team's or community's).
+NOT_EXPECTED = "not_expected"
+
+
 @dataclass
 class AttendanceMatrix:
-    """Active trainees × the cohort's sessions: each cell the attendance status, or None when none was recorded."""
+    """Active trainees × the cohort's sessions: each cell the attendance status, None when none was recorded, or
+    NOT_EXPECTED for a session for another team or community; with each trainee's attendance share."""
 
     sessions: list[Session]
     rows: list[tuple[Enrolment, list[str | None]]]
+    shares: dict[int, AttendanceShare] = field(default_factory=dict)
 
 
 def cohort_attendance_matrix(*, cohort: Cohort) -> AttendanceMatrix:
-    """The whole cohort's attendance in one table. 3 queries."""
+    """The whole cohort's attendance in one table. 4 queries."""
     sessions = list(Session.objects.filter(cohort=cohort).select_related("lesson").order_by("starts_at", "pk"))
     enrolments = list(cohort_roster(cohort))
     statuses = {
@@ -570,8 +584,10 @@ def cohort_attendance_matrix(*, cohort: Cohort) -> AttendanceMatrix:
             "enrolment_id", "session_id", "status"
         )
     }
-    rows = [(e, [statuses.get((e.pk, s.pk)) for s in sessions]) for e in enrolments]
-    return AttendanceMatrix(sessions=sessions, rows=rows)
+    rows = [
+        (e, [statuses.get((e.pk, s.pk)) if s.is_expected_of(e) else NOT_EXPECTED for s in sessions]) for e in enrolments
+    ]
+    return AttendanceMatrix(sessions=sessions, rows=rows, shares=attendance_shares(enrolments=enrolments))
 
 
 # --- what holds a set-up row in place: each reason a sentence; an empty list means it may be deleted

@@ -8,14 +8,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.eligibility import UNMET, cohort_eligibility
 from certificates.models import Certificate, CertificateStatus
-from courses.models import ATTENDED, Cohort, Enrolment, EnrolmentStatus, Phase, Session
-from courses.selectors import CohortOverview, district_cohort_overview
+from courses.models import Attendance, Cohort, Enrolment, EnrolmentStatus, Phase, Session
+from courses.selectors import AttendanceShare, CohortOverview, district_cohort_overview, session_share
 from fieldwork.models import EDITABLE_STATES, RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
 from fieldwork.projects.models import CaseStatus, ModelCase, NextStep
 from fieldwork.selectors import DueDate, grading_queue, trainee_due_dates
@@ -49,6 +49,7 @@ class TraineeCohortHome:
     released: list[Submission]
     next_session: Session | None
     check_in_open: bool
+    checked_in: bool
     next_steps: list[NextStep]
     eligible: bool
     reasons: list[str]
@@ -105,8 +106,10 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
             reverse=True,
         )
         next_session = (
-            Session.objects.filter(cohort=cohort, check_in_closes_at__gte=now)
+            Session.objects.expected_of(enrolment)
+            .filter(check_in_closes_at__gte=now)
             .select_related("lesson")
+            .annotate(checked_in=Exists(Attendance.objects.filter(session=OuterRef("pk"), enrolment=enrolment)))
             .order_by("starts_at", "pk")
             .first()
         )
@@ -127,7 +130,8 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
                 returned=returned,
                 released=released[:LIST_LIMIT],
                 next_session=next_session,
-                check_in_open=bool(next_session and next_session.check_in_opens_at <= now),
+                check_in_open=bool(next_session and next_session.is_check_in_open_at(now)),
+                checked_in=bool(next_session and next_session.checked_in),
                 next_steps=steps,
                 eligible=bool(eligibility and eligibility.eligible),
                 reasons=eligibility.reasons if eligibility else [],
@@ -194,12 +198,19 @@ def instructor_home(*, user) -> InstructorHome:
 @dataclass
 class SessionAttendance:
     session: Session
-    attended: int
-    expected: int
+    share: AttendanceShare
+
+    @property
+    def attended(self) -> int:
+        return self.share.attended
+
+    @property
+    def expected(self) -> int:
+        return self.share.counted
 
     @property
     def percent(self) -> int | None:
-        return round(100 * self.attended / self.expected) if self.expected else None
+        return self.share.percent
 
 
 @dataclass
@@ -241,12 +252,7 @@ def staff_home(*, user) -> list[StaffCohortHome]:
     for session in (
         Session.objects.filter(cohort_id__in=ids, starts_at__lte=held)
         .select_related("lesson")
-        .annotate(
-            attended=Count(
-                "attendances",
-                filter=Q(attendances__status__in=ATTENDED, attendances__enrolment__status=EnrolmentStatus.ACTIVE),
-            )
-        )
+        .with_attendance()
         .order_by("-starts_at", "pk")
     ):
         sessions.setdefault(session.cohort_id, []).append(session)
@@ -278,7 +284,7 @@ def staff_home(*, user) -> list[StaffCohortHome]:
             StaffCohortHome(
                 overview=overview,
                 sessions=[
-                    SessionAttendance(session=s, attended=s.attended, expected=overview.enrolled)
+                    SessionAttendance(session=s, share=session_share(s))
                     for s in sessions.get(cohort.pk, [])[:LIST_LIMIT]
                 ],
                 submissions_by_state=[
