@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -202,24 +202,13 @@ class EnrolmentQuerySet(models.QuerySet):
             **({"community_id": session.community_id} if not session.team_id and session.community_id else {}),
         )
 
-    def with_attendance_counts(self, *, held_by):
-        """Annotate `held`, `attended` and `excused`: the enrolment's expected sessions started by `held_by`, and
-        its present-or-late and its excused records at them (attendance share's inputs, see `AttendanceShare`)."""
-        from django.db.models import OuterRef
-
-        sessions = Session.objects.filter(
-            expected_sessions_q(
-                cohort=OuterRef("cohort_id"), team=OuterRef("team_id"), community=OuterRef("community_id")
-            ),
-            starts_at__lte=held_by,
+    def with_held_sessions(self, *, held_by):
+        """Annotate `held`: the sessions expected of the enrolment (see `expected_sessions_q`) started by `held_by`."""
+        expected = expected_sessions_q(
+            prefix="cohort__sessions__", cohort=F("cohort_id"), team=F("team_id"), community=F("community_id")
         )
-        records = Attendance.objects.filter(
-            enrolment=OuterRef("pk"), session__starts_at__lte=held_by
-        ).at_expected_sessions()
         return self.annotate(
-            held=count_of(sessions),
-            attended=count_of(records.attended()),
-            excused=count_of(records.excused()),
+            held=Count("cohort__sessions", filter=expected & Q(cohort__sessions__starts_at__lte=held_by))
         )
 
 
@@ -323,26 +312,21 @@ class SessionQuerySet(models.QuerySet):
         """Sessions whose check-in window contains `when` (both ends included): the one home of "check-in open"."""
         return self.filter(check_in_opens_at__lte=when, check_in_closes_at__gte=when)
 
-    def with_attendance(self, *, community_id=None):
-        """Annotate `expected` (active trainees the session is for), `attended`, `excused`, `absent` (their records),
-        optionally for the trainees of one community: the inputs of a session's share (see `AttendanceShare`)."""
+    def with_expected(self, *, community_id=None):
+        """Annotate `expected`: the active trainees each session is for (see `expected_sessions_q`), optionally
+        only those of one community. With `AttendanceQuerySet.counted().share_counts(by="session_id")` these are
+        a session's share (`courses.selectors.sessions_with_attendance`)."""
         from django.db.models import Case, OuterRef, When
 
         enrolments = Enrolment.objects.active().filter(cohort_id=OuterRef("cohort_id"))
-        records = Attendance.objects.counted().filter(session=OuterRef("pk"))
         if community_id is not None:
             enrolments = enrolments.filter(community_id=community_id)
-            records = records.filter(enrolment__community_id=community_id)
-        expected = Case(
-            When(team__isnull=False, then=count_of(enrolments.filter(team_id=OuterRef("team_id")))),
-            When(community__isnull=False, then=count_of(enrolments.filter(community_id=OuterRef("community_id")))),
-            default=count_of(enrolments),
-        )
         return self.annotate(
-            expected=expected,
-            attended=count_of(records.attended()),
-            excused=count_of(records.excused()),
-            absent=count_of(records.filter(status=AttendanceStatus.ABSENT)),
+            expected=Case(
+                When(team__isnull=False, then=count_of(enrolments.filter(team_id=OuterRef("team_id")))),
+                When(community__isnull=False, then=count_of(enrolments.filter(community_id=OuterRef("community_id")))),
+                default=count_of(enrolments),
+            )
         )
 
 
@@ -468,6 +452,21 @@ class AttendanceQuerySet(models.QuerySet):
     def counted(self):
         """The records that count in any share or total: active trainees at sessions expected of them."""
         return self.filter(enrolment__status=EnrolmentStatus.ACTIVE).at_expected_sessions()
+
+    def share_counts(self, *, by: str) -> dict:
+        """`by` value → {"attended": n, "excused": n, "absent": n} over these records at sessions expected of
+        them. 1 query."""
+        return {
+            row[by]: row
+            for row in self.at_expected_sessions()
+            .values(by)
+            .annotate(
+                attended=Count("id", filter=Q(status__in=ATTENDED)),
+                excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
+                absent=Count("id", filter=Q(status=AttendanceStatus.ABSENT)),
+            )
+            .order_by()
+        }
 
 
 class Attendance(TimeStamped):

@@ -326,13 +326,10 @@ def not_checked_in(*, session: Session) -> list[Enrolment]:
 
 def cohort_sessions(*, cohort: Cohort) -> list[Session]:
     """The cohort's sessions in date order, each with `expected`, `attended`, `excused` and, once held, `share`.
-    1 query."""
+    2 queries."""
     now = timezone.now()
-    sessions = list(
-        Session.objects.filter(cohort=cohort)
-        .select_related("lesson", "team", "community")
-        .with_attendance()
-        .order_by("starts_at", "pk")
+    sessions = sessions_with_attendance(
+        Session.objects.filter(cohort=cohort).select_related("lesson", "team", "community").order_by("starts_at", "pk")
     )
     for session in sessions:
         session.share = session_share(session) if session.starts_at <= now else None
@@ -341,12 +338,10 @@ def cohort_sessions(*, cohort: Cohort) -> list[Session]:
 
 def session_attendance(*, cohort: Cohort, community_id: int | None = None) -> list[Session]:
     """The cohort's sessions in date order, each with its counts (`expected`, `attended`, `excused`, `absent`)
-    and `share`, for the trainees of one community when given. 1 query."""
-    sessions = list(
-        Session.objects.filter(cohort=cohort)
-        .select_related("lesson")
-        .with_attendance(community_id=community_id)
-        .order_by("starts_at", "pk")
+    and `share`, for the trainees of one community when given. 2 queries."""
+    sessions = sessions_with_attendance(
+        Session.objects.filter(cohort=cohort).select_related("lesson").order_by("starts_at", "pk"),
+        community_id=community_id,
     )
     for session in sessions:
         session.share = session_share(session)
@@ -396,22 +391,43 @@ class AttendanceShare:
 
 
 def session_share(session: Session) -> AttendanceShare:
-    """A session's share from `SessionQuerySet.with_attendance`'s annotations: the same rule as a trainee's."""
+    """A session's share from `sessions_with_attendance`'s counts: the same rule as a trainee's."""
     return AttendanceShare(attended=session.attended, excused=session.excused, held=session.expected)
+
+
+def sessions_with_attendance(sessions, *, community_id: int | None = None) -> list[Session]:
+    """The sessions, each with `expected` (active trainees it is for), `attended`, `excused`, `absent` (their
+    records, as `AttendanceQuerySet.counted` counts them), optionally for one community's trainees. 2 queries."""
+    sessions = list(sessions.with_expected(community_id=community_id))
+    records = Attendance.objects.counted().filter(session_id__in=[s.pk for s in sessions])
+    if community_id is not None:
+        records = records.filter(enrolment__community_id=community_id)
+    counts = records.share_counts(by="session_id")
+    empty = {"attended": 0, "excused": 0, "absent": 0}
+    for session in sessions:
+        row = counts.get(session.pk, empty)
+        session.attended, session.excused, session.absent = row["attended"], row["excused"], row["absent"]
+    return sessions
 
 
 def attendance_shares(*, enrolments) -> dict[int, AttendanceShare]:
     """Enrolment id → its attendance share, for enrolments of any cohorts: the one definition that the cohort
-    page, the homes, the dashboard, eligibility, the API and the exports ask. 1 query."""
+    page, the homes, the dashboard, eligibility, the API and the exports ask. 2 queries."""
     ids = [e.pk for e in enrolments]
     if not ids:
         return {}
-    rows = (
-        Enrolment.objects.filter(pk__in=ids)
-        .with_attendance_counts(held_by=timezone.now())
-        .values_list("pk", "held", "attended", "excused")
+    now = timezone.now()
+    held = dict(Enrolment.objects.filter(pk__in=ids).with_held_sessions(held_by=now).values_list("pk", "held"))
+    counts = Attendance.objects.filter(enrolment_id__in=ids, session__starts_at__lte=now).share_counts(
+        by="enrolment_id"
     )
-    return {pk: AttendanceShare(attended=attended, excused=excused, held=held) for pk, held, attended, excused in rows}
+    empty = {"attended": 0, "excused": 0}
+    return {
+        pk: AttendanceShare(
+            attended=counts.get(pk, empty)["attended"], excused=counts.get(pk, empty)["excused"], held=held.get(pk, 0)
+        )
+        for pk in ids
+    }
 
 
 @dataclass
@@ -510,15 +526,26 @@ class CohortOverview:
         return round(100 * self.attended / self.expected) if self.expected else None
 
 
-def district_cohort_overview(*, user) -> list[CohortOverview]:
-    """The cohorts of the districts the user staffs: enrolled, mean progress per phase, attendance rate. 4 queries."""
-    cohorts = list(
+def staffed_cohorts(*, user):
+    """The cohorts of the districts the user staffs, newest first."""
+    return (
         Cohort.objects.filter(district_scope_q(user, Cohort))
         .select_related("course", "district")
-        .annotate(
+        .order_by("-year", "name")
+    )
+
+
+def district_cohort_overview(*, user) -> list[CohortOverview]:
+    """The cohorts of the districts the user staffs: enrolled, mean progress per phase, attendance rate. 4 queries."""
+    return cohort_overviews(cohorts=staffed_cohorts(user=user))
+
+
+def cohort_overviews(*, cohorts) -> list[CohortOverview]:
+    """Each cohort's enrolled count, mean progress per phase and attendance rate. 5 queries."""
+    cohorts = list(
+        cohorts.annotate(
             enrolled=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE), distinct=True),
         )
-        .order_by("-year", "name")
     )
     ids = [c.pk for c in cohorts]
     totals = _lesson_totals(ids)
@@ -533,14 +560,10 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
     }
     # The sessions' shares summed over the cohort: the same rule as every trainee's and every session's.
     attendance: dict[int, list[int]] = {}
-    for cohort_id, attended, expected, excused in (
-        Session.objects.filter(cohort_id__in=ids, starts_at__lte=timezone.now())
-        .with_attendance()
-        .values_list("cohort_id", "attended", "expected", "excused")
-    ):
-        sums = attendance.setdefault(cohort_id, [0, 0])
-        sums[0] += attended
-        sums[1] += expected - excused
+    for session in sessions_with_attendance(Session.objects.filter(cohort_id__in=ids, starts_at__lte=timezone.now())):
+        sums = attendance.setdefault(session.cohort_id, [0, 0])
+        sums[0] += session.attended
+        sums[1] += session.expected - session.excused
     return [
         CohortOverview(
             cohort=c,
@@ -575,7 +598,7 @@ class AttendanceMatrix:
 
 
 def cohort_attendance_matrix(*, cohort: Cohort) -> AttendanceMatrix:
-    """The whole cohort's attendance in one table. 4 queries."""
+    """The whole cohort's attendance in one table. 5 queries."""
     sessions = list(Session.objects.filter(cohort=cohort).select_related("lesson").order_by("starts_at", "pk"))
     enrolments = list(cohort_roster(cohort))
     statuses = {

@@ -15,6 +15,7 @@ from courses.selectors import cohort_progress_table, session_attendance
 from fieldwork.models import SubmissionState
 from fieldwork.projects.selectors import activities_by_month, cohort_totals
 from fieldwork.selectors import assignment_state_counts
+from lms.cohort_cache import cohort_cached
 from lms.errors import ValidationFailed
 from lms.models import Community
 
@@ -64,7 +65,20 @@ def dashboard_community(*, cohort: Cohort, value: str) -> Community | None:
 
 
 def cohort_dashboard(*, cohort: Cohort, community: Community | None = None) -> CohortDashboard:
-    """Everything the dashboard shows, optionally for one community. A fixed number of queries."""
+    """Everything the dashboard shows, optionally for one community. The same for everyone who may see it, so
+    kept per cohort and filter in `lms.cohort_cache` (stale after no change); else a fixed number of queries."""
+
+    def compute(_ids):
+        board = _cohort_dashboard(cohort=cohort, community=community)
+        now = timezone.now()
+        upcoming = [row["session"].starts_at for row in board.sessions if row["session"].starts_at > now]
+        return {cohort.pk: (board, min(upcoming, default=None))}
+
+    variant = str(community.pk) if community else ""
+    return cohort_cached("dashboard", [cohort.pk], compute, variant=variant)[cohort.pk]
+
+
+def _cohort_dashboard(*, cohort: Cohort, community: Community | None = None) -> CohortDashboard:
     community_id = community.pk if community else None
     board = CohortDashboard(
         cohort=cohort,
