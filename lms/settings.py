@@ -5,6 +5,7 @@ Production (DJANGO_ENV=production): DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS a
 `manage.py check --deploy` is clean.
 """
 
+import base64
 import os
 import secrets
 from datetime import timedelta
@@ -349,7 +350,25 @@ CERTIFICATES_SENT_IN_REQUEST = 50
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 # Districts' signing keys (private key + X.509 certificate per district code), outside the database and the
 # repository: var/ is ignored by git; a deployment points this at its own protected folder.
+# Read once, by the migration that moved file-based keys into the database (certificates 0003).
 LMS_SIGNING_KEY_DIR = Path(os.environ.get("LMS_SIGNING_KEY_DIR", VAR_DIR / "signing-keys"))
+
+
+def _key_encryption_key() -> str:
+    """The key (AES-256, base64) that encrypts the districts' signing keys in the database: the same on every host."""
+    if key := os.environ.get("LMS_KEY_ENCRYPTION_KEY"):
+        return key
+    if PRODUCTION:
+        return ""  # signing refuses with a message naming this variable; everything else runs
+    # Development only: generated once into an ignored file, like the secret key.
+    path = BASE_DIR / ".key_encryption_key"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+LMS_KEY_ENCRYPTION_KEY = _key_encryption_key()
 CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": CERTIFICATES_SWEEP_EVERY_SECONDS},
     "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},
