@@ -16,11 +16,14 @@ from fieldwork import exports, selectors, services
 from fieldwork.models import Objection, ObjectionOutcome, WorkMode
 from lms import uploads
 from lms.access import parse_id
+from lms.bodies import MULTIPART_MARGIN, UPLOAD_CEILING, accepts_body
 from lms.downloads import preview_status, serve_stored
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.middleware import refuse_nul_bytes
 from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
+
+FEEDBACK_MAX_BYTES = 50 * 1024 * 1024  # files an instructor attaches to its feedback, in one request
 
 
 def _enrolment(request, cohort):
@@ -70,6 +73,7 @@ def assignment_detail(request, assignment_id: int):
     return _assignment_page(request, assignment)
 
 
+@accepts_body(UPLOAD_CEILING)  # the assignment's own total is checked below
 @csrf_exempt  # the token is checked below, after the upload limits are in place
 @login_required
 @require_POST
@@ -246,6 +250,7 @@ def _grade_page(request, submission, *, error=None):
     )
 
 
+@accepts_body(FEEDBACK_MAX_BYTES + MULTIPART_MARGIN)
 @csrf_exempt
 @login_required
 def submission_grade(request, submission_id: int):
@@ -256,8 +261,8 @@ def submission_grade(request, submission_id: int):
     if request.method == "POST":
         if not request.user.has_perm("fieldwork.grade_submission", submission):
             raise NotAllowed(_("Only instructors of this cohort can grade its work."))
-        uploads.guard_content_length(request, max_body=50 * 1024 * 1024)
-        uploads.install_upload_limits(request, max_file_size=50 * 1024 * 1024)
+        uploads.guard_content_length(request, max_body=FEEDBACK_MAX_BYTES)
+        uploads.install_upload_limits(request, max_file_size=FEEDBACK_MAX_BYTES)
         refuse_nul_bytes(request)  # after the guard: the middleware left this body unread
     return _submission_grade(request, submission)
 

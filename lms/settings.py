@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lms.bodies.BodyLimitMiddleware",  # first: nothing may read a body before its limit is set
     "lms.net.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "lms.middleware.SecurityHeadersMiddleware",
@@ -106,6 +107,13 @@ if PRODUCTION:  # the dev server and the test live server serve static files the
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
         "whitenoise.middleware.WhiteNoiseMiddleware",
     )
+
+# Request bodies (lms.bodies): forms and JSON take at most LMS_REQUEST_BODY_MAX; views that take files
+# declare their own limit, at most LMS_UPLOAD_BODY_MAX (deploy/nginx.conf caps uploads the same); a body
+# must arrive within LMS_BODY_READ_SECONDS.
+LMS_REQUEST_BODY_MAX = int(os.environ.get("LMS_REQUEST_BODY_MAX", str(1024 * 1024)))
+LMS_UPLOAD_BODY_MAX = int(os.environ.get("LMS_UPLOAD_BODY_MAX", str(110 * 1024 * 1024)))
+LMS_BODY_READ_SECONDS = float(os.environ.get("LMS_BODY_READ_SECONDS", "120"))
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
