@@ -15,6 +15,7 @@ from courses import selectors as course_selectors
 from fieldwork import exports, selectors, services, uploads
 from fieldwork.downloads import preview_status, serve_stored
 from fieldwork.models import Objection, ObjectionOutcome, WorkMode
+from fieldwork.services.grading import OwnWork, grading_refusal
 from lms.access import parse_id
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.middleware import refuse_nul_bytes
@@ -240,6 +241,7 @@ def _grade_page(request, submission, *, error=None):
             "error": error,
             "posted": request.POST if error else {},
             "can_grade": request.user.has_perm("fieldwork.grade_submission", submission),
+            "own_work": isinstance(grading_refusal(submission, request.user), OwnWork),
         },
         status=error.status_code if error else 200,
     )
@@ -254,7 +256,7 @@ def submission_grade(request, submission_id: int):
         raise NotAllowed(_("Only instructors of this cohort can grade its work."))
     if request.method == "POST":
         if not request.user.has_perm("fieldwork.grade_submission", submission):
-            raise NotAllowed(_("Only instructors of this cohort can grade its work."))
+            raise grading_refusal(submission, request.user)
         uploads.guard_content_length(request, max_body=50 * 1024 * 1024)
         uploads.install_upload_limits(request, max_file_size=50 * 1024 * 1024)
         refuse_nul_bytes(request)  # after the guard: the middleware left this body unread

@@ -9,7 +9,7 @@ from courses.selectors import unfinished_prerequisites
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
-from lms.predicates import forget_roles
+from lms.predicates import forget_roles, teaches_cohort
 from lms.services.places import check_choosable
 
 
@@ -20,6 +20,19 @@ class PrerequisiteUnfinished(Conflict):
         self.modules = modules
         names = "、".join(f"“{m.title}”" for m in modules)
         super().__init__(_("This lesson is locked: finish %(modules)s first.") % {"modules": names})
+
+
+def instructor_cannot_be_trainee(person) -> str:
+    return _(
+        "%(name)s teaches this cohort and cannot also be its trainee: nobody grades their own work. "
+        "Take them off the cohort's instructors first if they should learn in it."
+    ) % {"name": person}
+
+
+def trainee_cannot_be_instructor(person) -> str:
+    return _("%(name)s is a trainee of this cohort and cannot also teach it: nobody grades their own work.") % {
+        "name": person
+    }
 
 
 @transaction.atomic
@@ -50,6 +63,12 @@ def enrolment_create(
     if team is not None and team.cohort_id != cohort.pk:
         raise ValidationFailed(
             _("The team belongs to another cohort."), fields={"team": [_("Choose a team of this cohort.")]}
+        )
+    if teaches_cohort(trainee, cohort):
+        raise Conflict(
+            instructor_cannot_be_trainee(trainee),
+            code="role_conflict",
+            fields={"trainee": [instructor_cannot_be_trainee(trainee)]},
         )
     already = _("%(name)s is already enrolled in %(cohort)s.") % {"name": trainee, "cohort": cohort}
     if Enrolment.objects.filter(cohort=cohort, trainee=trainee).exists():

@@ -27,6 +27,7 @@ from fieldwork.services.submissions import _grade_change, _lock, _move
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
+from lms.predicates import is_cohort_instructor, is_work_member, work_member_q
 from notifications.models import Kind
 from notifications.services import notify, notify_instructors
 
@@ -45,11 +46,30 @@ class AdjustmentInput:
     reason: str
 
 
+class OwnWork(NotAllowed):
+    code = "own_work"
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "This is your own work or your team's: another instructor of the cohort grades, releases, "
+                "corrects it and answers objections to it."
+            )
+        )
+
+
+def grading_refusal(submission: Submission, actor: User) -> NotAllowed:
+    """Why the actor may not grade this work: it is their own (or their team's), or they do not teach it."""
+    if (actor.is_superuser or is_cohort_instructor(actor, submission)) and is_work_member(actor, submission):
+        return OwnWork()
+    return NotAllowed(_("Only instructors of this cohort can grade its work."))
+
+
 def _check_grader(submission: Submission, actor: User) -> None:
     if not actor.has_perm("fieldwork.view_submission_content", submission):
         raise NotFound(_("This page does not exist, or you do not have access to it."))
     if not actor.has_perm("fieldwork.grade_submission", submission):
-        raise NotAllowed(_("Only instructors of this cohort can grade its work."))
+        raise grading_refusal(submission, actor)
 
 
 def _latest_version(submission: Submission) -> SubmissionVersion:
@@ -225,6 +245,8 @@ def _release(submission: Submission, actor: User, now) -> None:
 def grade_release(*, submission: Submission, actor: User) -> Submission:
     submission = _lock(submission)
     if not actor.has_perm("fieldwork.release_grades", submission):
+        if is_work_member(actor, submission) and actor.has_perm("courses.teach_cohort", submission):
+            raise OwnWork()
         raise NotFound(_("This page does not exist, or you do not have access to it."))
     _release(submission, actor, timezone.now())
     audit_record(actor=actor, verb="grade.released", target=submission)
@@ -241,6 +263,7 @@ def assignment_release_grades(*, assignment: Assignment, actor: User) -> int:
         Submission.objects.select_for_update(of=("self",))
         .select_related("assignment")
         .filter(assignment=assignment, state=SubmissionState.GRADED)
+        .exclude(work_member_q(actor))  # one's own work waits for another instructor
     )
     for submission in submissions:
         _release(submission, actor, now)
