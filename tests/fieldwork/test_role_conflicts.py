@@ -4,12 +4,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from courses.enrol_sheets import read_sheet
 from courses.models import Enrolment, EnrolmentChange, Teaching
-from courses.services import enrolment_create
 from courses.services.enrol_sheet import SheetHasErrors, enrol_sheet_commit, enrol_sheet_preview
 from courses.services.teaching import teaching_add
 from fieldwork import services
-from fieldwork.models import Assessment, GradeChange, Objection, Submission, SubmissionState, WorkMode
+from fieldwork.models import Assessment, GradeChange, Objection, Submission, SubmissionState
 from fieldwork.services.grading import OwnWork
 from lms.errors import Conflict
 from lms.models import AuditEntry
@@ -17,7 +17,6 @@ from lms.predicates import cohort_role_conflict_q, is_work_member, teaches_cohor
 from tests.courses.factories import EnrolmentFactory, TeachingFactory
 from tests.courses.sheets import xlsx_bytes
 from tests.fieldwork.conftest import Field
-from courses.enrol_sheets import read_sheet
 
 pytestmark = pytest.mark.django_db
 
