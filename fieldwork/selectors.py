@@ -180,6 +180,7 @@ class SubmissionDetail:
     grade_visible: bool
     objection: Objection | None
     grade_changes: list[GradeChange] = field(default_factory=list)
+    corrections: list[GradeChange] = field(default_factory=list)
     score: Decimal | None = None  # what this viewer sees: its own adjusted total on team work, if it has one
 
     @property
@@ -228,13 +229,16 @@ def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
     )
     draft_files = list(submission.files.filter(in_draft=True).order_by("created_at", "pk"))
     objection = Objection.objects.filter(submission=submission).first()
-    changes = (
+    history = (
         list(
             GradeChange.objects.filter(submission=submission).select_related("changed_by").order_by("changed_at", "pk")
         )
-        if teaches
+        if teaches or grade_visible
         else []
     )
+    changes = history if teaches else []
+    # Trainees see the corrections of a released grade (score changed, state kept) with their reasons.
+    corrections = [c for c in history if c.old_state == c.new_state and c.new_state in RELEASED_STATES]
     return SubmissionDetail(
         submission=submission,
         draft_files=draft_files,
@@ -242,6 +246,7 @@ def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
         grade_visible=grade_visible,
         objection=objection,
         grade_changes=changes,
+        corrections=corrections,
         score=viewer_scores(submissions=[submission], user=user)[submission.pk],
     )
 

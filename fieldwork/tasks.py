@@ -40,3 +40,11 @@ def derive_previews(self, label: str, pk: int) -> str:
 def sweep_previews() -> int:
     """Re-queue pictures whose previews were left pending too long (run by Celery beat)."""
     return previews.previews_sweep()
+
+
+@shared_task(name="fieldwork.finalise_grades")
+def finalise_grades() -> int:
+    """Beat: released grades whose objection window has ended become final."""
+    from fieldwork.services import grades_finalise_due
+
+    return grades_finalise_due()

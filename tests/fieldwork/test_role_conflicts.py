@@ -43,8 +43,9 @@ def test_the_sheet_refuses_a_row_whose_mobile_is_the_cohorts_instructor(world, e
     assert row.outcome == "error"
     assert "instructor of this cohort" in "；".join(row.reasons)
     before = db_state()
-    with pytest.raises(SheetHasErrors):
+    with pytest.raises(SheetHasErrors) as caught:
         enrol_sheet_commit(cohort=world.cohort, rows=rows, actor=world.staff)
+    assert caught.value.code == "sheet_rows_invalid"
     assert db_state() == before
 
 
@@ -165,7 +166,7 @@ def test_an_instructor_cannot_grade_adjust_or_release_his_teams_work(world, engl
     c = Conflicted(world)
     assert is_work_member(world.instructor, c.submission)
     before = db_state()
-    with pytest.raises(OwnWork):
+    with pytest.raises(OwnWork) as caught:
         services.submission_grade(
             submission=c.submission,
             scores=c.field.scores(c.field.team_rubric),
@@ -173,25 +174,36 @@ def test_an_instructor_cannot_grade_adjust_or_release_his_teams_work(world, engl
             adjustments=[services.AdjustmentInput(c.enrolment.pk, 40, "自评")],
             actor=world.instructor,
         )
-    with pytest.raises(OwnWork):
+    assert caught.value.code == "own_work"
+    with pytest.raises(OwnWork) as caught:
         services.submission_return(submission=c.submission, feedback="x", actor=world.instructor)
+    assert caught.value.code == "own_work"
     assert db_state() == before
     services.submission_grade(
         submission=c.submission, scores=c.field.scores(c.field.team_rubric), feedback="好", actor=c.grader
     )
     before = db_state()
-    with pytest.raises(OwnWork):
+    with pytest.raises(OwnWork) as caught:
         services.grade_release(submission=c.submission, actor=world.instructor)
+    assert caught.value.code == "own_work"
     assert services.assignment_release_grades(assignment=c.field.team_assignment, actor=world.instructor) == 0
     c.submission.refresh_from_db()
     assert c.submission.state == SubmissionState.GRADED
     services.grade_release(submission=c.submission, actor=c.grader)
     objection = services.objection_raise(submission=c.submission, reason="分数偏低", actor=world.trainee)
     before = db_state()
-    with pytest.raises(OwnWork):
+    with pytest.raises(OwnWork) as caught:
         services.objection_resolve(objection=objection, outcome="upheld", response="维持", actor=world.instructor)
+    assert caught.value.code == "own_work"
     assert db_state() == before
     services.objection_resolve(objection=objection, outcome="upheld", response="维持", actor=c.grader)
+    before = db_state()
+    with pytest.raises(OwnWork) as caught:
+        services.grade_correct(
+            submission=c.submission, scores=c.field.scores(c.field.team_rubric), reason="自评", actor=world.instructor
+        )
+    assert caught.value.code == "own_work"
+    assert db_state() == before
 
 
 def test_the_grading_page_says_why_and_refuses_the_post(client, world):
