@@ -36,6 +36,10 @@ TEXTS = {
         _("Grade corrected"),
         _("Your grade for “%(title)s” was corrected: %(reason)s"),
     ),
+    Kind.MEMBER_MOVED: (
+        _("Team or community changed"),
+        _("%(who)s moves from %(from)s to %(to)s on %(on)s."),
+    ),
     Kind.EXTENSION_GRANTED: (_("Extension granted"), _("“%(title)s” is now due on %(due)s.")),
     Kind.CASE_RETURNED: (_("Model case returned"), _("Your model case “%(title)s” was returned for revision.")),
     Kind.CASE_APPROVED: (
@@ -57,4 +61,5 @@ def describe(notification) -> Text:
     head, body = TEXTS[notification.kind]
     values = {"title": p.get("title", ""), "due": _when(p.get("due_at")), "starts": _when(p.get("starts_at"))}
     values |= {"place": p.get("place", ""), "who": p.get("who", ""), "reason": p.get("reason", "")}
+    values |= {"from": p.get("from", ""), "to": p.get("to", ""), "on": p.get("on", "")}
     return Text(title=str(head), body=str(body) % values, path=p.get("path", ""))
