@@ -253,14 +253,14 @@ def is_released_submission(user, submission) -> bool:
 
 def teaches_cohort(person, cohort) -> bool:
     """The person is an instructor of the cohort (read from the database: `person` is rarely the requester)."""
-    from courses.models import Teaching
+    Teaching = provided("Teaching")
 
     return Teaching.objects.filter(cohort_id=getattr(cohort, "pk", cohort), instructor_id=person.pk).exists()
 
 
 def is_enrolled_in_cohort(person, cohort) -> bool:
     """The person has an enrolment in the cohort, whatever its status."""
-    from courses.models import Enrolment
+    Enrolment = provided("Enrolment")
 
     return Enrolment.objects.filter(cohort_id=getattr(cohort, "pk", cohort), trainee_id=person.pk).exists()
 
@@ -269,14 +269,14 @@ def cohort_role_conflict_q() -> Q:
     """Enrolments whose trainee also teaches the cohort: the twin of `teaches_cohort(e.trainee, e.cohort)`."""
     from django.db.models import Exists, OuterRef
 
-    from courses.models import Teaching
+    Teaching = provided("Teaching")
 
     return Q(Exists(Teaching.objects.filter(cohort_id=OuterRef("cohort_id"), instructor_id=OuterRef("trainee_id"))))
 
 
 def work_team_ids_of(user) -> set[int]:
     """Every team the user is or was a member of (any enrolment status, teams moved out of included)."""
-    from courses.models import Enrolment
+    Enrolment = provided("Enrolment")
 
     if not user or not user.is_authenticated:
         return set()
@@ -284,7 +284,7 @@ def work_team_ids_of(user) -> set[int]:
     ids = set(
         Enrolment.objects.filter(trainee_id=user.pk, team__isnull=False).order_by().values_list("team_id", flat=True)
     )
-    from courses.models import EnrolmentChange
+    EnrolmentChange = provided("EnrolmentChange")
 
     return ids | set(
         EnrolmentChange.objects.filter(enrolment__trainee_id=user.pk, from_team__isnull=False)
@@ -297,7 +297,7 @@ def work_team_ids_of(user) -> set[int]:
 def is_work_member(user, submission) -> bool:
     """The user's own submission, or one of a team the user is or was a member of. False for anything else
     (an assignment), so `~is_work_member` leaves assignment-level checks alone."""
-    from fieldwork.models import Submission
+    Submission = provided("Submission")
 
     if not isinstance(submission, Submission) or not user.is_authenticated:
         return False
@@ -318,7 +318,7 @@ def acted_on_own_work_q(*, submission: str, actor: str) -> Q:
     the `submission` lookup path: the row-level twin of is_work_member, for listing what breaks the rule."""
     from django.db.models import Exists, F, OuterRef
 
-    from courses.models import Enrolment, EnrolmentChange
+    Enrolment, EnrolmentChange = provided("Enrolment", "EnrolmentChange")
 
     team = OuterRef(f"{submission}__team_id")
     return (

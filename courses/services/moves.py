@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Enrolment, EnrolmentChange, EnrolmentChangeKind, EnrolmentStatus, Team
+from lms import registry
 from lms.audit import audit_record
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.models import Community, User
@@ -115,10 +116,8 @@ def enrolment_move(
             "reason": reason,
         },
     )
-    from notifications.models import Kind
-    from notifications.services import notify
-
-    notify(kind=Kind.MEMBER_MOVED, target=change)
+    for hook in registry.hooks("enrolment_moved"):  # notifications tells the trainee and both teams
+        hook(change=change)
     forget_roles(enrolment.trainee)
     enrolment.trainee.__dict__.pop("_lms_team_ids", None)
     return change
