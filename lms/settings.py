@@ -384,6 +384,7 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
+    "fieldwork-finalise-grades": {"task": "fieldwork.finalise_grades", "schedule": 3600.0},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.
