@@ -30,6 +30,7 @@ from certificates.models import (
 from certificates.trial import TemplateRefused, sample_values, trial_render
 from courses.models import Cohort, Enrolment
 from lms.audit import audit_record
+from lms.cohort_cache import cohort_changed
 from lms.errors import Conflict, NotAllowed, StoredFileUnavailable, ValidationFailed
 from lms.models import District, User
 from lms.storage import sha256_of_stored
@@ -216,6 +217,7 @@ def certificate_issue_batch(*, cohort: Cohort, actor: User, enrolment_ids: list[
         )
     # One INSERT for the whole cohort: 500 rows were 500 round trips inside the request.
     certificates = Certificate.objects.bulk_create(certificates, batch_size=500)
+    cohort_changed(cohort.pk)  # bulk_create sends no save signal: the cached staff figures must hear of it
     audit_record(actor=actor, verb="certificates.issued", target=batch, certificates=[c.pk for c in certificates])
     ids = [c.pk for c in certificates]
     transaction.on_commit(lambda: queue_render_soon(ids))
@@ -415,6 +417,7 @@ def certificate_retry_failed(*, batch: IssuanceBatch, actor: User) -> int:
     Certificate.objects.filter(pk__in=failed).update(
         status=CertificateStatus.PENDING, error="", queued_at=timezone.now(), updated_at=timezone.now()
     )
+    cohort_changed(batch.cohort_id)
     audit_record(actor=actor, verb="certificates.retried", target=batch, certificates=failed)
     transaction.on_commit(lambda: queue_render_soon(failed))
     return len(failed)

@@ -24,6 +24,7 @@ from certificates.verification import (
     verification_allowed,
 )
 from lms import storage
+from lms.bodies import MULTIPART_MARGIN, accepts_body
 from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
 from lms.paging import page_of, query_without_page
@@ -484,6 +485,7 @@ def certificate_credential(request, certificate_id: int):
     return response
 
 
+@accepts_body(MAX_UPLOAD_BYTES + MULTIPART_MARGIN)
 def verify_upload(request):
     """Check an uploaded certificate PDF or credential file: signature, record, valid or revoked."""
     if request.method != "POST":

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lms.bodies.BodyLimitMiddleware",  # first: nothing may read a body before its limit is set
     "lms.net.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "lms.middleware.SecurityHeadersMiddleware",
@@ -106,6 +107,13 @@ if PRODUCTION:  # the dev server and the test live server serve static files the
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
         "whitenoise.middleware.WhiteNoiseMiddleware",
     )
+
+# Request bodies (lms.bodies): forms and JSON take at most LMS_REQUEST_BODY_MAX; views that take files
+# declare their own limit, at most LMS_UPLOAD_BODY_MAX (deploy/nginx.conf caps uploads the same); a body
+# must arrive within LMS_BODY_READ_SECONDS.
+LMS_REQUEST_BODY_MAX = int(os.environ.get("LMS_REQUEST_BODY_MAX", str(1024 * 1024)))
+LMS_UPLOAD_BODY_MAX = int(os.environ.get("LMS_UPLOAD_BODY_MAX", str(110 * 1024 * 1024)))
+LMS_BODY_READ_SECONDS = float(os.environ.get("LMS_BODY_READ_SECONDS", "120"))
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
@@ -322,6 +330,8 @@ LOGGING = {
     "formatters": {"line": {"()": "lms.logs.JsonFormatter" if LOG_FORMAT == "json" else "lms.logs.TextFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # WeasyPrint logs seven "Step n" lines a render at INFO: three quarters of a worker's log.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
@@ -376,6 +386,7 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
+    "fieldwork-finalise-grades": {"task": "fieldwork.finalise_grades", "schedule": 3600.0},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.
