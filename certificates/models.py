@@ -183,3 +183,20 @@ class Certificate(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.serial} {self.trainee_name}"
+
+    # One boolean per state a page acts on, so templates never spell a state string.
+    @property
+    def is_pending(self) -> bool:
+        return self.status == CertificateStatus.PENDING
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == CertificateStatus.ISSUED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == CertificateStatus.FAILED
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == CertificateStatus.REVOKED

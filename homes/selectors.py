@@ -16,7 +16,7 @@ from certificates.eligibility import UNMET, cohort_eligibility
 from certificates.models import Certificate, CertificateStatus
 from courses.models import ATTENDED, Cohort, Enrolment, EnrolmentStatus, Phase, Session
 from courses.selectors import CohortOverview, district_cohort_overview
-from fieldwork.models import EDITABLE_STATES, RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
+from fieldwork.models import RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
 from fieldwork.projects.models import CaseStatus, ModelCase, NextStep
 from fieldwork.selectors import DueDate, grading_queue, trainee_due_dates
 from lms.predicates import roles_of
@@ -91,7 +91,7 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
         due = [
             DueItem(a, dues[a.pk], submissions.get(a.pk))
             for a in assignments
-            if a.pk not in submissions or submissions[a.pk].state in EDITABLE_STATES
+            if a.pk not in submissions or submissions[a.pk].is_editable
         ]
         due.sort(key=lambda item: item.due.due_at)
         returned = [s for s in submissions.values() if s.state == SubmissionState.RETURNED]
