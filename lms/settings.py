@@ -330,6 +330,8 @@ LOGGING = {
     "formatters": {"line": {"()": "lms.logs.JsonFormatter" if LOG_FORMAT == "json" else "lms.logs.TextFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # WeasyPrint logs seven "Step n" lines a render at INFO: three quarters of a worker's log.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
