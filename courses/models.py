@@ -255,6 +255,53 @@ class Enrolment(TimeStamped):
         return f"{self.trainee} · {self.cohort}"
 
 
+class EnrolmentChangeKind(models.TextChoices):
+    MOVE = "move", _("Moved")
+    WITHDRAWAL = "withdrawal", _("Withdrawn")
+    RESTORATION = "restoration", _("Enrolment restored")
+
+
+class EnrolmentChange(models.Model):
+    """A change in an enrolment's life: a move between teams or communities of the cohort, a withdrawal, a
+    restoration. Team and community names are copied as they were, so the history reads true after renames."""
+
+    district_lookup = "enrolment__cohort__district"
+    cohort_lookup = "enrolment__cohort"
+
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.PROTECT, related_name="changes", verbose_name=_("enrolment")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=EnrolmentChangeKind.choices)
+    effective_on = models.DateField(_("effective on"))
+    reason = models.TextField(_("reason"))
+    from_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("from team")
+    )
+    to_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("to team")
+    )
+    from_team_name = models.CharField(_("from team"), max_length=64, blank=True)
+    to_team_name = models.CharField(_("to team"), max_length=64, blank=True)
+    from_community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("from community")
+    )
+    to_community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("to community")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrolment change")
+        verbose_name_plural = _("enrolment changes")
+        ordering = ["enrolment", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} · {self.get_kind_display()} {self.effective_on}"
+
+
 class LessonCompletion(TimeStamped):
     district_lookup = "enrolment__cohort__district"
     cohort_lookup = "enrolment__cohort"

@@ -248,3 +248,8 @@ def remind_sessions_tomorrow(*, now=None) -> int:
             },
         )
     return created
+
+
+def notify_member_moved(*, change) -> list[Notification]:
+    """Tell a moved trainee and the members of the team it left and the team it joined (in the move's transaction)."""
+    return notify(kind=Kind.MEMBER_MOVED, target=change)
