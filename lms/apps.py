@@ -7,4 +7,9 @@ class LmsConfig(AppConfig):
     verbose_name = _("People and places")
 
     def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
         from lms import storage  # noqa: F401 -- registers the storage system check
+        from lms.authentication import login_failure_counted
+
+        user_login_failed.connect(login_failure_counted, dispatch_uid="lms-login-failure-per-address")
