@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from lms.models import AuditEntry, User
 from lms.predicates import audit_visible_q
+from lms.registry import provided
 from lms.spreadsheets import Table
 
 # verb → sentence; %(actor)s is who, %(target)s what the row names. A detail, when the verb has one,
@@ -96,19 +97,24 @@ PHRASES = {
     "certificate.retried": gettext_lazy("%(actor)s rendered the certificate %(target)s again"),
     "completion_rule.saved": gettext_lazy("%(actor)s changed the completion rules of %(target)s"),
     "certificate_template.saved": gettext_lazy("%(actor)s changed the certificate template of %(target)s"),
+    # --- roles
+    "grade.corrected": gettext_lazy("%(actor)s corrected the released grade of %(target)s"),
+    "grade.finalised": gettext_lazy("The grade of %(target)s became final: the window for objections ended"),
+    "enrolment.moved": gettext_lazy("%(actor)s moved %(target)s"),
+    "enrolment.restored": gettext_lazy("%(actor)s restored the enrolment of %(target)s"),
 }
 UNKNOWN_PHRASE = gettext_lazy("%(actor)s: %(verb)s on %(target)s")
 
 
 def _revocation_reason(data: dict) -> str:
-    from certificates.models import RevocationReason
+    RevocationReason = provided("RevocationReason")
 
     reason = data.get("reason", "")
     return str(RevocationReason(reason).label) if reason in RevocationReason.values else reason
 
 
 def _attendance_change(data: dict) -> str:
-    from courses.models import AttendanceStatus
+    AttendanceStatus = provided("AttendanceStatus")
 
     def label(value):
         return str(AttendanceStatus(value).label) if value in AttendanceStatus.values else value or ""
@@ -135,7 +141,7 @@ def _deleted_session(data: dict) -> str:
 
 
 def _objection_outcome(data: dict) -> str:
-    from fieldwork.models import ObjectionOutcome
+    ObjectionOutcome = provided("ObjectionOutcome")
 
     outcome = data.get("outcome", "")
     return str(ObjectionOutcome(outcome).label) if outcome in ObjectionOutcome.values else outcome
@@ -161,7 +167,27 @@ DETAILS = {
     "lesson.deleted": lambda data: data.get("title", ""),
     "assignment.deleted": lambda data: data.get("title", ""),
     "session.deleted": _deleted_session,
+    "grade.corrected": lambda data: _grade_correction(data),
+    "enrolment.moved": lambda data: _enrolment_move(data),
+    "enrolment.restored": lambda data: data.get("reason", ""),
 }
+
+
+def _grade_correction(data) -> str:
+    return _("%(old)s → %(new)s points, %(reason)s") % {
+        "old": data.get("old") or "—",
+        "new": data.get("new") or "—",
+        "reason": data.get("reason", ""),
+    }
+
+
+def _enrolment_move(data) -> str:
+    return _("%(from)s → %(to)s from %(on)s, %(reason)s") % {
+        "from": data.get("from", ""),
+        "to": data.get("to", ""),
+        "on": data.get("on", ""),
+        "reason": data.get("reason", ""),
+    }
 
 
 def _local(moment) -> str:
@@ -369,6 +395,11 @@ ACTION_LABELS = {
         "certificate.retried": gettext_lazy("Certificate rendered again"),
         "completion_rule.saved": gettext_lazy("Completion rules changed"),
         "certificate_template.saved": gettext_lazy("Certificate template changed"),
+        # --- roles
+        "grade.corrected": gettext_lazy("Grade corrected"),
+        "grade.finalised": gettext_lazy("Grade became final"),
+        "enrolment.moved": gettext_lazy("Trainee moved"),
+        "enrolment.restored": gettext_lazy("Enrolment restored"),
     }.items()
 }
 

@@ -13,7 +13,7 @@ declared 5 GB body holds a worker until gunicorn kills it. So the first middlewa
 The limit is `LMS_REQUEST_BODY_MAX` (forms and JSON) unless the resolved view declares its own:
 `accepts_body(n)` on a page, `UploadLimitsMixin` on a viewset; a view whose limit depends on the
 row it names (an assignment's total) declares the upload ceiling `LMS_UPLOAD_BODY_MAX` and checks
-its own limit afterwards (fieldwork.uploads.guard_content_length).
+its own limit afterwards (lms.uploads.guard_content_length).
 """
 
 import contextlib

@@ -7,6 +7,8 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from lms.errors import ValidationFailed
+
 # Dates people type: a course's records lie well inside these years. 9999-12-31 parses as a date, but
 # a day added to it (the end of a period) overflows Python's calendar: refused here, with a message.
 EARLIEST_DATE = datetime.date(1900, 1, 1)
@@ -46,3 +48,16 @@ class ResetForm(PasswordResetForm):
         from lms.models import User
 
         return User._default_manager.filter(email__iexact=email, is_active=True).exclude(email="")
+
+
+def form_error(form: forms.Form):
+    """The domain error for a bound, invalid form: its first error as the message, every error by field."""
+    return ValidationFailed(first_error(form), fields={k: [str(e) for e in v] for k, v in form.errors.items()})
+
+
+def first_error(form: forms.Form) -> str:
+    """The first error of a bound, invalid form, as one sentence for the page or the API."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else str(errors[0])
+    return ""

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import rules
 from django.db.models import Q
 
+from lms.registry import provided
+
 
 @dataclass(frozen=True)
 class Roles:
@@ -27,7 +29,7 @@ def roles_of(user) -> Roles:
         return NO_ROLES
     cached = getattr(user, "_lms_roles", None)
     if cached is None:
-        from courses.models import Enrolment, EnrolmentStatus, Teaching
+        Enrolment, EnrolmentStatus, Teaching = provided("Enrolment", "EnrolmentStatus", "Teaching")
         from lms.models import DistrictStaff
 
         cached = Roles(
@@ -98,7 +100,7 @@ def is_own_enrolment(user, enrolment) -> bool:
 
 @rules.predicate
 def is_active_enrolment(user, enrolment) -> bool:
-    from courses.models import EnrolmentStatus
+    EnrolmentStatus = provided("EnrolmentStatus")
 
     return enrolment is not None and enrolment.status == EnrolmentStatus.ACTIVE
 
@@ -147,7 +149,7 @@ def cohort_visible_q(user, model) -> Q:
 @superuser_sees_all
 def enrolment_progress_visible_q(user) -> Q:
     """Enrolments whose progress the user may view: the twin of can_view_progress."""
-    from courses.models import Enrolment
+    Enrolment = provided("Enrolment")
 
     roles = roles_of(user)
     return (
@@ -181,7 +183,7 @@ def cohort_taught_q(user, model) -> Q:
 @superuser_sees_all
 def attendance_visible_q(user) -> Q:
     """Attendance rows the user may view: the twin of can_view_attendance."""
-    from courses.models import Attendance
+    Attendance = provided("Attendance")
 
     return cohort_taught_q(user, Attendance) | Q(enrolment__trainee_id=user.pk)
 
@@ -195,7 +197,7 @@ def team_ids_of(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_lms_team_ids", None)
     if cached is None:
-        from courses.models import Enrolment, EnrolmentStatus
+        Enrolment, EnrolmentStatus = provided("Enrolment", "EnrolmentStatus")
 
         cached = frozenset(
             Enrolment.objects.filter(trainee=user, team__isnull=False)
@@ -209,7 +211,7 @@ def team_ids_of(user) -> frozenset[int]:
 
 def team_id_of(obj) -> int | None:
     """The team an object belongs to (its `team_lookup`), or the team itself."""
-    from courses.models import Team
+    Team = provided("Team")
 
     if isinstance(obj, Team):
         return obj.pk
@@ -241,15 +243,101 @@ def is_released_submission(user, submission) -> bool:
     return submission is not None and submission.is_released
 
 
+# --- roles that cannot collide: one person is never on both sides of a cohort's work
+#
+# A person is trainee or instructor of a cohort, never both (an enrolment of any status counts: a
+# withdrawn trainee's work is still in the gradebook and may be restored); and nobody grades, adjusts,
+# releases, corrects or answers an objection on work they are a member of: their own submission, or
+# their team's (as member now, withdrawn or moved out since).
+
+
+def teaches_cohort(person, cohort) -> bool:
+    """The person is an instructor of the cohort (read from the database: `person` is rarely the requester)."""
+    Teaching = provided("Teaching")
+
+    return Teaching.objects.filter(cohort_id=getattr(cohort, "pk", cohort), instructor_id=person.pk).exists()
+
+
+def is_enrolled_in_cohort(person, cohort) -> bool:
+    """The person has an enrolment in the cohort, whatever its status."""
+    Enrolment = provided("Enrolment")
+
+    return Enrolment.objects.filter(cohort_id=getattr(cohort, "pk", cohort), trainee_id=person.pk).exists()
+
+
+def cohort_role_conflict_q() -> Q:
+    """Enrolments whose trainee also teaches the cohort: the twin of `teaches_cohort(e.trainee, e.cohort)`."""
+    from django.db.models import Exists, OuterRef
+
+    Teaching = provided("Teaching")
+
+    return Q(Exists(Teaching.objects.filter(cohort_id=OuterRef("cohort_id"), instructor_id=OuterRef("trainee_id"))))
+
+
+def work_team_ids_of(user) -> set[int]:
+    """Every team the user is or was a member of (any enrolment status, teams moved out of included)."""
+    Enrolment = provided("Enrolment")
+
+    if not user or not user.is_authenticated:
+        return set()
+
+    ids = set(
+        Enrolment.objects.filter(trainee_id=user.pk, team__isnull=False).order_by().values_list("team_id", flat=True)
+    )
+    EnrolmentChange = provided("EnrolmentChange")
+
+    return ids | set(
+        EnrolmentChange.objects.filter(enrolment__trainee_id=user.pk, from_team__isnull=False)
+        .order_by()
+        .values_list("from_team_id", flat=True)
+    )
+
+
+@rules.predicate
+def is_work_member(user, submission) -> bool:
+    """The user's own submission, or one of a team the user is or was a member of. False for anything else
+    (an assignment), so `~is_work_member` leaves assignment-level checks alone."""
+    Submission = provided("Submission")
+
+    if not isinstance(submission, Submission) or not user.is_authenticated:
+        return False
+    if submission.enrolment_id:
+        return submission.enrolment.trainee_id == user.pk
+    return submission.team_id in work_team_ids_of(user)
+
+
+def work_member_q(user) -> Q:
+    """Submissions the user is a member of: the twin of is_work_member."""
+    if not user or not user.is_authenticated:
+        return Q(pk__in=[])
+    return Q(enrolment__trainee_id=user.pk) | Q(team_id__in=work_team_ids_of(user))
+
+
+def acted_on_own_work_q(*, submission: str, actor: str) -> Q:
+    """Rows (assessments, grade changes, objections) whose `actor` field names a member of the work found at
+    the `submission` lookup path: the row-level twin of is_work_member, for listing what breaks the rule."""
+    from django.db.models import Exists, F, OuterRef
+
+    Enrolment, EnrolmentChange = provided("Enrolment", "EnrolmentChange")
+
+    team = OuterRef(f"{submission}__team_id")
+    return (
+        Q(**{f"{submission}__enrolment__trainee_id": F(actor)})
+        | Q(Exists(Enrolment.objects.filter(team_id=team, trainee_id=OuterRef(actor))))
+        | Q(Exists(EnrolmentChange.objects.filter(from_team_id=team, enrolment__trainee_id=OuterRef(actor))))
+    )
+
+
 can_view_submission = can_teach_cohort | is_submission_owner
-can_grade_submission = is_superuser | is_cohort_instructor
+can_grade_submission = (is_superuser | is_cohort_instructor) & ~is_work_member
+can_release_grade = can_teach_cohort & ~is_work_member
 can_view_grade = can_teach_cohort | (is_submission_owner & is_released_submission)
 
 
 @superuser_sees_all
 def submission_visible_q(user) -> Q:
     """Submissions the user may view: the twin of can_view_submission."""
-    from fieldwork.models import Submission
+    Submission = provided("Submission")
 
     return cohort_taught_q(user, Submission) | Q(enrolment__trainee_id=user.pk) | Q(team_id__in=team_ids_of(user))
 
@@ -290,26 +378,16 @@ def is_own_certificate(user, certificate) -> bool:
     return certificate is not None and user.is_authenticated and certificate.enrolment.trainee_id == user.pk
 
 
-@rules.predicate
-def is_course_staff(user, course) -> bool:
-    """Staff of every district that runs the course: a template is per course, so editing it must
-    not change the certificates of a district the user does not staff."""
-    staff = roles_of(user).staff_district_ids
-    if course is None or not staff:
-        return False
-    districts = set(course.cohorts.values_list("district_id", flat=True))
-    return bool(districts) and districts <= staff
-
-
 can_manage_certificate = is_superuser | is_district_staff_for
 can_download_certificate = can_manage_certificate | is_own_certificate
-can_edit_certificate_template = is_superuser | is_course_staff
+# A district's issuer, seal and wording are its own: its staff edit them, no other district's.
+can_edit_certificate_template = is_superuser | is_district_staff_for
 
 
 @superuser_sees_all
 def certificate_visible_q(user) -> Q:
     """Certificates the user may download: the twin of can_download_certificate."""
-    from certificates.models import Certificate
+    Certificate = provided("Certificate")
 
     return _ids_q(Certificate.district_lookup, roles_of(user).staff_district_ids) | Q(enrolment__trainee_id=user.pk)
 
@@ -319,7 +397,7 @@ def certificate_visible_q(user) -> Q:
 
 def _role_district_ids(target) -> tuple[set[int], bool]:
     """The districts of every role the target holds, and whether one of them is a staff role."""
-    from courses.models import Enrolment, Teaching
+    Enrolment, Teaching = provided("Enrolment", "Teaching")
     from lms.models import DistrictStaff
 
     districts = set(Enrolment.objects.filter(trainee=target).values_list("cohort__district_id", flat=True))
@@ -345,7 +423,7 @@ def can_govern_user(user, target) -> bool:
 
 
 def _users_with_role_in_q(district_ids, *, inside: bool) -> Q:
-    from courses.models import Enrolment, Teaching
+    Enrolment, Teaching = provided("Enrolment", "Teaching")
 
     lookup = "cohort__district_id__in"
     enrolments = Enrolment.objects.filter(**{lookup: district_ids})

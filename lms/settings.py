@@ -5,6 +5,7 @@ Production (DJANGO_ENV=production): DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS a
 `manage.py check --deploy` is clean.
 """
 
+import base64
 import os
 import secrets
 from datetime import timedelta
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "fieldwork.projects",
     "certificates",
     "notifications",
+    "config",  # the wiring above every app: URL tree and the demo command
 ]
 
 MIDDLEWARE = [
@@ -114,7 +116,7 @@ LMS_REQUEST_BODY_MAX = int(os.environ.get("LMS_REQUEST_BODY_MAX", str(1024 * 102
 LMS_UPLOAD_BODY_MAX = int(os.environ.get("LMS_UPLOAD_BODY_MAX", str(110 * 1024 * 1024)))
 LMS_BODY_READ_SECONDS = float(os.environ.get("LMS_BODY_READ_SECONDS", "120"))
 
-ROOT_URLCONF = "lms.urls"
+ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
 
 TEMPLATES = [
@@ -283,6 +285,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Longer than any retry delay, so a delayed task is never redelivered in a loop.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process warms WeasyPrint and the signing keys before it reports up: 8.4 s measured at load 11, 11.8 s at
+# load 13. Celery's default (4 s) killed every replacement after a broker reconnect, in a loop, until a restart.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = float(os.environ.get("CELERY_WORKER_PROC_ALIVE_TIMEOUT", "90"))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -340,18 +345,20 @@ LOGGING = {
     "formatters": {"line": {"()": "lms.logs.JsonFormatter" if LOG_FORMAT == "json" else "lms.logs.TextFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # WeasyPrint logs seven "Step n" lines a render at INFO: three quarters of a worker's log.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
 CERTIFICATES_QUEUE = os.environ.get("CERTIFICATES_QUEUE", "celery")
 BOOKLET_QUEUE = os.environ.get("BOOKLET_QUEUE", "celery")
-# Thumbnails and display copies of uploaded pictures, made by a worker after commit (fieldwork.previews).
+# Thumbnails and display copies of uploaded pictures, made by a worker after commit (lms.previews).
 PREVIEWS_QUEUE = os.environ.get("PREVIEWS_QUEUE", "celery")
 PREVIEWS_SWEEP_AFTER_SECONDS = int(os.environ.get("PREVIEWS_SWEEP_AFTER_SECONDS", "120"))
 # A picture whose first frame decodes to more than this (width × height × bytes a pixel, WebP and 16-bit
-# PNG counted twice) is refused at upload and never decoded (fieldwork.uploads.decode_cost).
+# PNG counted twice) is refused at upload and never decoded (lms.uploads.decode_cost).
 LMS_PICTURE_DECODE_BUDGET = int(os.environ.get("LMS_PICTURE_DECODE_BUDGET", str(128 * 1024 * 1024)))
-# A preview task may grow its pool process by at most this much, and run at most this long (fieldwork.tasks).
+# A preview task may grow its pool process by at most this much, and run at most this long (lms.tasks).
 PREVIEWS_TASK_MEMORY_BYTES = int(os.environ.get("PREVIEWS_TASK_MEMORY_BYTES", str(512 * 1024 * 1024)))
 PREVIEWS_TASK_SECONDS = int(os.environ.get("PREVIEWS_TASK_SECONDS", "60"))
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
@@ -374,7 +381,25 @@ CERTIFICATES_SENT_IN_REQUEST = 50
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 # Districts' signing keys (private key + X.509 certificate per district code), outside the database and the
 # repository: var/ is ignored by git; a deployment points this at its own protected folder.
+# Read once, by the migration that moved file-based keys into the database (certificates 0003).
 LMS_SIGNING_KEY_DIR = Path(os.environ.get("LMS_SIGNING_KEY_DIR", VAR_DIR / "signing-keys"))
+
+
+def _key_encryption_key() -> str:
+    """The key (AES-256, base64) that encrypts the districts' signing keys in the database: the same on every host."""
+    if key := os.environ.get("LMS_KEY_ENCRYPTION_KEY"):
+        return key
+    if PRODUCTION:
+        return ""  # signing refuses with a message naming this variable; everything else runs
+    # Development only: generated once into an ignored file, like the secret key.
+    path = BASE_DIR / ".key_encryption_key"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+LMS_KEY_ENCRYPTION_KEY = _key_encryption_key()
 CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": CERTIFICATES_SWEEP_EVERY_SECONDS},
     "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},
@@ -382,6 +407,7 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
+    "fieldwork-finalise-grades": {"task": "fieldwork.finalise_grades", "schedule": 3600.0},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.

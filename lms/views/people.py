@@ -15,13 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic.edit import FormView
 
-from courses.forms import form_error
 from lms import selectors, services
 from lms.clients import client_address
 from lms.counters import counter_hit, counter_value
 from lms.error_pages import too_many_requests
 from lms.errors import ValidationFailed
-from lms.forms import PersonCreateForm, PersonForm, ResetForm
+from lms.forms import PersonCreateForm, PersonForm, ResetForm, form_error
 
 # --- people (district staff)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldwork.uploads import FileRefused, refuse_too_many_pixels
+from lms.uploads import FileRefused, refuse_too_many_pixels
 from tests.fieldwork.bombs import animated_webp, lossless_webp, png
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ CHILD = """
 import io, json, resource, sys
 import django
 django.setup()
-from fieldwork.previews import PictureUnreadable, render_copies
+from lms.previews import PictureUnreadable, render_copies
 from lms.memory import memory_limit
 
 data = open(sys.argv[1], "rb").read()

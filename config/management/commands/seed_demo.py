@@ -13,6 +13,8 @@ DEMO_MODULES = [
     # After the certificate template: a second district running the course makes the template shared.
     "courses.demo_current",
     "fieldwork.demo_current",
+    # Every demo district's issuing body and seal (Shunde exists from the current cohorts on).
+    "certificates.demo_districts",
 ]
 
 
@@ -28,7 +30,7 @@ class Command(BaseCommand):
                 summary = import_module(module).seed()
                 self.stdout.write(self.style.SUCCESS(f"{module}: {summary}"))
             # The demo's photos get their previews here, so the pages show them before any worker runs.
-            from fieldwork.previews import previews_derive_pending
+            from lms.previews import previews_derive_pending
 
             made = previews_derive_pending()
             self.stdout.write(self.style.SUCCESS(f"previews: {made} pictures"))

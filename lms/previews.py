@@ -24,8 +24,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from fieldwork.uploads import decode_cost, picture_too_costly
 from lms.models import PreviewState
+from lms.uploads import decode_cost, picture_too_costly
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def queue_after_commit(rows) -> None:
 
 def queue_previews(items: list[tuple[str, int]]) -> int:
     """Send one derive task per (label, pk); a broker outage is logged, not raised (the sweep re-queues)."""
-    from fieldwork.tasks import derive_previews
+    from lms.tasks import derive_previews
 
     sent = 0
     for label, pk in items:
