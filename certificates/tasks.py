@@ -156,10 +156,10 @@ def check_rendering_environment(**kwargs):
 
     for problem in check_environment():
         logger.error("Certificates: %s", problem)
-    refuse_without_readable_keys()
 
 
-def refuse_without_readable_keys() -> None:
+@worker_init.connect
+def refuse_without_readable_keys(**kwargs) -> None:
     """A worker that cannot open every usable signing key does not start: it would take renders only to fail
     them quickly, draining the queue that a host with the right LMS_KEY_ENCRYPTION_KEY could serve.
 
