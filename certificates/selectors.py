@@ -171,7 +171,7 @@ def managed_cohorts(*, user) -> list[Cohort]:
 
 def publicly_verifiable():
     """Certificates anyone may verify: issued or revoked. Pending or failed ones answer "not found"."""
-    return Certificate.objects.filter(status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+    return Certificate.objects.publicly_verifiable()  # the one home: certificates.models.PUBLIC_STATES
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:
