@@ -114,6 +114,14 @@ class PublicKey:
             return "compromised"
         return "retired" if self.retired_at else "active"
 
+    @property
+    def is_active(self) -> bool:  # booleans for templates, which never spell a state (tests/test_state_literals.py)
+        return self.state == "active"
+
+    @property
+    def is_retired(self) -> bool:
+        return self.state == "retired"
+
     @functools.cached_property
     def jwk(self):
         from jwcrypto import jwk
