@@ -330,6 +330,9 @@ BOOKLET_QUEUE = os.environ.get("BOOKLET_QUEUE", "celery")
 PREVIEWS_QUEUE = os.environ.get("PREVIEWS_QUEUE", "celery")
 PREVIEWS_SWEEP_AFTER_SECONDS = int(os.environ.get("PREVIEWS_SWEEP_AFTER_SECONDS", "120"))
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# An enrolment sheet's row whose mobile belongs to an account with another name: a warning staff confirm per
+# row (default), or, with this on, an error that refuses the sheet.
+LMS_SHEET_REFUSE_OTHER_NAME = env_bool("LMS_SHEET_REFUSE_OTHER_NAME", False)
 # A certificate left pending this long is re-queued by the sweep, which runs this often: lost work
 # is back in the queue within AFTER + EVERY seconds (90 s by default).
 CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "60"))
