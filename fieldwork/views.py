@@ -17,12 +17,14 @@ from fieldwork.models import Objection, ObjectionOutcome, SubmissionState, WorkM
 from fieldwork.services.grading import OwnWork, grading_refusal
 from lms import uploads
 from lms.access import parse_id
+from lms.bodies import MULTIPART_MARGIN, UPLOAD_CEILING, accepts_body
 from lms.downloads import preview_status, serve_stored
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.middleware import refuse_nul_bytes
 from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
 
+FEEDBACK_MAX_BYTES = 50 * 1024 * 1024  # files an instructor attaches to its feedback, in one request
 GRADABLE_STATES = {SubmissionState.SUBMITTED, SubmissionState.GRADED, SubmissionState.OBJECTED}
 
 
@@ -73,6 +75,7 @@ def assignment_detail(request, assignment_id: int):
     return _assignment_page(request, assignment)
 
 
+@accepts_body(UPLOAD_CEILING)  # the assignment's own total is checked below
 @csrf_exempt  # the token is checked below, after the upload limits are in place
 @login_required
 @require_POST
@@ -254,6 +257,7 @@ def _grade_page(request, submission, *, error=None):
     )
 
 
+@accepts_body(FEEDBACK_MAX_BYTES + MULTIPART_MARGIN)
 @csrf_exempt
 @login_required
 def submission_grade(request, submission_id: int):
@@ -267,8 +271,8 @@ def submission_grade(request, submission_id: int):
             or request.user.has_perm("fieldwork.correct_grade", submission)
         ):
             raise grading_refusal(submission, request.user)
-        uploads.guard_content_length(request, max_body=50 * 1024 * 1024)
-        uploads.install_upload_limits(request, max_file_size=50 * 1024 * 1024)
+        uploads.guard_content_length(request, max_body=FEEDBACK_MAX_BYTES)
+        uploads.install_upload_limits(request, max_file_size=FEEDBACK_MAX_BYTES)
         refuse_nul_bytes(request)  # after the guard: the middleware left this body unread
     return _submission_grade(request, submission)
 

@@ -378,20 +378,10 @@ def is_own_certificate(user, certificate) -> bool:
     return certificate is not None and user.is_authenticated and certificate.enrolment.trainee_id == user.pk
 
 
-@rules.predicate
-def is_course_staff(user, course) -> bool:
-    """Staff of every district that runs the course: a template is per course, so editing it must
-    not change the certificates of a district the user does not staff."""
-    staff = roles_of(user).staff_district_ids
-    if course is None or not staff:
-        return False
-    districts = set(course.cohorts.values_list("district_id", flat=True))
-    return bool(districts) and districts <= staff
-
-
 can_manage_certificate = is_superuser | is_district_staff_for
 can_download_certificate = can_manage_certificate | is_own_certificate
-can_edit_certificate_template = is_superuser | is_course_staff
+# A district's issuer, seal and wording are its own: its staff edit them, no other district's.
+can_edit_certificate_template = is_superuser | is_district_staff_for
 
 
 @superuser_sees_all

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from courses.enrol_sheets import SheetRow
 from courses.models import Cohort, Enrolment, EnrolmentStatus, Teaching, Team
 from lms.audit import audit_record, audit_record_many
+from lms.cohort_cache import cohort_changed
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.mobiles import is_mobile, normalise_mobile
 from lms.models import Community, DistrictStaff, User
@@ -394,6 +395,7 @@ def enrol_sheet_commit(
         raise Conflict(
             _("Someone enrolled one of these trainees meanwhile; preview the sheet again."), code="already_enrolled"
         ) from None
+    cohort_changed(cohort.pk)  # bulk_create sends no save signal: the cached staff figures must hear of it
     # One row per enrolment (it names the trainee and whether the sheet made its account), not a second
     # row per new account: at 2,000 rows each audit row costs as much as the enrolment itself.
     new_ids = {user.pk for user in new_users}
