@@ -29,6 +29,7 @@ from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
 from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
+from lms.versions import StaleVersion, version_of
 
 
 @login_required
@@ -75,10 +76,18 @@ def eligibility_export(request, cohort_id: int, fmt: str):
 def completion_rule_edit(request, cohort_id: int):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
     rule = CompletionRule.objects.filter(cohort=cohort).first()
-    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort)
+    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort, initial={"version": version_of(rule)})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        try:
+            services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        except StaleVersion as stale:
+            # The form stays as typed; it now carries the current version, so a second save replaces it.
+            form.data = form.data.copy()
+            form.data["version"] = stale.current
+            return render(
+                request, "certificates/rule.html", {"cohort": cohort, "form": form, "stale": stale}, status=409
+            )
         messages.success(request, _("The completion rules are saved."))
         return redirect("certificates-cohort", cohort_id=cohort.pk)
     return render(
