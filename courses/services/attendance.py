@@ -84,7 +84,7 @@ def session_values(
     """
     if lesson.module.cohort_id != cohort.pk:
         raise ValidationFailed(_("Choose a lesson of this cohort."), fields={"lesson": [_("Unknown lesson.")]})
-    if lesson.kind == LessonKind.READING:
+    if not lesson.is_in_person:
         raise ValidationFailed(
             _("Reading lessons have no in-person sessions."), fields={"lesson": [_("Choose an in-person lesson.")]}
         )

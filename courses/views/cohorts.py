@@ -16,7 +16,7 @@ from courses.forms import (
     WithdrawForm,
     form_error,
 )
-from courses.models import Enrolment, Lesson, LessonKind, Teaching, Team
+from courses.models import Enrolment, Lesson, Teaching, Team
 from courses.services.teaching import assignable_instructors_q, teaching_add, teaching_remove
 from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
 from lms.mobiles import normalise_mobile
@@ -53,10 +53,11 @@ def cohort_detail(request, cohort_id: int):
         "manages": manages,
     }
     if request.user.has_perm("courses.schedule_session", cohort):
-        context["in_person_lessons"] = Lesson.objects.filter(
-            module__cohort=cohort,
-            kind__in=[LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE],
-        ).order_by("module__phase", "module__position", "position")
+        context["in_person_lessons"] = (
+            Lesson.objects.in_person()
+            .filter(module__cohort=cohort)
+            .order_by("module__phase", "module__position", "position")
+        )
     if manages:
         context["communities"] = choosable_communities(user=request.user, district_id=cohort.district_id)
         context["teams"] = Team.objects.filter(cohort=cohort)

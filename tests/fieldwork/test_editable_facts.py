@@ -1,5 +1,5 @@
-""""Editable submission" and "editable case" each have one home: a QuerySet method beside the model and
-the model's property twin, which the services, the homes and the templates read (never the states)."""
+"""Editable submission, editable case and in-person lesson each have one home: a QuerySet method beside the
+model and its property twin, which services, homes and templates read (never the states or kinds)."""
 
 import pytest
 
@@ -36,3 +36,17 @@ def test_editable_case_agrees_with_its_queryset_twin(world):
         if row.is_editable:
             editable.add(status)
     assert editable == {CaseStatus.DRAFT, CaseStatus.RETURNED}
+
+
+def test_in_person_lesson_agrees_with_its_queryset_twin(world):
+    from courses.models import Lesson, LessonKind
+
+    lesson = world.skills_lesson
+    in_person = set()
+    for kind in LessonKind:
+        Lesson.objects.filter(pk=lesson.pk).update(kind=kind)
+        row = Lesson.objects.get(pk=lesson.pk)
+        assert row.is_in_person == Lesson.objects.in_person().filter(pk=row.pk).exists(), kind
+        if row.is_in_person:
+            in_person.add(kind)
+    assert in_person == set(LessonKind) - {LessonKind.READING}
