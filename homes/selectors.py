@@ -23,9 +23,9 @@ from courses.selectors import (
     sessions_with_attendance,
     staffed_cohorts,
 )
-from fieldwork.models import EDITABLE_STATES, RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
+from fieldwork.models import RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
 from fieldwork.projects.models import CaseStatus, ModelCase, NextStep
-from fieldwork.selectors import DueDate, grading_queue, trainee_due_dates
+from fieldwork.selectors import DueDate, grading_queue, member_adjustments, trainee_due_dates
 from lms.cohort_cache import cohort_cached
 from lms.predicates import roles_of
 
@@ -100,7 +100,7 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
         due = [
             DueItem(a, dues[a.pk], submissions.get(a.pk))
             for a in assignments
-            if a.pk not in submissions or submissions[a.pk].state in EDITABLE_STATES
+            if a.pk not in submissions or submissions[a.pk].is_editable
         ]
         due.sort(key=lambda item: item.due.due_at)
         returned = [s for s in submissions.values() if s.state == SubmissionState.RETURNED]
@@ -113,6 +113,11 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
             key=lambda s: s.released_at,
             reverse=True,
         )
+        # The score this trainee sees: its own adjusted total on team work (fieldwork's one definition).
+        team_released = [s.pk for s in released if s.team_id]
+        adjusted = member_adjustments(submission_ids=team_released, trainee=user) if team_released else {}
+        for submission in released:
+            submission.viewer_score = adjusted.get((submission.pk, enrolment.pk), submission.score)
         next_session = (
             Session.objects.expected_of(enrolment)
             .filter(check_in_closes_at__gte=now)
