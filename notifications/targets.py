@@ -40,7 +40,8 @@ def describe_target(target) -> tuple[Q, int, dict]:
         payload = {"title": target.title, "path": reverse("projects:case-detail", args=[target.pk])}
         return Q(team_id=team.pk), team.cohort_id, payload
     if label == "certificates.Certificate":
-        payload = {"title": target.course_title, "path": reverse("certificates-detail", args=[target.pk])}
+        # The trainee's own page (the staff page answers 404 to a trainee).
+        payload = {"title": target.course_title, "path": reverse("certificates-own", args=[target.pk])}
         return Q(pk=target.enrolment_id), target.cohort_id, payload
     if label == "courses.EnrolmentChange":
         # The moved trainee and the members of the team it left and the team it joined.
