@@ -207,9 +207,7 @@ def pdf_response(certificate) -> FileResponse:
 
 @login_required
 def certificate_download(request, certificate_id: int):
-    certificate = selectors.access_certificate(
-        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
-    )
+    certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
     return pdf_response(certificate)
 
 
@@ -478,11 +476,7 @@ def credential_status(request, code: str):
 @login_required
 def certificate_credential(request, certificate_id: int):
     """The Open Badges credential embedded in the trainee's PDF, on its own (same permission as the PDF)."""
-    certificate = selectors.access_certificate(
-        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
-    )
-    if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
-        raise Http404
+    certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
     with storage.open_stream(certificate.pdf.name) as handle:
         data = handle.read()
     credential = signing.credential_in_pdf(data)
