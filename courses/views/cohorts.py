@@ -42,6 +42,11 @@ def district_overview(request):
 @login_required
 def cohort_detail(request, cohort_id: int):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    return _cohort_page(request, cohort)
+
+
+def _cohort_page(request, cohort, *, enrol_error=None):
+    """The cohort page; with an enrolment error, the enrol form as typed and the message beside its field."""
     manages = request.user.has_perm("courses.manage_cohort", cohort)
     table = selectors.cohort_progress_table(cohort=cohort)
     context = {
@@ -64,13 +69,28 @@ def cohort_detail(request, cohort_id: int):
         context["enrol_form"] = EnrolForm()
         context["teachings"] = selectors.cohort_teachings(cohort=cohort)
         context["instructor_candidates"] = selectors.instructor_candidates(cohort=cohort, user=request.user)
-    return render(request, "courses/cohort_detail.html", context)
+    if enrol_error is not None:
+        context.update(enrol_error=enrol_error, enrol_fields=enrol_error.fields, enrol_posted=request.POST)
+    return render(
+        request, "courses/cohort_detail.html", context, status=enrol_error.status_code if enrol_error else 200
+    )
 
 
 @login_required
 @require_POST
 def cohort_enrol(request, cohort_id: int):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    if not request.user.has_perm("courses.manage_cohort", cohort):
+        raise NotAllowed(_("You cannot enrol trainees in this cohort."))
+    try:
+        trainee = _enrol(request, cohort)
+    except ApplicationError as error:  # every error keeps the typed form, the message beside its field
+        return _cohort_page(request, cohort, enrol_error=error)
+    messages.success(request, _("%(name)s is enrolled.") % {"name": trainee})
+    return redirect("cohort-detail", cohort_id=cohort.pk)
+
+
+def _enrol(request, cohort) -> User:
     form = EnrolForm(request.POST)
     if not form.is_valid():
         raise form_error(form)
@@ -106,8 +126,7 @@ def cohort_enrol(request, cohort_id: int):
         actor=request.user,
         confirm=form.cleaned_data["confirm"],
     )
-    messages.success(request, _("%(name)s is enrolled.") % {"name": trainee})
-    return redirect("cohort-detail", cohort_id=cohort.pk)
+    return trainee
 
 
 @login_required
