@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from lms.net import trusted_proxies_parse
@@ -353,6 +354,8 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
+    # The audit chain is walked every night; the operators' page shows the last result.
+    "lms-audit-verify": {"task": "lms.audit_verify", "schedule": crontab(hour=3, minute=17)},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.
@@ -367,3 +370,11 @@ NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTE
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+
+# The audit chain (lms.audit_chain): SM3 beside SHA-256 when on (needs the gmssl package); entries older
+# than the retention period may be moved to a signed archive by `manage.py audit_archive` (never fewer than
+# 184 days: the Cybersecurity Law's six months).
+LMS_AUDIT_SM3 = env_bool("LMS_AUDIT_SM3", False)
+LMS_AUDIT_RETENTION_DAYS = int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "190"))
+if LMS_AUDIT_RETENTION_DAYS < 184:
+    raise ImproperlyConfigured("LMS_AUDIT_RETENTION_DAYS must be at least 184 (six months of audit).")
