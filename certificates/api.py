@@ -199,7 +199,7 @@ class CertificateViewSet(ScopedViewSet):
         certificate = selectors.access_certificate(
             user=request.user, certificate_id=_int(pk), perm="certificates.download_certificate"
         )
-        return pdf_response(certificate)
+        return pdf_response(certificate, request=request)
 
 
 class VerificationViewSet(ScopedViewSet):

@@ -16,6 +16,7 @@ from fieldwork import exports, selectors, services, uploads
 from fieldwork.downloads import preview_status, serve_stored
 from fieldwork.models import Objection, ObjectionOutcome, WorkMode
 from lms.access import parse_id
+from lms.audit_events import audit_personal_data_read
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.middleware import refuse_nul_bytes
 from lms.paging import page_of, query_without_page
@@ -153,7 +154,7 @@ def objection_raise(request, submission_id: int):
 @require_GET
 def file_download(request, file_id: int):
     file = selectors.access_submission_file(user=request.user, file_id=file_id)
-    return serve_stored(file, variant=request.GET.get("variant", ""))
+    return serve_stored(file, variant=request.GET.get("variant", ""), audit_request=request)
 
 
 @login_required
@@ -169,7 +170,7 @@ def file_preview_status(request, file_id: int):
 @require_GET
 def feedback_file_download(request, file_id: int):
     file = selectors.access_feedback_file(user=request.user, file_id=file_id)
-    return serve_stored(file, variant=request.GET.get("variant", ""))
+    return serve_stored(file, variant=request.GET.get("variant", ""), audit_request=request)
 
 
 # --- instructors
@@ -404,4 +405,5 @@ def gradebook(request, cohort_id: int):
 @login_required
 def gradebook_export(request, cohort_id: int, fmt: str):
     cohort, book = _gradebook(request, cohort_id)
+    audit_personal_data_read(request=request, verb="export.gradebook", target=cohort, format=fmt)
     return table_response(exports.gradebook_table(book), fmt=fmt, name=f"{cohort.name}-{_('gradebook')}")

@@ -11,6 +11,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lms.audit_events import audit_token_issued
 from lms.authentication import login_locked_error
 from lms.permissions import SIGNED_IN
 from lms.predicates import roles_of
@@ -85,6 +86,7 @@ class AuthTokenView(ObtainAuthToken):
         if not valid:
             raise serializers.ValidationError(serializer.errors)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        audit_token_issued(request=request, user=serializer.validated_data["user"])
         return Response({"token": token.key})
 
 

@@ -7,4 +7,4 @@ class LmsConfig(AppConfig):
     verbose_name = _("People and places")
 
     def ready(self):
-        from lms import storage  # noqa: F401 -- registers the storage system check
+        from lms import audit_events, storage  # noqa: F401 -- the audit's sign-in receivers; the storage check

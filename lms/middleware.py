@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import status
 
-from lms.errors import ApplicationError, error_body, removed_meanwhile
+from lms.errors import ApplicationError, error_body, is_refusal, removed_meanwhile
 
 
 def request_limit_error(exception) -> ApplicationError | None:
@@ -100,6 +100,10 @@ class ApplicationErrorMiddleware:
             return error_response(request, limit)
         exception = removed_meanwhile(exception) or exception
         if isinstance(exception, ApplicationError) and not request.path.startswith("/api/"):
+            if is_refusal(exception):
+                from lms.audit_events import audit_refusal
+
+                audit_refusal(request, exception)
             return error_response(request, exception)
         return None
 

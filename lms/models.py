@@ -157,6 +157,19 @@ class DistrictStaff(TimeStamped):
         return f"{self.user} @ {self.district}"
 
 
+# Audited events that change nothing: signing in and out, refusals, exports and downloads (lms.audit_events).
+AUDIT_EVENT_PREFIXES = ("auth.", "access.", "export.", "download.")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def changes(self):
+        """Entries that record a change of state, not a sign-in, a refusal or a read."""
+        query = Q()
+        for prefix in AUDIT_EVENT_PREFIXES:
+            query |= Q(verb__startswith=prefix)
+        return self.exclude(query)
+
+
 class AuditEntry(models.Model):
     """Who did what to which row; written by services in the same transaction as the change.
 
@@ -185,6 +198,8 @@ class AuditEntry(models.Model):
     entry_hash = models.CharField(_("hash of this entry"), max_length=64)
     # SM3 (GB/T 32905) of the same content, when LMS_AUDIT_SM3 is on; empty otherwise.
     entry_sm3 = models.CharField(_("SM3 of this entry"), max_length=64, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")

@@ -17,6 +17,7 @@ from courses.forms import (
 )
 from courses.models import Enrolment, Lesson, LessonKind, Teaching, Team
 from courses.services.teaching import assignable_instructors_q, teaching_add, teaching_remove
+from lms.audit_events import audit_personal_data_read
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.mobiles import normalise_mobile
 from lms.models import User
@@ -197,4 +198,5 @@ def session_schedule(request, cohort_id: int):
 def attendance_export(request, cohort_id: int, fmt: str):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
     table = exports.attendance_table(selectors.cohort_attendance_matrix(cohort=cohort), title=_("Attendance"))
+    audit_personal_data_read(request=request, verb="export.attendance", target=cohort, format=fmt)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('attendance')}")
