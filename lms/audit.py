@@ -3,6 +3,7 @@ from django.db import models, transaction
 
 from lms import audit_chain
 from lms.models import AuditEntry, User
+from lms.registry import provided
 
 
 def audit_scope(target: models.Model) -> tuple[int | None, int | None]:
@@ -21,7 +22,7 @@ def audit_scope(target: models.Model) -> tuple[int | None, int | None]:
 
 def _districts_of_people(people) -> dict[int, int]:
     """Person id → a district where it holds a role, for many people in two queries."""
-    from courses.models import Enrolment, Teaching
+    Enrolment, Teaching = provided("Enrolment", "Teaching")
 
     ids = [person.pk for person in people]
     found: dict[int, int] = {}
