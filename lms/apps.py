@@ -7,4 +7,4 @@ class LmsConfig(AppConfig):
     verbose_name = _("People and places")
 
     def ready(self):
-        from lms import audit_events, storage  # noqa: F401 -- the audit's sign-in receivers; the storage check
+        from lms import audit_events, sessions_policy, storage  # noqa: F401 -- sign-in receivers; the storage check

@@ -56,7 +56,9 @@ def _signed_in(sender, request, user, **kwargs):
 @receiver(user_logged_out, dispatch_uid="lms.audit.sign_out")
 def _signed_out(sender, request, user, **kwargs):
     if user is not None and user.is_authenticated:
-        _safely(lambda: audit_record(actor=user, verb="auth.signed_out", target=user, address=_address(request)))
+        reason = getattr(request, "lms_sign_out_reason", "")  # "idle", "expired"; empty when the person chose to
+        data = {"address": _address(request)} | ({"reason": reason} if reason else {})
+        _safely(lambda: audit_record(actor=user, verb="auth.signed_out", target=user, **data))
 
 
 @receiver(user_login_failed, dispatch_uid="lms.audit.sign_in_failed")

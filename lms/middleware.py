@@ -191,7 +191,7 @@ class CompressionMiddleware(GZipMiddleware):
 class PasswordChangeRequiredMiddleware:
     """A person holding a temporary password reaches nothing but the page that sets its own."""
 
-    ALLOWED = ("/accounts/password/set/", "/accounts/logout/", "/i18n/", "/static/")
+    ALLOWED = ("/accounts/password/set/", "/accounts/second-factor/", "/accounts/logout/", "/i18n/", "/static/")
 
     def __init__(self, get_response):
         self.get_response = get_response

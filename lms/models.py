@@ -248,3 +248,48 @@ class AuditArchive(models.Model):
         verbose_name = _("audit archive")
         verbose_name_plural = _("audit archives")
         ordering = ["-last_sequence"]
+
+
+class SecondFactorDevice(TimeStamped):
+    """A person's TOTP authenticator (RFC 6238): the secret is stored encrypted (lms.second_factor)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="second_factor", verbose_name=_("user")
+    )
+    secret_encrypted = models.CharField(_("secret (encrypted)"), max_length=200)
+    # The last time step a code was accepted for: a code is good once (no replay within its 30 s).
+    last_step = models.BigIntegerField(_("last accepted time step"), default=0)
+
+    class Meta:
+        verbose_name = _("second-factor device")
+        verbose_name_plural = _("second-factor devices")
+
+
+class RecoveryCode(TimeStamped):
+    """A one-time code for signing in without the authenticator; only its SHA-256 is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes", verbose_name=_("user")
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")]
+
+
+class PasswordHistory(models.Model):
+    """Each password a person set (its hash): the last five may not be chosen again, and the newest dates it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("user")
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("set at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("earlier password")
+        verbose_name_plural = _("earlier passwords")
+        ordering = ["-created_at", "-pk"]

@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lms.middleware.RefuseNulBytesMiddleware",
     "lms.middleware.ApplicationErrorMiddleware",
+    "lms.sessions_policy.SessionPolicyMiddleware",  # second factor, idle and absolute limits, password age
     "lms.middleware.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -154,6 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "lms.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "lms.passwords.PasswordHistoryValidator", "OPTIONS": {"keep": 5}},
 ]
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
@@ -382,3 +385,13 @@ LMS_AUDIT_SM3 = env_bool("LMS_AUDIT_SM3", False)
 LMS_AUDIT_RETENTION_DAYS = int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "190"))
 if LMS_AUDIT_RETENTION_DAYS < 184:
     raise ImproperlyConfigured("LMS_AUDIT_RETENTION_DAYS must be at least 184 (six months of audit).")
+
+# Signing in (lms.second_factor, lms.sessions_policy): which roles give a second factor (comma-separated:
+# staff, operators, instructors; empty: nobody), how long a session may sit idle or last at all, and when
+# privileged passwords expire (a warning shows in the week before).
+LMS_SECOND_FACTOR_ROLES = set(env_list("LMS_SECOND_FACTOR_ROLES", "staff,operators"))
+LMS_IDLE_TIMEOUT_PRIVILEGED_MINUTES = int(os.environ.get("LMS_IDLE_TIMEOUT_PRIVILEGED_MINUTES", "30"))
+LMS_IDLE_TIMEOUT_MINUTES = int(os.environ.get("LMS_IDLE_TIMEOUT_MINUTES", "480"))
+LMS_SESSION_MAX_HOURS = int(os.environ.get("LMS_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = LMS_SESSION_MAX_HOURS * 3600
+LMS_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("LMS_PASSWORD_MAX_AGE_DAYS", "90"))
