@@ -7,4 +7,6 @@ class LmsConfig(AppConfig):
     verbose_name = _("People and places")
 
     def ready(self):
-        from lms import audit_events, sessions_policy, storage  # noqa: F401 -- sign-in receivers; the storage check
+        from lms import audit_events, cohort_cache, sessions_policy, storage  # noqa: F401 -- sign-in receivers; the storage check
+
+        cohort_cache.connect()

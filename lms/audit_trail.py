@@ -97,6 +97,11 @@ PHRASES = {
     "certificate.retried": gettext_lazy("%(actor)s rendered the certificate %(target)s again"),
     "completion_rule.saved": gettext_lazy("%(actor)s changed the completion rules of %(target)s"),
     "certificate_template.saved": gettext_lazy("%(actor)s changed the certificate template of %(target)s"),
+    # --- roles
+    "grade.corrected": gettext_lazy("%(actor)s corrected the released grade of %(target)s"),
+    "grade.finalised": gettext_lazy("The grade of %(target)s became final: the window for objections ended"),
+    "enrolment.moved": gettext_lazy("%(actor)s moved %(target)s"),
+    "enrolment.restored": gettext_lazy("%(actor)s restored the enrolment of %(target)s"),
     "auth.signed_in": gettext_lazy("%(actor)s signed in"),
     "auth.signed_out": gettext_lazy("%(actor)s signed out"),
     "auth.sign_in_failed": gettext_lazy("Sign-in failed for %(target)s"),
@@ -181,10 +186,30 @@ DETAILS = {
     "lesson.deleted": lambda data: data.get("title", ""),
     "assignment.deleted": lambda data: data.get("title", ""),
     "session.deleted": _deleted_session,
+    "grade.corrected": lambda data: _grade_correction(data),
+    "enrolment.moved": lambda data: _enrolment_move(data),
+    "enrolment.restored": lambda data: data.get("reason", ""),
     "auth.sign_in_failed": lambda data: " ".join(filter(None, (data.get("username", ""), data.get("address", "")))),
     "access.refused": lambda data: data.get("path", ""),
     "export.audit": lambda data: _("%(rows)s rows") % {"rows": data["rows"]} if "rows" in data else "",
 }
+
+
+def _grade_correction(data) -> str:
+    return _("%(old)s → %(new)s points, %(reason)s") % {
+        "old": data.get("old") or "—",
+        "new": data.get("new") or "—",
+        "reason": data.get("reason", ""),
+    }
+
+
+def _enrolment_move(data) -> str:
+    return _("%(from)s → %(to)s from %(on)s, %(reason)s") % {
+        "from": data.get("from", ""),
+        "to": data.get("to", ""),
+        "on": data.get("on", ""),
+        "reason": data.get("reason", ""),
+    }
 
 
 def _local(moment) -> str:
@@ -392,6 +417,11 @@ ACTION_LABELS = {
         "certificate.retried": gettext_lazy("Certificate rendered again"),
         "completion_rule.saved": gettext_lazy("Completion rules changed"),
         "certificate_template.saved": gettext_lazy("Certificate template changed"),
+        # --- roles
+        "grade.corrected": gettext_lazy("Grade corrected"),
+        "grade.finalised": gettext_lazy("Grade became final"),
+        "enrolment.moved": gettext_lazy("Trainee moved"),
+        "enrolment.restored": gettext_lazy("Enrolment restored"),
         "auth.signed_in": gettext_lazy("Signed in"),
         "auth.signed_out": gettext_lazy("Signed out"),
         "auth.sign_in_failed": gettext_lazy("Failed sign-in"),
