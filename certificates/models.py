@@ -276,3 +276,20 @@ class Certificate(TimeStamped):
         """The twin of CertificateQuerySet.signed_after_compromise (reads the signing key)."""
         key = self.signing_key if self.signing_key_id else None
         return bool(key and key.compromised_since and self.rendered_at and self.rendered_at >= key.compromised_since)
+
+    # One boolean per state a page acts on, so templates never spell a state string.
+    @property
+    def is_pending(self) -> bool:
+        return self.status == CertificateStatus.PENDING
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == CertificateStatus.ISSUED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == CertificateStatus.FAILED
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == CertificateStatus.REVOKED

@@ -30,7 +30,7 @@ def access_certificate(*, user, certificate_id, perm: str = "certificates.manage
 
 
 def access_batch(*, user, batch_id) -> IssuanceBatch:
-    batches = IssuanceBatch.objects.select_related("cohort__course", "created_by")
+    batches = IssuanceBatch.objects.select_related("cohort__course", "cohort__district", "created_by")
     return access(batches, batch_id, user=user, perm="certificates.issue_certificates", on=lambda batch: batch.cohort)
 
 
@@ -96,6 +96,10 @@ def batch_state(*, batch: IssuanceBatch, progress: BatchProgress) -> tuple[str, 
     """
     if progress.done:
         return "done", _("Done.")
+    from certificates import signing
+
+    if signing.usable_row(batch.cohort.district.code) is None:
+        return "no_key", signing.missing_key_message(batch.cohort.district.code)
     if not worker_reachable(within=60, queue=settings.CERTIFICATES_QUEUE):
         return "no_worker", _(
             "Queued; no worker reachable yet. Rendering starts as soon as one is; this page updates itself."
@@ -189,3 +193,10 @@ def district_key_state(*, district) -> dict:
             .order_by("serial")
         ),
     }
+
+
+def signing_key_problem(*, district) -> str:
+    """What is missing for the district's certificates to be signed ("" when a usable key is there)."""
+    from certificates import signing
+
+    return "" if signing.usable_row(district.code) else signing.missing_key_message(district.code)

@@ -111,6 +111,11 @@ def check_pdf_upload(data: bytes) -> UploadVerdict:
     elif result.key is None:
         verdict.problems.append(_("The PDF is not signed by a district key this site publishes."))
     code = ""
+    if result.credential_too_large:
+        verdict.credential_valid = False
+        verdict.credential_problem = _("The credential inside the PDF is larger than %(size)d MB and was not read.") % {
+            "size": signing.CREDENTIAL_MAX_BYTES // (1024 * 1024)
+        }
     if result.credential:
         try:
             check = credentials.verify_credential(result.credential)

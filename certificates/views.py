@@ -57,6 +57,7 @@ def cohort_certificates(request, cohort_id: int):
             "page": page_of(rows, request),  # 50 trainees a page; "issue to all" still takes every one
             "query": query_without_page(request),
             "eligible_count": sum(1 for r in rows if r.can_be_issued),
+            "key_problem": selectors.signing_key_problem(district=cohort.district),
             "rule": CompletionRule.objects.filter(cohort=cohort).first(),
             "batches": selectors.cohort_batches(cohort=cohort),
             "certificates": selectors.cohort_certificates(cohort=cohort),

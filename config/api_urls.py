@@ -9,6 +9,9 @@ from fieldwork.projects.api import register as register_project_routes
 from lms.api import AuthTokenView, MeView, SchemaView
 
 router = DefaultRouter()
+# No `<id>.json` twins of every route: the API speaks JSON only, and the suffix routes reached views
+# that take no `format` argument (a 500 each, issue 26).
+router.include_format_suffixes = False
 fieldwork_api.register(router)
 register_project_routes(router)
 

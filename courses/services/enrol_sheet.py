@@ -22,7 +22,7 @@ from lms.cohort_cache import cohort_changed
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.mobiles import is_mobile, normalise_mobile
 from lms.models import Community, DistrictStaff, User
-from lms.services.people import NAME_MAX, free_username
+from lms.services.people import NAME_MAX, random_username
 
 BATCH = 500
 NEW = "new"
@@ -218,6 +218,19 @@ def enrol_sheet_preview(*, cohort: Cohort, rows: list[SheetRow], actor: User) ->
     return SheetPreview(cohort=cohort, rows=results)
 
 
+def _new_usernames(count: int) -> list[str]:
+    """`count` usernames that say nothing about the people (lms.services.people.new_username), distinct
+    and free, checked in batches: a sheet of 2,000 rows asks a few queries, not one per row."""
+    found: set[str] = set()
+    while len(found) < count:
+        batch = {random_username() for _ in range(count - len(found))}
+        taken = set()
+        for names in _batches(sorted(batch)):
+            taken |= set(User.objects.filter(username__in=names).values_list("username", flat=True))
+        found |= batch - taken
+    return sorted(found)
+
+
 @transaction.atomic
 def enrol_sheet_commit(*, cohort: Cohort, rows: list[SheetRow], actor: User) -> SheetPreview:
     """Enrol every row of the sheet, creating accounts for new mobiles, or nothing at all when one row
@@ -228,16 +241,12 @@ def enrol_sheet_commit(*, cohort: Cohort, rows: list[SheetRow], actor: User) -> 
     if preview.errors:
         raise SheetHasErrors(preview)
     to_create = [r for r in preview.rows if r.outcome == NEW]
-    taken = set()
-    for mobiles in _batches([r.mobile for r in to_create]):
-        taken |= set(User.objects.filter(username__in=mobiles).values_list("username", flat=True))
+    usernames = _new_usernames(len(to_create))
     unusable = make_password(None)  # "!" + random: no password logs in
     new_users = []
     for result in to_create:
-        username = free_username(result.mobile, taken)
-        taken.add(username)
         result.account = User(
-            username=username,
+            username=usernames.pop(),
             full_name=result.row.name.strip(),
             mobile=result.mobile,
             email=result.row.email,

@@ -73,7 +73,7 @@ def remove_trigger(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("lms", "0006_places_retired"),
+        ("lms", "0007_usernames_not_mobiles"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lms', '0007_audit_hash_chain'),
+        ('lms', '0008_audit_hash_chain'),
     ]
 
     operations = [
