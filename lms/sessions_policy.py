@@ -8,7 +8,7 @@ the password change page, with a warning in the week before.
 """
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +27,7 @@ from lms.errors import error_body
 SESSION_STARTED = "lms_started"
 SESSION_SEEN = "lms_seen"
 SESSION_WARNED = "lms_password_warned"
+SESSION_PASSWORD_SET = "lms_password_set"  # noqa: S105 -- a session key, not a secret
 SEEN_RESOLUTION = 30  # seconds: the session is written at most this often for activity alone
 ALWAYS_ALLOWED = ("/accounts/logout/", "/i18n/", "/static/", "/healthz", "/readyz")
 SECOND_FACTOR_PATHS = ("/accounts/second-factor/",)
@@ -43,6 +44,8 @@ def _session_started(sender, request, user, **kwargs):
     """A session's clocks start when it signs in (so its first page writes nothing more)."""
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_STARTED] = request.session[SESSION_SEEN] = clock()
+        request.session.pop(SESSION_PASSWORD_SET, None)  # read afresh at each sign-in
+        password_expires_at(user, request.session)
 
 
 def is_privileged(user) -> bool:
@@ -67,10 +70,19 @@ def password_set_at(user):
     return newest or user.date_joined
 
 
-def password_expires_at(user):
+def password_expires_at(user, session=None):
+    """When a privileged password expires (None: never). With a session, the date it was set is kept there,
+    keyed by the password's hash, so a page costs no query until the password changes."""
     if not (settings.LMS_PASSWORD_MAX_AGE_DAYS and is_privileged(user)):
         return None
-    return password_set_at(user) + timedelta(days=settings.LMS_PASSWORD_MAX_AGE_DAYS)
+    cached = session.get(SESSION_PASSWORD_SET) if session is not None else None
+    if cached and cached[0] == user.password:
+        set_at = datetime.fromtimestamp(cached[1], tz=UTC)
+    else:
+        set_at = password_set_at(user)
+        if session is not None:
+            session[SESSION_PASSWORD_SET] = (user.password, set_at.timestamp())
+    return set_at + timedelta(days=settings.LMS_PASSWORD_MAX_AGE_DAYS)
 
 
 def _refuse(request, *, code: str, message: str, to: str):
@@ -130,7 +142,7 @@ class SessionPolicyMiddleware:
         return self._password_age(request, user)
 
     def _password_age(self, request, user):
-        expires = password_expires_at(user)
+        expires = password_expires_at(user, request.session)
         if expires is None or request.path.startswith(PASSWORD_PATHS):
             return None
         now = timezone.now()
