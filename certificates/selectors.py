@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, IssuanceBatch
 from courses.models import Cohort
-from lms.access import access
+from lms.access import access, not_found
 from lms.models import District
 from lms.predicates import certificate_visible_q, district_scope_q
 from lms.workers import worker_reachable
@@ -27,6 +27,18 @@ def access_certificate(*, user, certificate_id, perm: str = "certificates.manage
         "cohort__course", "cohort__district", "enrolment__trainee", "reissue_of"
     )
     return access(certificates, certificate_id, user=user, perm=perm)
+
+
+def access_certificate_pdf(*, user, certificate_id) -> Certificate:
+    """The certificate whose PDF (and embedded credential) the user may download: its holder only while it is
+    downloadable (Certificate.is_downloadable: issued, with its file - not once revoked), staff of its
+    district any that has a file (a revoked one for the record). "Not found" otherwise, like every access."""
+    certificate = access_certificate(user=user, certificate_id=certificate_id, perm="certificates.download_certificate")
+    if certificate.is_pending or not certificate.pdf:
+        raise not_found()
+    if not certificate.is_downloadable and not user.has_perm("certificates.manage_certificate", certificate):
+        raise not_found()
+    return certificate
 
 
 def access_batch(*, user, batch_id) -> IssuanceBatch:
@@ -159,7 +171,7 @@ def managed_cohorts(*, user) -> list[Cohort]:
 
 def publicly_verifiable():
     """Certificates anyone may verify: issued or revoked. Pending or failed ones answer "not found"."""
-    return Certificate.objects.filter(status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+    return Certificate.objects.publicly_verifiable()  # the one home: certificates.models.PUBLIC_STATES
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:

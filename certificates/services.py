@@ -34,6 +34,7 @@ from lms.cohort_cache import cohort_changed
 from lms.errors import Conflict, NotAllowed, StoredFileUnavailable, ValidationFailed
 from lms.models import District, User
 from lms.storage import sha256_of_stored
+from lms.versions import check_version, field_changes
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -424,24 +425,33 @@ def certificate_retry_failed(*, batch: IssuanceBatch, actor: User) -> int:
 
 
 @transaction.atomic
-def completion_rule_save(*, cohort: Cohort, actor: User, **values) -> CompletionRule:
-    """Create or change the cohort's completion rule."""
+def completion_rule_save(*, cohort: Cohort, actor: User, version: str | None = None, **values) -> CompletionRule:
+    """Create or change the cohort's completion rule. With `version` (the form's), a save over a rule someone
+    changed since is refused with what changed (StaleVersion, 409); the audit keeps before and after."""
     _require(actor, "certificates.issue_certificates", cohort, _("You cannot set the rules of this cohort."))
     required_lessons = values.pop("required_lessons", None)
     for name in ("min_lesson_percent", "min_attendance_percent"):
         value = values.get(name)
         if value is not None and not 0 <= int(value) <= 100:
             raise ValidationFailed(_("A share must be between 0 and 100."), fields={name: [_("0 to 100.")]})
-    rule, _created = CompletionRule.objects.select_for_update().get_or_create(cohort=cohort)
+    if required_lessons is not None and any(lesson.module.cohort_id != cohort.pk for lesson in required_lessons):
+        raise ValidationFailed(_("Required lessons must belong to this cohort."), code="foreign_lesson")
+    rule, created = CompletionRule.objects.select_for_update().get_or_create(cohort=cohort)
+    if not created:
+        check_version(rule, version)
+    changes = field_changes(rule, values)
+    if required_lessons is not None:
+        before = sorted(rule.required_lessons.values_list("title", flat=True)) if not created else []
+        after = sorted(lesson.title for lesson in required_lessons)
+        if before != after:
+            changes["required_lessons"] = ["、".join(before) or "—", "、".join(after) or "—"]
     for name, value in values.items():
         setattr(rule, name, value)
     rule.updated_by = actor
     rule.save()
     if required_lessons is not None:
-        if any(lesson.module.cohort_id != cohort.pk for lesson in required_lessons):
-            raise ValidationFailed(_("Required lessons must belong to this cohort."), code="foreign_lesson")
         rule.required_lessons.set(required_lessons)
-    audit_record(actor=actor, verb="completion_rule.saved", target=rule)
+    audit_record(actor=actor, verb="completion_rule.saved", target=rule, target_name=cohort.name, changes=changes)
     return rule
 
 

@@ -30,6 +30,7 @@ from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
 from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
+from lms.versions import StaleVersion, version_of
 
 
 @login_required
@@ -77,10 +78,18 @@ def eligibility_export(request, cohort_id: int, fmt: str):
 def completion_rule_edit(request, cohort_id: int):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
     rule = CompletionRule.objects.filter(cohort=cohort).first()
-    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort)
+    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort, initial={"version": version_of(rule)})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        try:
+            services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        except StaleVersion as stale:
+            # The form stays as typed; it now carries the current version, so a second save replaces it.
+            form.data = form.data.copy()
+            form.data["version"] = stale.current
+            return render(
+                request, "certificates/rule.html", {"cohort": cohort, "form": form, "stale": stale}, status=409
+            )
         messages.success(request, _("The completion rules are saved."))
         return redirect("certificates-cohort", cohort_id=cohort.pk)
     return render(
@@ -201,9 +210,7 @@ def pdf_response(certificate, *, request) -> FileResponse:
 
 @login_required
 def certificate_download(request, certificate_id: int):
-    certificate = selectors.access_certificate(
-        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
-    )
+    certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
     return pdf_response(certificate, request=request)
 
 
@@ -473,11 +480,7 @@ def credential_status(request, code: str):
 @login_required
 def certificate_credential(request, certificate_id: int):
     """The Open Badges credential embedded in the trainee's PDF, on its own (same permission as the PDF)."""
-    certificate = selectors.access_certificate(
-        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
-    )
-    if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
-        raise Http404
+    certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
     with storage.open_stream(certificate.pdf.name) as handle:
         data = handle.read()
     credential = signing.credential_in_pdf(data)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 import time
 import zipfile
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ MAX_MEMBERS = 200
 MAX_SECONDS = 20.0
 HEADERS = {"姓名": "name", "手机号": "mobile", "社区": "community", "团队": "team", "邮箱": "email"}
 REQUIRED_HEADERS = ["姓名", "手机号", "社区"]
+HEADER_WITHIN = 10  # the column names must be on one of the first 10 rows (title rows above are skipped)
+HEADER_SEARCH = 50  # rows looked at to tell "column names too low" from "no column names"
 TEMPLATE_EXAMPLE = ["李丽", "13800000000", "河岗社区", "河岗社区组", ""]
 
 
@@ -132,9 +135,74 @@ def _bounded(rows):
         yield row
 
 
-def read_sheet(*, name: str, data: bytes) -> list[SheetRow]:
+def _normalised(line: list[str]) -> list[str]:
+    return [cell.replace(" ", "").replace("\u3000", "").lstrip("*") for cell in line]
+
+
+def _is_header(line: list[str]) -> bool:
+    return all(title in line for title in REQUIRED_HEADERS)
+
+
+def _find_header(numbered) -> tuple[list[str], list[tuple[int, str]], tuple | None]:
+    """The header row among the first HEADER_WITHIN rows, the title or blank rows above it (number, text),
+    and the first non-empty row under it (read to check it, handed back). Government sheets (WPS, Excel)
+    carry a title row or two above the column names; those are skipped and named in the preview. A header
+    further down, or a second row of column names under the first, is refused."""
+    skipped = []
+    for number, line in numbered:
+        cells = _normalised(line)
+        if _is_header(cells):
+            if number > HEADER_WITHIN:
+                raise SheetRefused(
+                    _(
+                        "The column names (姓名, 手机号, 社区) are on row %(row)d: they must be on one of the first "
+                        "%(within)d rows. Delete the rows above them and upload the sheet again."
+                    )
+                    % {"row": number, "within": HEADER_WITHIN},
+                    code="header_too_low",
+                )
+            return cells, skipped, _first_row_under(numbered, number)
+        if number <= HEADER_WITHIN:
+            skipped.append((number, " ".join(cell for cell in line if cell)[:80]))
+        elif number >= HEADER_SEARCH:
+            break
+    if not any(text for _number, text in skipped):
+        raise SheetRefused(_("The sheet is empty."), code="empty")
+    raise SheetRefused(
+        _("No row among the first %(within)d names the columns 姓名, 手机号 and 社区: add one row of column names.")
+        % {"within": HEADER_WITHIN},
+        code="headers_missing",
+    )
+
+
+def _first_row_under(numbered, header_number: int):
+    """The first non-empty row under the header; column names there mean a two-row header, which is refused."""
+    for number, line in numbered:
+        if number - header_number > MAX_ROWS:  # empty rows count here too
+            raise SheetRefused(
+                _("The sheet has more than 5,000 rows (empty rows count too: delete them)."), code="too_many_rows"
+            )
+        if not any(line):
+            continue
+        known = [cell for cell in _normalised(line) if cell in HEADERS]
+        if len(known) >= 2:
+            raise SheetRefused(
+                _(
+                    "Rows %(first)d and %(second)d both hold column names: keep one row of column names "
+                    "(姓名, 手机号, 社区, 团队, 邮箱) and upload the sheet again."
+                )
+                % {"first": header_number, "second": number},
+                code="two_header_rows",
+            )
+        return number, line
+    return None
+
+
+def read_sheet(*, name: str, data: bytes, layout: list | None = None) -> list[SheetRow]:
     """The data rows of an uploaded sheet. Refuses a file over 5 MB, of another type, without the
-    required headers, with no rows or over 5,000 rows."""
+    required headers among its first 10 rows, with two header rows, with no rows or over 5,000 rows.
+    `layout`, when given, receives the (number, text) of the title or blank rows skipped above the header."""
+    layout = [] if layout is None else layout
     if len(data) > MAX_BYTES:
         raise SheetRefused(_("The file is larger than 5 MB."), code="too_large")
     lowered = (name or "").lower()
@@ -145,20 +213,9 @@ def read_sheet(*, name: str, data: bytes) -> list[SheetRow]:
     else:
         raise SheetRefused(_("Upload an XLSX or CSV sheet."), code="wrong_type")
     numbered = enumerate(_bounded(rows), start=1)
-    header = None
-    for _number, line in numbered:  # the first non-empty line is the header
-        if any(line):
-            header = [cell.replace(" ", "").replace("\u3000", "").lstrip("*") for cell in line]
-            break
-    if header is None:
-        raise SheetRefused(_("The sheet is empty."), code="empty")
-    missing = [h for h in REQUIRED_HEADERS if h not in header]
-    if missing:
-        raise SheetRefused(
-            _("The sheet lacks the column(s) %(missing)s: the first row must name 姓名, 手机号 and 社区.")
-            % {"missing": "、".join(missing)},
-            code="headers_missing",
-        )
+    header, skipped, first = _find_header(numbered)
+    layout.extend(skipped)
+    numbered = itertools.chain([first] if first else [], numbered)
     index = {field: header.index(title) for title, field in HEADERS.items() if title in header}
     result = []
     for read, (number, line) in enumerate(numbered, start=1):

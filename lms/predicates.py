@@ -461,8 +461,13 @@ def district_people_q(user) -> Q:
 
 @superuser_sees_all
 def enrollable_trainees_q(user) -> Q:
-    """Accounts the user may enrol as trainees: only a superuser enrols a superuser or a staff member."""
-    return ~_privileged_q()
+    """Accounts the user may enrol as trainees: people with a role in its districts, or with no role outside
+    them (role-less accounts included); never another district's people, whom its staff govern, and only a
+    superuser enrols a superuser or a staff member."""
+    staff = roles_of(user).staff_district_ids
+    return ~_privileged_q() & (
+        _users_with_role_in_q(staff, inside=True) | ~_users_with_role_in_q(staff, inside=False)
+    )
 
 
 # --- the audit trail

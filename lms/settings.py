@@ -366,6 +366,9 @@ LMS_PICTURE_DECODE_BUDGET = int(os.environ.get("LMS_PICTURE_DECODE_BUDGET", str(
 PREVIEWS_TASK_MEMORY_BYTES = int(os.environ.get("PREVIEWS_TASK_MEMORY_BYTES", str(512 * 1024 * 1024)))
 PREVIEWS_TASK_SECONDS = int(os.environ.get("PREVIEWS_TASK_SECONDS", "60"))
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# An enrolment sheet's row whose mobile belongs to an account with another name: a warning staff confirm per
+# row (default), or, with this on, an error that refuses the sheet.
+LMS_SHEET_REFUSE_OTHER_NAME = env_bool("LMS_SHEET_REFUSE_OTHER_NAME", False)
 # A certificate left pending this long is re-queued by the sweep, which runs this often: lost work
 # is back in the queue within AFTER + EVERY seconds (90 s by default).
 CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "60"))

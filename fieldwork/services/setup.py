@@ -14,6 +14,7 @@ from lms.access import not_found
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User
+from lms.versions import check_version, field_changes
 
 # The file types an assignment may accept: those lms/uploads.py can recognise by content.
 EXTENSION_CHOICES = tuple(DEFAULT_EXTENSIONS)
@@ -79,15 +80,18 @@ def assignment_save(
     counts_toward_completion: bool = True,
     objection_window_days: int = 7,
     actor: User,
+    version: str | None = None,
 ) -> Assignment:
     """Create or change a field assignment: dates in order, file types from the known list, sizes in MB,
-    the pass mark within 0 and the rubric's maximum."""
+    the pass mark within 0 and the rubric's maximum. With `version` (the form's), a save over a newer
+    version is refused with what changed (StaleVersion, 409); the audit keeps before and after."""
     if not actor.has_perm("fieldwork.manage_assignments", module.cohort):
         raise NotAllowed(_("You cannot set up assignments of this cohort."))
     if assignment is not None:
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
         if assignment.module.cohort_id != module.cohort_id:
             raise NotAllowed(_("This assignment belongs to another cohort."))
+        check_version(assignment, version)
     title = (title or "").strip()
     if not title:
         raise _invalid(_("Give the assignment a title."), "title")
@@ -141,6 +145,7 @@ def assignment_save(
         "counts_toward_completion": counts_toward_completion,
         "objection_window_days": objection_window_days,
     }
+    changes = field_changes(assignment, values) if assignment is not None else {}
     if assignment is None:
         assignment = Assignment.objects.create(module=module, **values)
         verb = "assignment.created"
@@ -153,7 +158,15 @@ def assignment_save(
             setattr(assignment, key, value)
         assignment.save()
         verb = "assignment.updated"
-    audit_record(actor=actor, verb=verb, target=assignment, title=values["title"], pass_mark=str(pass_mark))
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=assignment,
+        target_name=values["title"],  # the title at the time: the audit reads true after a rename
+        title=values["title"],
+        pass_mark=str(pass_mark),
+        changes=changes,
+    )
     return assignment
 
 
