@@ -102,6 +102,25 @@ PHRASES = {
     "grade.finalised": gettext_lazy("The grade of %(target)s became final: the window for objections ended"),
     "enrolment.moved": gettext_lazy("%(actor)s moved %(target)s"),
     "enrolment.restored": gettext_lazy("%(actor)s restored the enrolment of %(target)s"),
+    "auth.signed_in": gettext_lazy("%(actor)s signed in"),
+    "auth.signed_out": gettext_lazy("%(actor)s signed out"),
+    "auth.sign_in_failed": gettext_lazy("Sign-in failed for %(target)s"),
+    "auth.token_issued": gettext_lazy("%(actor)s obtained an API token"),
+    "auth.second_factor_enrolled": gettext_lazy("%(actor)s set up the second factor"),
+    "auth.second_factor_failed": gettext_lazy("%(actor)s entered a wrong second-factor code"),
+    "auth.second_factor_locked": gettext_lazy("%(actor)s was locked out after wrong second-factor codes"),
+    "auth.recovery_code_used": gettext_lazy("%(actor)s signed in with a recovery code"),
+    "auth.recovery_codes_renewed": gettext_lazy("%(actor)s made new recovery codes"),
+    "auth.second_factor_reset": gettext_lazy("%(actor)s reset the second factor of %(target)s"),
+    "access.refused": gettext_lazy("%(actor)s was refused access to %(target)s"),
+    "export.attendance": gettext_lazy("%(actor)s exported the attendance of %(target)s"),
+    "export.gradebook": gettext_lazy("%(actor)s exported the gradebook of %(target)s"),
+    "export.eligibility": gettext_lazy("%(actor)s exported the certificate eligibility of %(target)s"),
+    "export.certificates_zip": gettext_lazy("%(actor)s downloaded the certificates of %(target)s as a ZIP"),
+    "export.audit": gettext_lazy("%(actor)s exported the audit trail"),
+    "download.file": gettext_lazy("%(actor)s downloaded the file %(target)s"),
+    "download.certificate": gettext_lazy("%(actor)s downloaded the certificate %(target)s"),
+    "download.photo": gettext_lazy("%(actor)s downloaded the original photo %(target)s"),
 }
 UNKNOWN_PHRASE = gettext_lazy("%(actor)s: %(verb)s on %(target)s")
 
@@ -170,6 +189,9 @@ DETAILS = {
     "grade.corrected": lambda data: _grade_correction(data),
     "enrolment.moved": lambda data: _enrolment_move(data),
     "enrolment.restored": lambda data: data.get("reason", ""),
+    "auth.sign_in_failed": lambda data: " ".join(filter(None, (data.get("username", ""), data.get("address", "")))),
+    "access.refused": lambda data: data.get("path", ""),
+    "export.audit": lambda data: _("%(rows)s rows") % {"rows": data["rows"]} if "rows" in data else "",
 }
 
 
@@ -418,6 +440,25 @@ ACTION_LABELS = {
         "grade.finalised": gettext_lazy("Grade became final"),
         "enrolment.moved": gettext_lazy("Trainee moved"),
         "enrolment.restored": gettext_lazy("Enrolment restored"),
+        "auth.signed_in": gettext_lazy("Signed in"),
+        "auth.signed_out": gettext_lazy("Signed out"),
+        "auth.sign_in_failed": gettext_lazy("Failed sign-in"),
+        "auth.token_issued": gettext_lazy("API token issued"),
+        "auth.second_factor_enrolled": gettext_lazy("Second factor set up"),
+        "auth.second_factor_failed": gettext_lazy("Wrong second-factor code"),
+        "auth.second_factor_locked": gettext_lazy("Second factor locked"),
+        "auth.recovery_code_used": gettext_lazy("Recovery code used"),
+        "auth.recovery_codes_renewed": gettext_lazy("Recovery codes renewed"),
+        "auth.second_factor_reset": gettext_lazy("Second factor reset"),
+        "access.refused": gettext_lazy("Access refused"),
+        "export.attendance": gettext_lazy("Attendance exported"),
+        "export.gradebook": gettext_lazy("Gradebook exported"),
+        "export.eligibility": gettext_lazy("Eligibility exported"),
+        "export.certificates_zip": gettext_lazy("Certificates ZIP downloaded"),
+        "export.audit": gettext_lazy("Audit exported"),
+        "download.file": gettext_lazy("File downloaded"),
+        "download.certificate": gettext_lazy("Certificate downloaded"),
+        "download.photo": gettext_lazy("Original photo downloaded"),
     }.items()
 }
 

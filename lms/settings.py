@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from lms.net import trusted_proxies_parse
@@ -99,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lms.middleware.RefuseNulBytesMiddleware",
     "lms.middleware.ApplicationErrorMiddleware",
+    "lms.sessions_policy.SessionPolicyMiddleware",  # second factor, idle and absolute limits, password age
     "lms.middleware.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -163,6 +165,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "lms.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "lms.passwords.PasswordHistoryValidator", "OPTIONS": {"keep": 5}},
 ]
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
@@ -411,6 +415,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
     "fieldwork-finalise-grades": {"task": "fieldwork.finalise_grades", "schedule": 3600.0},
+    # The audit chain is walked every night; the operators' page shows the last result.
+    "lms-audit-verify": {"task": "lms.audit_verify", "schedule": crontab(hour=3, minute=17)},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.
@@ -425,3 +431,21 @@ NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTE
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+
+# The audit chain (lms.audit_chain): SM3 beside SHA-256 when on (needs the gmssl package); entries older
+# than the retention period may be moved to a signed archive by `manage.py audit_archive` (never fewer than
+# 184 days: the Cybersecurity Law's six months).
+LMS_AUDIT_SM3 = env_bool("LMS_AUDIT_SM3", False)
+LMS_AUDIT_RETENTION_DAYS = int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "190"))
+if LMS_AUDIT_RETENTION_DAYS < 184:
+    raise ImproperlyConfigured("LMS_AUDIT_RETENTION_DAYS must be at least 184 (six months of audit).")
+
+# Signing in (lms.second_factor, lms.sessions_policy): which roles give a second factor (comma-separated:
+# staff, operators, instructors; empty: nobody), how long a session may sit idle or last at all, and when
+# privileged passwords expire (a warning shows in the week before).
+LMS_SECOND_FACTOR_ROLES = set(env_list("LMS_SECOND_FACTOR_ROLES", "staff,operators"))
+LMS_IDLE_TIMEOUT_PRIVILEGED_MINUTES = int(os.environ.get("LMS_IDLE_TIMEOUT_PRIVILEGED_MINUTES", "30"))
+LMS_IDLE_TIMEOUT_MINUTES = int(os.environ.get("LMS_IDLE_TIMEOUT_MINUTES", "480"))
+LMS_SESSION_MAX_HOURS = int(os.environ.get("LMS_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = LMS_SESSION_MAX_HOURS * 3600
+LMS_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("LMS_PASSWORD_MAX_AGE_DAYS", "90"))

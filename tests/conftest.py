@@ -94,6 +94,14 @@ def s3_storage(private_storage, settings, s3_server):
 
 
 @pytest.fixture(autouse=True)
+def second_factor_off(settings, monkeypatch):
+    """Tests of other features sign staff in with a password alone (force_login has no second factor);
+    tests/lms/test_sign_in.py turns the factor on and proves it, in this process and in started servers."""
+    settings.LMS_SECOND_FACTOR_ROLES = set()
+    monkeypatch.setenv("LMS_SECOND_FACTOR_ROLES", "")
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at full strength costs ~0.4 s a user here and tests build thousands; hashing is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

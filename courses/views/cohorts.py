@@ -18,6 +18,7 @@ from courses.forms import (
 )
 from courses.models import Enrolment, Lesson, Teaching, Team
 from courses.services.teaching import assignable_instructors_q, teaching_add, teaching_remove
+from lms.audit_events import audit_personal_data_read
 from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
 from lms.mobiles import normalise_mobile
 from lms.models import Community, User
@@ -220,6 +221,7 @@ def attendance_export(request, cohort_id: int, fmt: str):
     matrix = selectors.cohort_attendance_matrix(cohort=cohort)
     mobiles = visible_mobiles(user=request.user, people=[enrolment.trainee for enrolment, _statuses in matrix.rows])
     table = exports.attendance_table(matrix, title=_("Attendance"), mobiles=mobiles)
+    audit_personal_data_read(request=request, verb="export.attendance", target=cohort, format=fmt)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('attendance')}")
 
 
