@@ -363,7 +363,29 @@ NOTIFICATIONS_QUEUE = os.environ.get("NOTIFICATIONS_QUEUE", "celery")
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "4"))
 NOTIFICATIONS_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "30"))
 NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTER_SECONDS", "900"))
+# SMS (notifications.channels.SmsChannel) tells time-critical notices: an event within this many hours. It is
+# sent this many seconds after the notice, unless the person read it in the app by then.
+NOTIFICATIONS_TIME_CRITICAL_HOURS = float(os.environ.get("NOTIFICATIONS_TIME_CRITICAL_HOURS", "24"))
+NOTIFICATIONS_SMS_FALLBACK_SECONDS = float(os.environ.get("NOTIFICATIONS_SMS_FALLBACK_SECONDS", "600"))
 # E-mail (console unless EMAIL_HOST is set) is configured above with the password-reset settings.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+
+# SMS, chosen like EMAIL_BACKEND: `console` (printed by the process that sends it, on its log), or
+# providers tried in order with failover on a provider error (`aliyun,tencent`).
+SMS_BACKEND = env_list("SMS_BACKEND", "console")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "社区规划师")
+SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
+SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "")
+SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+SMS_ALIYUN_ENDPOINT = os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com")
+SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("SMS_ALIYUN_TEMPLATE_CODE", "")
+SMS_ALIYUN_TEMPLATE_NOTICE = os.environ.get("SMS_ALIYUN_TEMPLATE_NOTICE", "")
+SMS_TENCENT_SECRET_ID = os.environ.get("SMS_TENCENT_SECRET_ID", "")
+SMS_TENCENT_SECRET_KEY = os.environ.get("SMS_TENCENT_SECRET_KEY", "")
+SMS_TENCENT_APP_ID = os.environ.get("SMS_TENCENT_APP_ID", "")
+SMS_TENCENT_REGION = os.environ.get("SMS_TENCENT_REGION", "ap-guangzhou")
+SMS_TENCENT_ENDPOINT = os.environ.get("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com")
+SMS_TENCENT_TEMPLATE_CODE = os.environ.get("SMS_TENCENT_TEMPLATE_CODE", "")
+SMS_TENCENT_TEMPLATE_NOTICE = os.environ.get("SMS_TENCENT_TEMPLATE_NOTICE", "")

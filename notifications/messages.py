@@ -14,6 +14,7 @@ class Text:
     title: str
     body: str
     path: str
+    short: str = ""  # the one fact for a text message: the new time, the due date, or the title
 
 
 def _when(value: str) -> str:
@@ -42,6 +43,18 @@ TEXTS = {
     Kind.CERTIFICATE_REVOKED: (_("Certificate revoked"), _("Your certificate for “%(title)s” was revoked.")),
     Kind.SESSION_TOMORROW: (_("Session tomorrow"), _("“%(title)s” starts at %(starts)s at %(place)s.")),
     Kind.ASSIGNMENT_DUE_SOON: (_("Assignment due soon"), _("“%(title)s” is due on %(due)s.")),
+    Kind.ENROLLED: (
+        _("Enrolled in a cohort"),
+        _("You are enrolled in “%(title)s”. Sign in with your mobile number %(mobile)s and a code sent by SMS."),
+    ),
+    Kind.SESSION_ADDED: (_("Session added"), _("New session “%(title)s” at %(starts)s at %(place)s.")),
+    Kind.SESSION_MOVED: (_("Session moved"), _("“%(title)s” now starts at %(starts)s at %(place)s.")),
+    Kind.SESSION_CANCELLED: (_("Session cancelled"), _("“%(title)s” at %(starts)s is cancelled.")),
+    Kind.DUE_DATE_CHANGED: (_("Due date changed"), _("“%(title)s” is now due on %(due)s.")),
+    Kind.WORK_SUBMITTED_DIGEST: (
+        _("Work handed in this hour"),
+        _("%(count)s hand-ins in “%(title)s” are waiting for your grading."),
+    ),
     Kind.WORK_SUBMITTED: (_("Work handed in"), _("%(who)s handed in “%(title)s”: it is waiting for your grading.")),
     Kind.OBJECTION_RAISED: (_("Objection to a grade"), _("%(who)s objected to the grade of “%(title)s”.")),
 }
@@ -53,4 +66,6 @@ def describe(notification) -> Text:
     head, body = TEXTS[notification.kind]
     values = {"title": p.get("title", ""), "due": _when(p.get("due_at")), "starts": _when(p.get("starts_at"))}
     values |= {"place": p.get("place", ""), "who": p.get("who", "")}
-    return Text(title=str(head), body=str(body) % values, path=p.get("path", ""))
+    values |= {"mobile": p.get("mobile", ""), "count": p.get("count", "")}
+    short = values["starts"] or values["due"] or values["title"]
+    return Text(title=str(head), body=str(body) % values, path=p.get("path", ""), short=short)

@@ -12,19 +12,39 @@ from django.utils import timezone
 
 from courses.models import Enrolment, EnrolmentStatus, Teaching
 from lms.models import User
-from notifications.channels import channels
-from notifications.models import INSTRUCTOR_KINDS, Delivery, DeliveryStatus, Kind, Notification, Preference
+from notifications.channels import Deferred, channels
+from notifications.models import (
+    INSTRUCTOR_KINDS,
+    ChannelChoice,
+    Delivery,
+    DeliveryStatus,
+    Kind,
+    Notification,
+    Preference,
+)
 from notifications.targets import describe_for_instructors, describe_target
 
 logger = logging.getLogger(__name__)
 
 
-def queue_deliveries(delivery_ids: list[int]) -> None:
+def queue_deliveries(delivery_ids: list[int], *, countdown: float = 0) -> None:
     """Queue one send task per delivery; the rows are the state of record, the sweep re-queues lost ones."""
     from notifications.tasks import send_delivery
 
+    options = {"countdown": countdown} if countdown > 0 else {}
     for delivery_id in delivery_ids:
-        send_delivery.apply_async(args=[delivery_id], queue=settings.NOTIFICATIONS_QUEUE)
+        send_delivery.apply_async(args=[delivery_id], queue=settings.NOTIFICATIONS_QUEUE, **options)
+
+
+def _queue_after_commit(deliveries: list[Delivery]) -> None:
+    """Queue the pending deliveries after commit, each channel after its own delay (SMS waits to see if read)."""
+    by_delay: dict[float, list[int]] = {}
+    configured = channels()
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.PENDING:
+            by_delay.setdefault(configured[delivery.channel].delay_seconds, []).append(delivery.pk)
+    for delay, ids in by_delay.items():
+        transaction.on_commit(lambda ids=ids, delay=delay: queue_deliveries(ids, countdown=delay))
 
 
 def _record(
@@ -49,12 +69,21 @@ def _record(
     user_ids = {n.recipient_id for n in notifications}
     users = User.objects.in_bulk(user_ids)
     preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
+    choices: dict[int, dict] = {}
+    for user_id, channel_name, choice_kind, enabled in ChannelChoice.objects.filter(
+        user_id__in=user_ids, kind=kind
+    ).values_list("user_id", "channel", "kind", "enabled"):
+        choices.setdefault(user_id, {})[(channel_name, choice_kind)] = enabled
     deliveries = []
     now = timezone.now()
     for notification in notifications:
         notification.recipient = users[notification.recipient_id]
         for channel in channels().values():
-            if not channel.wants(notification=notification, preference=preferences.get(notification.recipient_id)):
+            if not channel.wants(
+                notification=notification,
+                preference=preferences.get(notification.recipient_id),
+                choices=choices.get(notification.recipient_id),
+            ):
                 continue
             immediate = channel.immediate
             deliveries.append(
@@ -66,9 +95,7 @@ def _record(
                 )
             )
     Delivery.objects.bulk_create(deliveries)
-    pending = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
-    if pending:
-        transaction.on_commit(lambda: queue_deliveries(pending))
+    _queue_after_commit(deliveries)
     return notifications
 
 
@@ -155,15 +182,25 @@ def delivery_send(*, delivery_id: int) -> SendOutcome | None:
             return None
         notification = delivery.notification
         channel = channels().get(delivery.channel)
-        if channel is None or _left_cohort(notification):
-            delivery.status = DeliveryStatus.SKIPPED
-            delivery.last_error = "unknown channel" if channel is None else "recipient left the cohort"
+        skip = None
+        if channel is None:
+            skip = "unknown channel"
+        elif _left_cohort(notification):
+            skip = "recipient left the cohort"
+        elif hasattr(channel, "skip_reason"):
+            skip = channel.skip_reason(notification=notification)
+        if skip:
+            delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, skip
             delivery.save(update_fields=["status", "last_error", "updated_at"])
             return SendOutcome(delivery.status)
-        delivery.attempts += 1
         try:
-            channel.send(notification=notification)
-        except Exception as error:  # any failure of the outside world: SMTP refusal, bounce, timeout
+            receipt = channel.send(notification=notification)
+        except Deferred as deferred:  # quiet hours: no attempt spent, tried again when they end
+            delivery.last_error = str(deferred)
+            delivery.save(update_fields=["last_error", "updated_at"])
+            return SendOutcome(delivery.status, max(1.0, (deferred.until - timezone.now()).total_seconds()))
+        except Exception as error:  # any failure of the outside world: SMTP refusal, bounce, provider, timeout
+            delivery.attempts += 1
             delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
             retry_in = None
             if delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
@@ -173,8 +210,13 @@ def delivery_send(*, delivery_id: int) -> SendOutcome | None:
                 retry_in = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
             delivery.save(update_fields=["status", "attempts", "last_error", "updated_at"])
             return SendOutcome(delivery.status, retry_in)
+        delivery.attempts += 1
         delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT, timezone.now(), ""
-        delivery.save(update_fields=["status", "sent_at", "attempts", "last_error", "updated_at"])
+        if receipt is not None:  # the provider's message id, e.g. "tencent" and a SerialNo
+            delivery.provider, delivery.receipt = receipt.provider, receipt.message_id[:128]
+        delivery.save(
+            update_fields=["status", "sent_at", "attempts", "last_error", "provider", "receipt", "updated_at"]
+        )
         return SendOutcome(delivery.status)
 
 

@@ -42,6 +42,14 @@ def describe_target(target) -> tuple[Q, int, dict]:
     if label == "certificates.Certificate":
         payload = {"title": target.course_title, "path": reverse("certificates-detail", args=[target.pk])}
         return Q(pk=target.enrolment_id), target.cohort_id, payload
+    if label == "courses.Session":  # every trainee of the cohort (guidance sessions too: plans change for all)
+        payload = {
+            "title": target.lesson.title,
+            "starts_at": target.starts_at.isoformat(),
+            "place": target.place,
+            "path": reverse("check-in-list"),
+        }
+        return Q(), target.cohort_id, payload
     raise ValueError(f"No recipients known for {label}")
 
 
