@@ -223,4 +223,3 @@ def test_an_sms_in_quiet_hours_waits_without_spending_an_attempt(
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0 and providers.outbox() == []
     assert outcome.retry_in > 0 and "deferred until 2026-12-09T08:00:00+08:00" in delivery.last_error
-
