@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from lms.net import trusted_proxies_parse
@@ -356,6 +357,8 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
+    # On the hour, so each digest covers the full hour before it.
+    "notifications-hand-in-digest": {"task": "notifications.digest_hand_ins", "schedule": crontab(minute=1)},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.

@@ -45,7 +45,7 @@ TEXTS = {
     Kind.ASSIGNMENT_DUE_SOON: (_("Assignment due soon"), _("“%(title)s” is due on %(due)s.")),
     Kind.ENROLLED: (
         _("Enrolled in a cohort"),
-        _("You are enrolled in “%(title)s”. Sign in with your mobile number %(mobile)s and a code sent by SMS."),
+        _("You are enrolled in “%(title)s”. Sign in with your mobile number and a code sent to it by SMS."),
     ),
     Kind.SESSION_ADDED: (_("Session added"), _("New session “%(title)s” at %(starts)s at %(place)s.")),
     Kind.SESSION_MOVED: (_("Session moved"), _("“%(title)s” now starts at %(starts)s at %(place)s.")),
@@ -68,4 +68,6 @@ def describe(notification) -> Text:
     values |= {"place": p.get("place", ""), "who": p.get("who", "")}
     values |= {"mobile": p.get("mobile", ""), "count": p.get("count", "")}
     short = values["starts"] or values["due"] or values["title"]
+    if notification.kind == Kind.ENROLLED:
+        short = str(_("sign in with an SMS code"))
     return Text(title=str(head), body=str(body) % values, path=p.get("path", ""), short=short)

@@ -27,7 +27,7 @@ SMS_DEFAULT_KINDS = frozenset(
         Kind.ASSIGNMENT_DUE_SOON,
     }
 )
-EMAIL_OFF_BY_DEFAULT: frozenset = frozenset()
+EMAIL_OFF_BY_DEFAULT = frozenset({Kind.WORK_SUBMITTED})  # instructors get the hourly digest instead
 # The kinds a person may set per channel, and which channels offer them (the preferences page's rows).
 INSTRUCTOR_ONLY = frozenset({Kind.WORK_SUBMITTED, Kind.OBJECTION_RAISED, Kind.WORK_SUBMITTED_DIGEST})
 
@@ -79,3 +79,25 @@ def time_critical(*, kind: str, payload: dict, now: datetime) -> bool:
     moment = event_at(payload)
     horizon = timedelta(hours=settings.NOTIFICATIONS_TIME_CRITICAL_HOURS)
     return moment is not None and now - timedelta(hours=1) <= moment <= now + horizon
+
+
+# --- the preferences page: which kinds a person is offered, on which channels
+
+CHOOSABLE_CHANNELS = ("email", "sms")
+
+
+def kinds_for(*, trainee: bool, instructor: bool) -> list[str]:
+    """The kinds a person can be told in its roles, in the order of Kind."""
+    from notifications.models import COHORT_KINDS, INSTRUCTOR_KINDS
+
+    kinds = []
+    for kind in Kind:
+        if kind in INSTRUCTOR_KINDS:
+            offered = instructor
+        elif kind in COHORT_KINDS:
+            offered = trainee or instructor
+        else:
+            offered = trainee
+        if offered:
+            kinds.append(kind.value)
+    return kinds

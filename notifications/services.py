@@ -14,6 +14,7 @@ from courses.models import Enrolment, EnrolmentStatus, Teaching
 from lms.models import User
 from notifications.channels import Deferred, channels
 from notifications.models import (
+    COHORT_KINDS,
     INSTRUCTOR_KINDS,
     ChannelChoice,
     Delivery,
@@ -112,6 +113,28 @@ def notify(*, kind: str, target, **payload) -> list[Notification]:
     return _record(kind=kind, target=target, entries=entries, payload={**described, **payload})
 
 
+def notify_cohort(*, kind: str, target, **payload) -> list[Notification]:
+    """Tell every trainee of the target's cohort (not withdrawn) and its instructors; call in the change's
+    transaction, before a deletion (the payload keeps what the row said)."""
+    _q, cohort_id, described = describe_target(target)
+    trainees = Enrolment.objects.filter(cohort_id=cohort_id).exclude(status=EnrolmentStatus.WITHDRAWN)
+    people = set(trainees.values_list("trainee_id", flat=True))
+    people |= set(
+        Teaching.objects.filter(cohort_id=cohort_id, instructor__is_active=True).values_list("instructor_id", flat=True)
+    )
+    entries = [(user_id, cohort_id, None) for user_id in sorted(people)]
+    return _record(kind=kind, target=target, entries=entries, payload={**described, **payload})
+
+
+def notify_enrolled(*, enrolments: list[Enrolment], cohort) -> list[Notification]:
+    """Tell newly enrolled trainees where they are and how to sign in (a mobile number and an SMS code)."""
+    from django.urls import reverse
+
+    entries = [(e.trainee_id, cohort.pk, None) for e in enrolments]
+    payload = {"title": cohort.name, "path": reverse("login-sms")}
+    return _record(kind=Kind.ENROLLED, target=cohort, entries=entries, payload=payload)
+
+
 def notify_instructors(*, kind: str, target, **payload) -> list[Notification]:
     """Tell the instructors of the target's cohort (and no other) about work waiting for them; call in the
     change's transaction.
@@ -153,10 +176,11 @@ def _left_cohort(notification: Notification) -> bool:
     an enrolment not withdrawn."""
     if notification.cohort_id is None:
         return False
+    teaches = Teaching.objects.filter(instructor_id=notification.recipient_id, cohort_id=notification.cohort_id)
     if notification.kind in INSTRUCTOR_KINDS:
-        return not Teaching.objects.filter(
-            instructor_id=notification.recipient_id, cohort_id=notification.cohort_id
-        ).exists()
+        return not teaches.exists()
+    if notification.kind in COHORT_KINDS and teaches.exists():
+        return False
     return (
         not Enrolment.objects.filter(trainee_id=notification.recipient_id, cohort_id=notification.cohort_id)
         .exclude(status=EnrolmentStatus.WITHDRAWN)
@@ -243,9 +267,19 @@ def notifications_mark_read(*, user: User, notification_ids: list[int] | None = 
 
 
 @transaction.atomic
-def preference_save(*, user: User, email_enabled: bool) -> Preference:
-    """Turn e-mail on or off for this person; applies to notifications recorded from now on."""
+def preference_save(*, user: User, email_enabled: bool, choices: dict | None = None) -> Preference:
+    """Turn e-mail on or off for this person and, given `choices` {(channel, kind): on}, set each channel and
+    kind; a choice equal to the default keeps no row. Applies to notifications recorded from now on."""
+    from notifications.preferences import default_enabled
+
     preference, _created = Preference.objects.update_or_create(user=user, defaults={"email_enabled": email_enabled})
+    if choices is not None:
+        ChannelChoice.objects.filter(user=user, channel__in={c for c, _k in choices}).delete()
+        ChannelChoice.objects.bulk_create(
+            ChannelChoice(user=user, channel=channel, kind=kind, enabled=on)
+            for (channel, kind), on in sorted(choices.items())
+            if on != default_enabled(channel=channel, kind=kind)
+        )
     return preference
 
 
@@ -362,4 +396,41 @@ def remind_assignments_due(*, now=None, within: timedelta = timedelta(hours=48))
                     "path": reverse("fieldwork:assignment-detail", args=[assignment.pk]),
                 },
             )
+    return created
+
+
+@transaction.atomic
+def digest_hand_ins(*, now=None) -> int:
+    """Tell each instructor, once per cohort and hour, how many pieces of work were handed in during the last
+    full hour (the default instead of one message per hand-in). Idempotent per instructor, cohort and hour."""
+    from django.urls import reverse
+
+    from courses.models import Cohort
+    from fieldwork.models import Submission
+
+    now = now or timezone.now()
+    end = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=1)
+    counts: dict[int, int] = {}
+    for cohort_id in Submission.objects.filter(submitted_at__gte=start, submitted_at__lt=end).values_list(
+        "assignment__module__cohort_id", flat=True
+    ):
+        counts[cohort_id] = counts.get(cohort_id, 0) + 1
+    if not counts:
+        return 0
+    cohorts = Cohort.objects.in_bulk(counts)
+    instructors: dict[int, list[int]] = {}
+    for user_id, cohort_id in Teaching.objects.filter(cohort_id__in=counts, instructor__is_active=True).values_list(
+        "instructor_id", "cohort_id"
+    ):
+        instructors.setdefault(cohort_id, []).append(user_id)
+    created = 0
+    for cohort_id, count in counts.items():
+        created += _record_reminders(
+            kind=Kind.WORK_SUBMITTED_DIGEST,
+            target=cohorts[cohort_id],
+            people=[(u, cohort_id) for u in instructors.get(cohort_id, [])],
+            key_prefix=f"{Kind.WORK_SUBMITTED_DIGEST}:{cohort_id}:{end:%Y%m%d%H}",
+            payload={"title": cohorts[cohort_id].name, "count": count, "path": reverse("fieldwork:grading-queue")},
+        )
     return created

@@ -42,6 +42,13 @@ def describe_target(target) -> tuple[Q, int, dict]:
     if label == "certificates.Certificate":
         payload = {"title": target.course_title, "path": reverse("certificates-detail", args=[target.pk])}
         return Q(pk=target.enrolment_id), target.cohort_id, payload
+    if label == "fieldwork.Assignment":  # every trainee of the cohort
+        payload = {
+            "title": target.title,
+            "due_at": target.due_at.isoformat(),
+            "path": reverse("fieldwork:assignment-detail", args=[target.pk]),
+        }
+        return Q(), target.module.cohort_id, payload
     if label == "courses.Session":  # every trainee of the cohort (guidance sessions too: plans change for all)
         payload = {
             "title": target.lesson.title,

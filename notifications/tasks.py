@@ -36,3 +36,9 @@ def remind_sessions_tomorrow() -> int:
 def remind_assignments_due() -> int:
     """Tell trainees about work due within 48 hours (run by Celery beat; idempotent)."""
     return services.remind_assignments_due()
+
+
+@shared_task(name="notifications.digest_hand_ins")
+def digest_hand_ins() -> int:
+    """Tell instructors about the last hour's hand-ins, one notice per cohort (run hourly by Celery beat)."""
+    return services.digest_hand_ins()

@@ -178,6 +178,10 @@ def session_create(*, lesson: Lesson, actor: User, **fields) -> Session:
     session = Session.objects.create(cohort=cohort, **values)
     session.instructors.set(instructors)
     audit_record(actor=actor, verb="session.created", target=session, lesson=lesson.pk)
+    from notifications.models import Kind
+    from notifications.services import notify_cohort
+
+    notify_cohort(kind=Kind.SESSION_ADDED, target=session)
     return session
 
 

@@ -28,6 +28,8 @@ from lms.access import not_found
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import District, User
+from notifications.models import Kind
+from notifications.services import notify_cohort
 
 # Reading material: PDF and photos only (what a phone opens without an office suite).
 ATTACHMENT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "webp")
@@ -318,16 +320,23 @@ def session_save(
         fields.setdefault("check_in_minutes_after", session.check_in_minutes_after)
         fields["keep_community_id"] = session.community_id
     values, instructors = session_values(cohort=cohort, lesson=lesson, **fields)
+    moved_from = None
     if session is None:
         session = Session.objects.create(cohort=cohort, **values)
         verb = "session.created"
     else:
         session = Session.objects.select_for_update().get(pk=session.pk)
+        if (session.starts_at, session.place) != (values["starts_at"], values["place"]):
+            moved_from = session.starts_at
         for key, value in values.items():
             setattr(session, key, value)
         session.save()
         verb = "session.updated"
     session.instructors.set(instructors)
+    if verb == "session.created":
+        notify_cohort(kind=Kind.SESSION_ADDED, target=session)
+    elif moved_from is not None:
+        notify_cohort(kind=Kind.SESSION_MOVED, target=session, was_starts_at=moved_from.isoformat())
     audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=values["starts_at"].isoformat())
     return session
 
@@ -494,6 +503,7 @@ def session_delete(*, session: Session, actor: User) -> Lesson:
         starts_at=session.starts_at.isoformat(),
         place=session.place,
     )
+    notify_cohort(kind=Kind.SESSION_CANCELLED, target=session)
     lesson = session.lesson
     session.delete()
     return lesson
