@@ -6,3 +6,10 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from lms import registry
+        from notifications.hooks import HOOKS
+
+        for name, function in HOOKS.items():
+            registry.extend(name, function)

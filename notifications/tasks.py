@@ -34,11 +34,15 @@ def remind_sessions_tomorrow() -> int:
 
 @shared_task(name="notifications.remind_assignments_due")
 def remind_assignments_due() -> int:
-    """Tell trainees about work due within 48 hours (run by Celery beat; idempotent)."""
-    return services.remind_assignments_due()
+    """Tell trainees about work due within 48 hours (run by Celery beat; idempotent): fieldwork/reminders.py."""
+    from lms.registry import provided
+
+    return provided("remind_assignments_due")()
 
 
 @shared_task(name="notifications.digest_hand_ins")
 def digest_hand_ins() -> int:
-    """Tell instructors about the last hour's hand-ins, one notice per cohort (run hourly by Celery beat)."""
-    return services.digest_hand_ins()
+    """Tell instructors of the last hour's hand-ins, one notice per cohort (hourly by beat): fieldwork/reminders.py."""
+    from lms.registry import provided
+
+    return provided("digest_hand_ins")()

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from courses.forms import form_error
+from lms.forms import form_error
 from lms.predicates import roles_of
 from notifications import preferences, selectors, services
 from notifications.channels import channels

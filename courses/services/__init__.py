@@ -71,9 +71,9 @@ def enrolment_create(
         raise Conflict(already, code="already_enrolled") from None
     audit_record(actor=actor, verb="enrolment.created", target=enrolment, trainee=trainee.pk, confirmed=confirm)
     forget_roles(trainee)
-    from notifications.services import notify_enrolled
+    from courses.services.attendance import tell
 
-    notify_enrolled(enrolments=[enrolment], cohort=cohort)
+    tell("enrolled", enrolments=[enrolment], cohort=cohort)
     return enrolment
 
 

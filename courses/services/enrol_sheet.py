@@ -280,7 +280,7 @@ def enrol_sheet_commit(*, cohort: Cohort, rows: list[SheetRow], actor: User) -> 
         data_of=lambda e: {"trainee": e.trainee_id, "source": "sheet", "new_account": e.trainee_id in new_ids},
     )
     audit_record(actor=actor, verb="cohort.sheet_enrolled", target=cohort, **preview.totals)
-    from notifications.services import notify_enrolled
+    from courses.services.attendance import tell
 
-    notify_enrolled(enrolments=enrolments, cohort=cohort)
+    tell("enrolled", enrolments=enrolments, cohort=cohort)
     return preview

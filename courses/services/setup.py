@@ -23,13 +23,11 @@ from courses.models import (
 )
 from courses.prerequisites import find_cycle
 from courses.selectors import lesson_holds, module_holds, session_holds
-from courses.services.attendance import session_values
+from courses.services.attendance import session_values, tell
 from lms.access import not_found
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import District, User
-from notifications.models import Kind
-from notifications.services import notify_cohort
 
 # Reading material: PDF and photos only (what a phone opens without an office suite).
 ATTACHMENT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "webp")
@@ -258,7 +256,7 @@ def lesson_save(
 @transaction.atomic
 def lesson_attachment_add(*, lesson: Lesson, upload, actor: User) -> LessonAttachment:
     """Store a PDF or photo as reading material of a lesson, checked by content like every upload."""
-    from fieldwork import previews, uploads
+    from lms import previews, uploads
 
     _require_manage(actor, lesson.module.cohort, _("You cannot add reading material to this lesson."))
     if upload is None:
@@ -288,7 +286,7 @@ def lesson_attachment_add(*, lesson: Lesson, upload, actor: User) -> LessonAttac
 @transaction.atomic
 def lesson_attachment_remove(*, attachment: LessonAttachment, actor: User) -> None:
     """Delete a lesson's reading material; the stored files go once the deletion is committed."""
-    from fieldwork.uploads import delete_stored
+    from lms.uploads import delete_stored
 
     attachment = LessonAttachment.objects.select_related("lesson__module__cohort").get(pk=attachment.pk)
     _require_manage(actor, attachment.lesson.module.cohort, _("You cannot remove reading material of this lesson."))
@@ -334,9 +332,9 @@ def session_save(
         verb = "session.updated"
     session.instructors.set(instructors)
     if verb == "session.created":
-        notify_cohort(kind=Kind.SESSION_ADDED, target=session)
+        tell("session_added", session=session)
     elif moved_from is not None:
-        notify_cohort(kind=Kind.SESSION_MOVED, target=session, was_starts_at=moved_from.isoformat())
+        tell("session_moved", session=session, was_starts_at=moved_from)
     audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=values["starts_at"].isoformat())
     return session
 
@@ -468,7 +466,7 @@ def lesson_delete(*, lesson: Lesson, actor: User) -> Module:
     """Delete a lesson nobody finished, with no session and not required by the completion rules.
 
     Its reading material goes with it; the stored files are removed once the deletion is committed."""
-    from fieldwork.uploads import delete_stored
+    from lms.uploads import delete_stored
 
     module, lesson = _locked_lesson(lesson, actor)
     if reasons := lesson_holds(lesson=lesson):
@@ -503,7 +501,7 @@ def session_delete(*, session: Session, actor: User) -> Lesson:
         starts_at=session.starts_at.isoformat(),
         place=session.place,
     )
-    notify_cohort(kind=Kind.SESSION_CANCELLED, target=session)
+    tell("session_cancelled", session=session)  # before the row goes: the notice keeps what it said
     lesson = session.lesson
     session.delete()
     return lesson

@@ -18,7 +18,7 @@ from lms.models import User
 from notifications.models import Kind
 from notifications.services import notify
 
-# The file types an assignment may accept: those fieldwork/uploads.py can recognise by content.
+# The file types an assignment may accept: those lms/uploads.py can recognise by content.
 EXTENSION_CHOICES = tuple(DEFAULT_EXTENSIONS)
 MAX_FILE_MB = 200
 MAX_FILES = 50

@@ -185,6 +185,8 @@ def test_by_default_a_hand_in_is_in_the_bell_but_not_e_mailed(field):
 def test_the_hourly_digest_counts_the_hand_ins_once_per_cohort_and_instructor(field, second_instructor):
     from django.utils import timezone
 
+    from fieldwork.reminders import digest_hand_ins
+
     world = field.world
     world.instructor.email = "mentor@example.org"
     world.instructor.save(update_fields=["email"])
@@ -192,9 +194,9 @@ def test_the_hourly_digest_counts_the_hand_ins_once_per_cohort_and_instructor(fi
     field.submitted(enrolment=field.classmate_enrolment)
     field.submitted(assignment=field.other_assignment, enrolment=world.other_enrolment)  # another cohort's
     next_hour = timezone.now() + timezone.timedelta(hours=1)
-    assert services.digest_hand_ins(now=next_hour) == 3  # two instructors here, one in the other cohort
-    assert services.digest_hand_ins(now=next_hour) == 0  # once per hour
+    assert digest_hand_ins(now=next_hour) == 3  # two instructors here, one in the other cohort
+    assert digest_hand_ins(now=next_hour) == 0  # once per hour
     digest = Notification.objects.get(kind=Kind.WORK_SUBMITTED_DIGEST, recipient=world.instructor)
     assert digest.payload["count"] == 2 and digest.payload["path"] == "/grading/"
     assert sorted(digest.deliveries.values_list("channel", flat=True)) == ["email", "in_app"]
-    assert services.digest_hand_ins(now=next_hour + timezone.timedelta(hours=1)) == 0  # nothing new
+    assert digest_hand_ins(now=next_hour + timezone.timedelta(hours=1)) == 0  # nothing new

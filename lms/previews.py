@@ -73,7 +73,7 @@ def queue_after_commit(rows) -> None:
 
 def queue_previews(items: list[tuple[str, int]]) -> int:
     """Send one derive task per (label, pk); a broker outage is logged, not raised (the sweep re-queues)."""
-    from fieldwork.tasks import derive_previews
+    from lms.tasks import derive_previews
 
     sent = 0
     for label, pk in items:

@@ -1,11 +1,13 @@
-"""Celery tasks of fieldwork: thin wrappers around one service each, taking ids, safe to run twice."""
+"""Celery tasks of the floor: previews of stored pictures, whichever app holds them (the task names keep
+their old `fieldwork.` prefix, so messages queued before a deploy still run). Thin wrappers around one
+service each, taking ids, safe to run twice."""
 
 import logging
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 
-from fieldwork import previews
+from lms import previews
 from lms.celery import app  # noqa: F401 -- binds the shared tasks below to the project's app
 
 logger = logging.getLogger(__name__)
