@@ -374,6 +374,9 @@ NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTE
 # sent this many seconds after the notice, unless the person read it in the app by then.
 NOTIFICATIONS_TIME_CRITICAL_HOURS = float(os.environ.get("NOTIFICATIONS_TIME_CRITICAL_HOURS", "24"))
 NOTIFICATIONS_SMS_FALLBACK_SECONDS = float(os.environ.get("NOTIFICATIONS_SMS_FALLBACK_SECONDS", "600"))
+NOTIFICATIONS_SMS_QUIET_HOURS = env_bool("NOTIFICATIONS_SMS_QUIET_HOURS", True)  # no SMS 22:00-08:00 Shanghai
+# More deliveries than this from one change are queued by one worker task rather than by the request.
+NOTIFICATIONS_SENT_IN_REQUEST = int(os.environ.get("NOTIFICATIONS_SENT_IN_REQUEST", "50"))
 # E-mail (console unless EMAIL_HOST is set) is configured above with the password-reset settings.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))

@@ -28,11 +28,17 @@ from notifications.targets import describe_for_instructors, describe_target
 logger = logging.getLogger(__name__)
 
 
-def queue_deliveries(delivery_ids: list[int], *, countdown: float = 0) -> None:
-    """Queue one send task per delivery; the rows are the state of record, the sweep re-queues lost ones."""
-    from notifications.tasks import send_delivery
+def queue_deliveries(delivery_ids: list[int], *, countdown: float = 0, fan_out: bool = True) -> None:
+    """Queue one send task per delivery; the rows are the state of record, the sweep re-queues lost ones.
+
+    Many at once (a session of a 500-trainee cohort moved) are handed to one task that queues them from a
+    worker, so the request that caused them sends one message to the broker, not hundreds."""
+    from notifications.tasks import queue_many, send_delivery
 
     options = {"countdown": countdown} if countdown > 0 else {}
+    if fan_out and len(delivery_ids) > settings.NOTIFICATIONS_SENT_IN_REQUEST:
+        queue_many.apply_async(args=[delivery_ids], queue=settings.NOTIFICATIONS_QUEUE, **options)
+        return
     for delivery_id in delivery_ids:
         send_delivery.apply_async(args=[delivery_id], queue=settings.NOTIFICATIONS_QUEUE, **options)
 
@@ -68,7 +74,12 @@ def _record(
         for user_id, cohort_id, key in entries
     )
     user_ids = {n.recipient_id for n in notifications}
-    users = User.objects.in_bulk(user_ids)
+    # What channels ask of a recipient (address, number), without loading whole accounts: this runs in the
+    # request of a change that may tell a 500-trainee cohort.
+    users = {
+        pk: User(pk=pk, email=email, mobile=mobile)
+        for pk, email, mobile in User.objects.filter(pk__in=user_ids).values_list("pk", "email", "mobile")
+    }
     preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
     choices: dict[int, dict] = {}
     for user_id, channel_name, choice_kind, enabled in ChannelChoice.objects.filter(
@@ -78,7 +89,7 @@ def _record(
     deliveries = []
     now = timezone.now()
     for notification in notifications:
-        notification.recipient = users[notification.recipient_id]
+        notification._state.fields_cache["recipient"] = users[notification.recipient_id]
         for channel in channels().values():
             if not channel.wants(
                 notification=notification,
@@ -89,7 +100,7 @@ def _record(
             immediate = channel.immediate
             deliveries.append(
                 Delivery(
-                    notification=notification,
+                    notification_id=notification.pk,
                     channel=channel.name,
                     status=DeliveryStatus.SENT if immediate else DeliveryStatus.PENDING,
                     sent_at=now if immediate else None,

@@ -20,6 +20,12 @@ def send_delivery(self, delivery_id: int) -> None:
         raise self.retry(countdown=outcome.retry_in)
 
 
+@shared_task(name="notifications.queue_many")
+def queue_many(delivery_ids: list[int]) -> None:
+    """Queue the send task of each of many deliveries (fanned out here rather than in the request)."""
+    services.queue_deliveries(delivery_ids, fan_out=False)
+
+
 @shared_task(name="notifications.sweep_pending")
 def sweep_pending() -> int:
     """Re-queue deliveries left pending too long (run by Celery beat)."""
