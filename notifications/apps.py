@@ -13,3 +13,6 @@ class NotificationsConfig(AppConfig):
 
         for name, function in HOOKS.items():
             registry.extend(name, function)
+        from notifications.services import notify_member_moved
+
+        registry.extend("enrolment_moved", notify_member_moved)  # courses moves people; it cannot import us
