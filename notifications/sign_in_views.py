@@ -73,13 +73,21 @@ class SmsTokenSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=16)
 
 
+class SmsCodeSentSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class SmsTokenAnswerSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
 class SmsCodeView(APIView):
     """Send a sign-in code by SMS. The same answer whether or not the number has an account; 429 past a limit."""
 
     authentication_classes: list = []  # no session, so no CSRF: the code is the credential
     permission_required = PUBLIC
 
-    @extend_schema(request=SmsCodeRequestSerializer, responses={202: None})
+    @extend_schema(request=SmsCodeRequestSerializer, responses={202: SmsCodeSentSerializer})
     def post(self, request):
         data = SmsCodeRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -93,7 +101,7 @@ class SmsTokenView(APIView):
     authentication_classes: list = []  # no session, so no CSRF: the code is the credential
     permission_required = PUBLIC
 
-    @extend_schema(request=SmsTokenSerializer, responses={200: None})
+    @extend_schema(request=SmsTokenSerializer, responses={200: SmsTokenAnswerSerializer})
     def post(self, request):
         data = SmsTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
