@@ -196,9 +196,7 @@ class CertificateViewSet(ScopedViewSet):
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        certificate = selectors.access_certificate(
-            user=request.user, certificate_id=_int(pk), perm="certificates.download_certificate"
-        )
+        certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=_int(pk))
         return pdf_response(certificate)
 
 

@@ -40,13 +40,14 @@ class UploadVerdict:
 
 
 def _record(code: str):
-    from certificates.models import Certificate, CertificateStatus
+    from certificates.models import Certificate
 
     if not code:
         return None
     return (
         Certificate.objects.select_related("cohort__district", "signing_key")
-        .filter(code=code, status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+        .publicly_verifiable()
+        .filter(code=code)
         .first()
     )
 
@@ -95,7 +96,7 @@ def check_credential_upload(data: bytes) -> UploadVerdict:
 def check_pdf_upload(data: bytes) -> UploadVerdict:
     """Verify an uploaded certificate PDF: signature, integrity, the record it matches. Raises PdfRefused."""
     from certificates import credentials, signing
-    from certificates.models import Certificate, CertificateStatus
+    from certificates.models import Certificate
     from certificates.rendering import sha256_of
 
     result = signing.check_pdf(data)
@@ -111,6 +112,11 @@ def check_pdf_upload(data: bytes) -> UploadVerdict:
     elif result.key is None:
         verdict.problems.append(_("The PDF is not signed by a district key this site publishes."))
     code = ""
+    if result.credential_too_large:
+        verdict.credential_valid = False
+        verdict.credential_problem = _("The credential inside the PDF is larger than %(size)d MB and was not read.") % {
+            "size": signing.CREDENTIAL_MAX_BYTES // (1024 * 1024)
+        }
     if result.credential:
         try:
             check = credentials.verify_credential(result.credential)
@@ -120,7 +126,8 @@ def check_pdf_upload(data: bytes) -> UploadVerdict:
             verdict.credential_valid, code = True, check.code
     by_hash = (
         Certificate.objects.select_related("cohort__district", "signing_key")
-        .filter(sha256=sha256_of(data), status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+        .publicly_verifiable()
+        .filter(sha256=sha256_of(data))
         .first()
     )
     verdict.certificate = by_hash or _record(code)

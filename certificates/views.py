@@ -29,6 +29,7 @@ from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
 from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
+from lms.versions import StaleVersion, version_of
 
 
 @login_required
@@ -56,6 +57,7 @@ def cohort_certificates(request, cohort_id: int):
             "page": page_of(rows, request),  # 50 trainees a page; "issue to all" still takes every one
             "query": query_without_page(request),
             "eligible_count": sum(1 for r in rows if r.can_be_issued),
+            "key_problem": selectors.signing_key_problem(district=cohort.district),
             "rule": CompletionRule.objects.filter(cohort=cohort).first(),
             "batches": selectors.cohort_batches(cohort=cohort),
             "certificates": selectors.cohort_certificates(cohort=cohort),
@@ -74,10 +76,18 @@ def eligibility_export(request, cohort_id: int, fmt: str):
 def completion_rule_edit(request, cohort_id: int):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
     rule = CompletionRule.objects.filter(cohort=cohort).first()
-    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort)
+    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort, initial={"version": version_of(rule)})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        try:
+            services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        except StaleVersion as stale:
+            # The form stays as typed; it now carries the current version, so a second save replaces it.
+            form.data = form.data.copy()
+            form.data["version"] = stale.current
+            return render(
+                request, "certificates/rule.html", {"cohort": cohort, "form": form, "stale": stale}, status=409
+            )
         messages.success(request, _("The completion rules are saved."))
         return redirect("certificates-cohort", cohort_id=cohort.pk)
     return render(
@@ -197,9 +207,7 @@ def pdf_response(certificate) -> FileResponse:
 
 @login_required
 def certificate_download(request, certificate_id: int):
-    certificate = selectors.access_certificate(
-        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
-    )
+    certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
     return pdf_response(certificate)
 
 
@@ -468,11 +476,7 @@ def credential_status(request, code: str):
 @login_required
 def certificate_credential(request, certificate_id: int):
     """The Open Badges credential embedded in the trainee's PDF, on its own (same permission as the PDF)."""
-    certificate = selectors.access_certificate(
-        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
-    )
-    if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
-        raise Http404
+    certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
     with storage.open_stream(certificate.pdf.name) as handle:
         data = handle.read()
     credential = signing.credential_in_pdf(data)

@@ -10,6 +10,9 @@ from lms.api import AuthTokenView, MeView, SchemaView
 from notifications.sign_in_views import SmsCodeView, SmsTokenView
 
 router = DefaultRouter()
+# No `<id>.json` twins of every route: the API speaks JSON only, and the suffix routes reached views
+# that take no `format` argument (a 500 each, issue 26).
+router.include_format_suffixes = False
 fieldwork_api.register(router)
 register_project_routes(router)
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", homes_views.landing, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("operations/status/", health.status, name="operations-status"),
     path("operations/", health.operations, name="operations"),
     path("admin/", admin.site.urls),
     path(

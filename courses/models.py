@@ -5,7 +5,7 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from lms.models import Community, District, PreviewState, TimeStamped
+from lms.models import Community, District, PreviewFacts, PreviewState, TimeStamped
 
 
 class Phase(models.TextChoices):
@@ -253,6 +253,10 @@ class Enrolment(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.trainee} · {self.cohort}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == EnrolmentStatus.ACTIVE
 
 
 class EnrolmentChangeKind(models.TextChoices):
@@ -577,7 +581,7 @@ class AttendanceCorrection(models.Model):
         return f"{self.attendance}: {self.old_status} → {self.new_status}"
 
 
-class LessonAttachment(TimeStamped):
+class LessonAttachment(PreviewFacts, TimeStamped):
     """Reading material of a lesson (PDF or photo): private, served only through a permission-checked view."""
 
     district_lookup = "lesson__module__cohort__district"

@@ -22,6 +22,7 @@ from lms.downloads import preview_status, serve_stored
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.middleware import refuse_nul_bytes
 from lms.paging import page_of, query_without_page
+from lms.selectors import visible_mobiles
 from lms.spreadsheets import table_response
 
 FEEDBACK_MAX_BYTES = 50 * 1024 * 1024  # files an instructor attaches to its feedback, in one request
@@ -430,4 +431,6 @@ def gradebook(request, cohort_id: int):
 @login_required
 def gradebook_export(request, cohort_id: int, fmt: str):
     cohort, book = _gradebook(request, cohort_id)
-    return table_response(exports.gradebook_table(book), fmt=fmt, name=f"{cohort.name}-{_('gradebook')}")
+    mobiles = visible_mobiles(user=request.user, people=[row.enrolment.trainee for row in book.rows])
+    table = exports.gradebook_table(book, mobiles=mobiles)
+    return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('gradebook')}")

@@ -8,10 +8,12 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lms.authentication import login_locked_error
+from lms.json_input import BoundedJSONParser
 from lms.permissions import SIGNED_IN
 from lms.predicates import roles_of
 
@@ -77,11 +79,14 @@ class AuthTokenView(ObtainAuthToken):
     object there, so the lockout it records is read back here and answered in the API's error shape.
     """
 
+    # ObtainAuthToken names its own parsers, DRF's unbounded JSON parser among them.
+    parser_classes = (BoundedJSONParser, FormParser, MultiPartParser)
+
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         valid = serializer.is_valid()
         if getattr(request, "axes_locked_out", False):
-            raise login_locked_error()
+            raise login_locked_error(request)
         if not valid:
             raise serializers.ValidationError(serializer.errors)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])

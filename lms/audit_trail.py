@@ -248,7 +248,22 @@ def phrase_for(entry: AuditEntry, target_label: str) -> str:
         text = template % {"actor": actor, "target": target_label}
     detail = DETAILS.get(entry.verb)
     detail_text = detail(entry.data or {}) if detail else ""
+    if not detail_text and (entry.data or {}).get("changes"):
+        detail_text = _changes_text(entry)
     return f"{text}：{detail_text}" if detail_text else text
+
+
+def _changes_text(entry: AuditEntry) -> str:
+    """A versioned save's values before and after, by the fields' names ("及格分 60 → 70；…")."""
+    model = ContentType.objects.get_for_id(entry.target_type_id).model_class()
+    parts = []
+    for name, (before, after) in entry.data["changes"].items():
+        try:
+            label = str(model._meta.get_field(name).verbose_name) if model else name
+        except Exception:  # not a model field
+            label = name
+        parts.append(f"{label} {before} → {after}")
+    return "；".join(parts)
 
 
 def _target_labels(entries: list[AuditEntry]) -> dict[tuple[int, str], str]:
@@ -274,7 +289,10 @@ def audit_lines(entries: list[AuditEntry]) -> list[AuditLine]:
     labels = _target_labels(entries)
     lines = []
     for entry in entries:
-        target = labels.get((entry.target_type_id, entry.target_id), _("(deleted)"))
+        # The name the row had when the action was taken, where the service kept it; else today's.
+        target = (entry.data or {}).get("target_name") or labels.get(
+            (entry.target_type_id, entry.target_id), _("(deleted)")
+        )
         actor_name = (entry.actor.full_name or entry.actor.username) if entry.actor_id else _("The system")
         lines.append(
             AuditLine(entry=entry, actor_name=actor_name, target_label=target, phrase=phrase_for(entry, target))

@@ -16,6 +16,24 @@ class PreviewState(models.TextChoices):
     FAILED = "failed", _("No preview could be made")
 
 
+class PreviewFacts:
+    """What a page shows of a stored picture, read from its `preview_state` (a mixin of every row that has
+    one), so that templates test booleans and never spell a state."""
+
+    @property
+    def preview_ready(self) -> bool:
+        return self.preview_state == PreviewState.READY
+
+    @property
+    def preview_pending(self) -> bool:
+        return self.preview_state == PreviewState.PENDING
+
+    @property
+    def preview_shown(self) -> bool:
+        """A picture the page shows: ready, or being made (the page swaps it in when ready)."""
+        return self.preview_ready or self.preview_pending
+
+
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

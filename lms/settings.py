@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "lms.middleware.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "lms.middleware.ChineseFirstLocaleMiddleware",
+    "lms.middleware.ApiAnswersJsonMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -257,6 +258,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "lms.api_schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "lms.errors.api_exception_handler",
+    # JSON nested past lms.json_input.MAX_DEPTH is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "lms.json_input.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Community planner training LMS API",
@@ -318,6 +325,14 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("LMS_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LMS_LOGIN_LOCK_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The account's username whichever name (username or mobile) it signs in with: one count, one lock.
+AXES_USERNAME_CALLABLE = "lms.authentication.account_username"
+# Failed logins from one address across all accounts before that address is paused (lms.authentication).
+LMS_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LMS_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+# Wrong old passwords on the change page per account, and reset e-mails asked per address and per e-mail,
+# within the lock window (LMS_LOGIN_LOCK_MINUTES).
+LMS_PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("LMS_PASSWORD_RESET_PER_ADDRESS", "10"))
+LMS_PASSWORD_RESET_PER_EMAIL = int(os.environ.get("LMS_PASSWORD_RESET_PER_EMAIL", "3"))
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lms.clients.client_address"
 AXES_LOCKOUT_CALLABLE = "lms.authentication.lockout_response"
@@ -341,7 +356,16 @@ BOOKLET_QUEUE = os.environ.get("BOOKLET_QUEUE", "celery")
 # Thumbnails and display copies of uploaded pictures, made by a worker after commit (lms.previews).
 PREVIEWS_QUEUE = os.environ.get("PREVIEWS_QUEUE", "celery")
 PREVIEWS_SWEEP_AFTER_SECONDS = int(os.environ.get("PREVIEWS_SWEEP_AFTER_SECONDS", "120"))
+# A picture whose first frame decodes to more than this (width × height × bytes a pixel, WebP and 16-bit
+# PNG counted twice) is refused at upload and never decoded (lms.uploads.decode_cost).
+LMS_PICTURE_DECODE_BUDGET = int(os.environ.get("LMS_PICTURE_DECODE_BUDGET", str(128 * 1024 * 1024)))
+# A preview task may grow its pool process by at most this much, and run at most this long (lms.tasks).
+PREVIEWS_TASK_MEMORY_BYTES = int(os.environ.get("PREVIEWS_TASK_MEMORY_BYTES", str(512 * 1024 * 1024)))
+PREVIEWS_TASK_SECONDS = int(os.environ.get("PREVIEWS_TASK_SECONDS", "60"))
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# An enrolment sheet's row whose mobile belongs to an account with another name: a warning staff confirm per
+# row (default), or, with this on, an error that refuses the sheet.
+LMS_SHEET_REFUSE_OTHER_NAME = env_bool("LMS_SHEET_REFUSE_OTHER_NAME", False)
 # A certificate left pending this long is re-queued by the sweep, which runs this often: lost work
 # is back in the queue within AFTER + EVERY seconds (90 s by default).
 CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "60"))

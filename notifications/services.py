@@ -306,7 +306,8 @@ def record_reminders(*, kind: str, target, people: list[tuple[int, int]], key_pr
 
 @transaction.atomic
 def remind_sessions_tomorrow(*, now=None) -> int:
-    """Tell each active trainee about its cohort's sessions that start tomorrow. Idempotent per person and session."""
+    """Tell each active trainee about the sessions for it (its cohort's, its team's, its community's:
+    `Session.is_expected_of`) that start tomorrow. Idempotent per person and session."""
     from django.urls import reverse
 
     from courses.models import Session
@@ -314,13 +315,17 @@ def remind_sessions_tomorrow(*, now=None) -> int:
     now = now or timezone.now()
     tomorrow = timezone.localdate(now) + timedelta(days=1)
     sessions = list(Session.objects.filter(starts_at__date=tomorrow).select_related("lesson").order_by("starts_at"))
-    trainees = _active_trainees({s.cohort_id for s in sessions})
+    enrolments = list(
+        Enrolment.objects.filter(cohort_id__in={s.cohort_id for s in sessions}, status=EnrolmentStatus.ACTIVE).only(
+            "trainee_id", "cohort_id", "team_id", "community_id"
+        )
+    )
     created = 0
     for session in sessions:
         created += record_reminders(
             kind=Kind.SESSION_TOMORROW,
             target=session,
-            people=[(u, session.cohort_id) for u in trainees.get(session.cohort_id, [])],
+            people=[(e.trainee_id, e.cohort_id) for e in enrolments if session.is_expected_of(e)],
             key_prefix=f"{Kind.SESSION_TOMORROW}:{session.pk}",
             payload={
                 "title": session.lesson.title,
@@ -330,15 +335,6 @@ def remind_sessions_tomorrow(*, now=None) -> int:
             },
         )
     return created
-
-
-def _active_trainees(cohort_ids) -> dict[int, list[int]]:
-    trainees: dict[int, list[int]] = {}
-    for user_id, cohort_id in Enrolment.objects.filter(
-        cohort_id__in=cohort_ids, status=EnrolmentStatus.ACTIVE
-    ).values_list("trainee_id", "cohort_id"):
-        trainees.setdefault(cohort_id, []).append(user_id)
-    return trainees
 
 
 def notify_member_moved(*, change) -> list[Notification]:

@@ -19,7 +19,7 @@ from courses.forms import (
 )
 from courses.models import Enrolment
 from lms.errors import NotFound
-from lms.paging import page_of, query_without_page
+from lms.paging import ROWS_PER_PAGE, page_of, query_without_page
 from lms.qr import qr_svg
 
 
@@ -127,16 +127,24 @@ def check_in_screen_state(request, session_id: int):
 @login_required
 def attendance_sheet(request, session_id: int):
     session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
-    rows = selectors.attendance_sheet(session=session)
+    only = selectors.sheet_filter(
+        session=session,
+        search=request.GET.get("q", ""),
+        team=request.GET.get("team", ""),
+        community=request.GET.get("community", ""),
+    )
+    rows = selectors.attendance_sheet(session=session, only=only)
     return render(
         request,
         "courses/attendance_sheet.html",
         {
             "session": session,
             "instructors": list(session.instructors.all()),
-            "page": page_of(rows, request),  # a phone shows 50 trainees at a time; "missing" lists them all
+            # A phone shows 50 trainees at a time, a filtered sheet all it found; "missing" lists everyone.
+            "page": page_of(rows, request, per_page=max(len(rows), 1) if only.active else ROWS_PER_PAGE),
             "query": query_without_page(request),
-            "missing": [row for row in rows if row.attendance is None],
+            "only": only,
+            "missing": selectors.not_checked_in(session=session),
             "statuses": services.attendance.AttendanceStatus.choices,
             "correct_form": AttendanceCorrectForm(),
         },

@@ -23,7 +23,7 @@ from lms.mobiles import normalise_mobile
 from lms.models import Community, User
 from lms.paging import page_of, query_without_page
 from lms.predicates import enrollable_trainees_q, roles_of
-from lms.selectors import choosable_communities
+from lms.selectors import choosable_communities, visible_mobiles
 from lms.spreadsheets import table_response
 
 # --- cohort tables and enrolment
@@ -197,7 +197,9 @@ def session_schedule(request, cohort_id: int):
 @login_required
 def attendance_export(request, cohort_id: int, fmt: str):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
-    table = exports.attendance_table(selectors.cohort_attendance_matrix(cohort=cohort), title=_("Attendance"))
+    matrix = selectors.cohort_attendance_matrix(cohort=cohort)
+    mobiles = visible_mobiles(user=request.user, people=[enrolment.trainee for enrolment, _statuses in matrix.rows])
+    table = exports.attendance_table(matrix, title=_("Attendance"), mobiles=mobiles)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('attendance')}")
 
 

@@ -1,6 +1,5 @@
 """The audit page for staff (their districts) and instructors (their cohorts): read-only, filtered, exported."""
 
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from lms import audit_trail
 from lms.errors import NotAllowed, ValidationFailed
+from lms.forms import CalendarDateField
 from lms.spreadsheets import table_response
 
 PAGE_SIZE = 50
@@ -21,8 +21,10 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class AuditFilterForm(forms.Form):
     person = forms.TypedChoiceField(label=gettext_lazy("Person"), required=False, coerce=int, empty_value=None)
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
-    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = CalendarDateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = CalendarDateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, actors, **kwargs):
