@@ -73,9 +73,27 @@ def _record(
         )
         for user_id, cohort_id, key in entries
     )
+    if len(notifications) > settings.NOTIFICATIONS_SENT_IN_REQUEST:
+        # A change that tells many (a session of a 500-trainee cohort moved) records the notifications here
+        # and leaves their deliveries to a worker; the sweep makes any a lost task left without them.
+        ids = [n.pk for n in notifications]
+        transaction.on_commit(lambda: _queue_deliveries_create(ids))
+        return notifications
+    _deliveries_create(notifications)
+    return notifications
+
+
+def _queue_deliveries_create(notification_ids: list[int]) -> None:
+    from notifications.tasks import create_deliveries
+
+    create_deliveries.apply_async(args=[notification_ids], queue=settings.NOTIFICATIONS_QUEUE)
+
+
+def _deliveries_create(notifications: list[Notification]) -> list[Delivery]:
+    """Each notification's deliveries, one per channel that wants it; sending queued after commit. A
+    notification that already has them keeps them (unique per channel), so this is safe to run twice."""
     user_ids = {n.recipient_id for n in notifications}
-    # What channels ask of a recipient (address, number), without loading whole accounts: this runs in the
-    # request of a change that may tell a 500-trainee cohort.
+    # What channels ask of a recipient (address, number), without loading whole accounts.
     users = {
         pk: User(pk=pk, email=email, mobile=mobile)
         for pk, email, mobile in User.objects.filter(pk__in=user_ids).values_list("pk", "email", "mobile")
@@ -83,7 +101,7 @@ def _record(
     preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
     choices: dict[int, dict] = {}
     for user_id, channel_name, choice_kind, enabled in ChannelChoice.objects.filter(
-        user_id__in=user_ids, kind=kind
+        user_id__in=user_ids, kind__in={n.kind for n in notifications}
     ).values_list("user_id", "channel", "kind", "enabled"):
         choices.setdefault(user_id, {})[(channel_name, choice_kind)] = enabled
     deliveries = []
@@ -106,9 +124,22 @@ def _record(
                     sent_at=now if immediate else None,
                 )
             )
+    existing = set(
+        Delivery.objects.filter(notification__in=[n.pk for n in notifications]).values_list(
+            "notification_id", "channel"
+        )
+    )
+    deliveries = [d for d in deliveries if (d.notification_id, d.channel) not in existing]
     Delivery.objects.bulk_create(deliveries)
     _queue_after_commit(deliveries)
-    return notifications
+    return deliveries
+
+
+@transaction.atomic
+def deliveries_create(*, notification_ids: list[int]) -> int:
+    """Make the deliveries of notifications recorded without them (a large fan-out). Idempotent."""
+    notifications = list(Notification.objects.filter(pk__in=notification_ids).order_by("pk"))
+    return len(_deliveries_create(notifications))
 
 
 def notify(*, kind: str, target, **payload) -> list[Notification]:
@@ -265,7 +296,14 @@ def deliveries_sweep(*, older_than: timedelta | None = None) -> int:
         .values_list("pk", flat=True)[:1000]
     )
     queue_deliveries(ids)
-    return len(ids)
+    orphans = list(
+        Notification.objects.filter(created_at__lt=timezone.now() - older_than, deliveries__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    if orphans:  # a fan-out whose delivery task was lost: every notification has at least its in-app delivery
+        _queue_deliveries_create(orphans)
+    return len(ids) + len(orphans)
 
 
 @transaction.atomic

@@ -20,6 +20,12 @@ def send_delivery(self, delivery_id: int) -> None:
         raise self.retry(countdown=outcome.retry_in)
 
 
+@shared_task(name="notifications.create_deliveries", acks_late=True, reject_on_worker_lost=True)
+def create_deliveries(notification_ids: list[int]) -> int:
+    """Make and queue the deliveries of a large fan-out's notifications (idempotent)."""
+    return services.deliveries_create(notification_ids=notification_ids)
+
+
 @shared_task(name="notifications.queue_many")
 def queue_many(delivery_ids: list[int]) -> None:
     """Queue the send task of each of many deliveries (fanned out here rather than in the request)."""

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from notifications import preferences, services
-from notifications.models import Delivery, DeliveryStatus, Kind
+from notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from notifications.sms import SmsSendFailed, sms_send
 from tests.courses.factories import SessionFactory
 
@@ -223,3 +223,32 @@ def test_an_sms_in_quiet_hours_waits_without_spending_an_attempt(
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0 and providers.outbox() == []
     assert outcome.retry_in > 0 and "deferred until 2026-12-09T08:00:00+08:00" in delivery.last_error
+
+
+def test_a_large_fan_out_records_notifications_now_and_deliveries_in_a_worker(
+    sms_world, providers, settings, eager_tasks, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATIONS_SENT_IN_REQUEST = 1  # the world's cohort counts as "many"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.notify_cohort(kind=Kind.SESSION_MOVED, target=_session_soon(sms_world))
+    notified = Notification.objects.filter(kind=Kind.SESSION_MOVED)
+    assert notified.count() > 1 and not Delivery.objects.exists()  # the request recorded only the notices
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()  # the task: deliveries made and queued (eagerly here), SMS sent
+    delivery = _sms_delivery(sms_world)
+    assert delivery.status == DeliveryStatus.SENT and delivery.receipt == providers.outbox()[0]["id"]
+    assert Delivery.objects.filter(channel="in_app").count() == notified.count()
+    assert services.deliveries_create(notification_ids=list(notified.values_list("pk", flat=True))) == 0  # twice
+
+
+def test_the_sweep_makes_deliveries_a_lost_fan_out_task_never_made(
+    sms_world, providers, settings, eager_tasks, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATIONS_SENT_IN_REQUEST = 1
+    with django_capture_on_commit_callbacks(execute=False):  # the task is lost: its callback never runs
+        services.notify_cohort(kind=Kind.SESSION_MOVED, target=_session_soon(sms_world))
+    assert not Delivery.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.deliveries_sweep(older_than=timedelta(seconds=-60))
+    assert _sms_delivery(sms_world).status == DeliveryStatus.SENT
