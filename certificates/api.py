@@ -268,7 +268,7 @@ class CertificateViewSet(ScopedViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=_int(pk))
-        return pdf_response(certificate)
+        return pdf_response(certificate, request=request)
 
 
 class VerificationViewSet(ScopedViewSet):

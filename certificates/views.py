@@ -25,6 +25,7 @@ from certificates.verification import (
     verification_allowed,
 )
 from lms import storage
+from lms.audit_events import audit_personal_data_read
 from lms.bodies import MULTIPART_MARGIN, accepts_body
 from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
@@ -70,6 +71,7 @@ def cohort_certificates(request, cohort_id: int):
 def eligibility_export(request, cohort_id: int, fmt: str):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
     table = exports.eligibility_table(cohort_eligibility(cohort=cohort))
+    audit_personal_data_read(request=request, verb="export.eligibility", target=cohort, format=fmt)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('eligibility')}")
 
 
@@ -231,9 +233,10 @@ def certificate_retry(request, certificate_id: int):
     return redirect("certificates-batch", batch_id=certificate.batch_id)
 
 
-def pdf_response(certificate) -> FileResponse:
+def pdf_response(certificate, *, request) -> FileResponse:
     if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
         raise Http404
+    audit_personal_data_read(request=request, verb="download.certificate", target=certificate)
     response = FileResponse(
         storage.open_stream(certificate.pdf.name),
         as_attachment=True,
@@ -247,7 +250,7 @@ def pdf_response(certificate) -> FileResponse:
 @login_required
 def certificate_download(request, certificate_id: int):
     certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
-    return pdf_response(certificate)
+    return pdf_response(certificate, request=request)
 
 
 @login_required
@@ -263,6 +266,7 @@ def cohort_archive(request, cohort_id: int):
             code="archive_incomplete",
         )
     members = [(archive_member_name(c), lambda name=c.pdf.name: storage.open_stream(name)) for c in certificates]
+    audit_personal_data_read(request=request, verb="export.certificates_zip", target=cohort, files=len(members))
     response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")
     # Named by district and cohort: NH-2022.zip, and the cohort's own name for browsers that read RFC 5987.
     plain = f"{cohort.district.code.upper()}-{cohort.year}"
