@@ -238,13 +238,18 @@ def lesson_save(
     body: str = "",
     duration_minutes: int = 90,
     actor: User,
+    version: str | None = None,
 ) -> Lesson:
-    """Create or change a lesson of a module."""
+    """Create or change a lesson of a module. With `version` (the form's), a save over a newer version is
+    refused with what changed (StaleVersion, 409)."""
     _require_manage(actor, module.cohort, _("You cannot set up lessons of this cohort."))
     if Module.objects.select_for_update().filter(pk=module.pk).first() is None:  # lessons move under this lock
         raise not_found()
     if lesson is not None and lesson.module_id != module.pk:
         raise NotAllowed(_("This lesson belongs to another module."))
+    if lesson is not None:
+        lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
+        check_version(lesson, version)
     title = _required_text(title, "title", _("Give the lesson a title."))
     if kind not in LessonKind.values:
         raise ValidationFailed(_("Choose a kind of lesson."), fields={"kind": [_("Unknown kind.")]})
@@ -268,6 +273,7 @@ def lesson_save(
         "body": body or "",
         "duration_minutes": duration_minutes,
     }
+    changes = field_changes(lesson, values) if lesson is not None else {}
     if lesson is None:
         lesson = Lesson.objects.create(module=module, **values)
         verb = "lesson.created"
@@ -276,7 +282,7 @@ def lesson_save(
             setattr(lesson, key, value)
         lesson.save(update_fields=[*values, "updated_at"])
         verb = "lesson.updated"
-    audit_record(actor=actor, verb=verb, target=lesson, title=title)
+    audit_record(actor=actor, verb=verb, target=lesson, title=title, target_name=title, changes=changes)
     return lesson
 
 
