@@ -19,7 +19,7 @@ from certificates.verification import (
     MAX_UPLOAD_BYTES,
     check_credential_upload,
     check_pdf_upload,
-    compromise_problem,
+    public_status,
     sniff,
     verification_allowed,
 )
@@ -161,6 +161,44 @@ def certificate_detail(request, certificate_id: int):
 
 
 @login_required
+def certificate_own(request, certificate_id: int):
+    """The trainee's own certificate: shown in the page as an image, the PDF beside it (the notification's link)."""
+    certificate = selectors.access_certificate(
+        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
+    )
+    return render(
+        request,
+        "certificates/own.html",
+        {
+            "certificate": certificate,
+            "downloadable": certificate.status == CertificateStatus.ISSUED and bool(certificate.pdf),
+            # WeChat's in-app browser often refuses downloads: it is told how to open the system browser.
+            "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
+            "verify_url": rendering.verify_url(certificate.code),
+        },
+    )
+
+
+@login_required
+@require_GET
+def certificate_own_image(request, certificate_id: int):
+    certificate = selectors.access_certificate(
+        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
+    )
+    if certificate.status != CertificateStatus.ISSUED or not certificate.pdf:
+        raise Http404
+    try:
+        png = services.certificate_image(certificate=certificate)
+    except (rendering.RenderError, OSError):
+        raise StoredFileUnavailable(
+            _("The certificate's picture cannot be made right now; download the PDF.")
+        ) from None
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@login_required
 @require_POST
 def certificate_revoke(request, certificate_id: int):
     certificate = selectors.access_certificate(user=request.user, certificate_id=certificate_id)
@@ -254,7 +292,7 @@ def verify(request, code: str):
     return render(
         request,
         "certificates/verify.html",
-        {"certificate": certificate, "key": key, "compromise": compromise_problem(certificate)},
+        {"certificate": certificate, "key": key, "verdict": public_status(certificate)},
     )
 
 

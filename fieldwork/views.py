@@ -234,6 +234,17 @@ def _grade_page(request, submission, *, error=None):
     criteria = list(assignment.criteria.prefetch_related("levels"))
     for criterion in criteria:
         criterion.current = scores.get(criterion.pk)
+        # After an error the page shows what was typed, not the saved grade.
+        criterion.chosen_level = (
+            request.POST.get(f"level_{criterion.pk}", "")
+            if error
+            else (str(criterion.current.level_id) if criterion.current else "")
+        )
+        criterion.chosen_points = (
+            request.POST.get(f"points_{criterion.pk}", "")[:12]
+            if error
+            else (criterion.current.points if criterion.current else "")
+        )
     for member in members:
         member.current_adjustment = adjustments.get(member.pk)
     can_grade = request.user.has_perm("fieldwork.grade_submission", submission)

@@ -51,8 +51,11 @@ def check_in(request, session_id: int):
         raise NotFound(_("This session does not exist."))
     if request.method == "POST":
         form = CheckInForm(request.POST)
-        if not form.is_valid():
-            raise form_error(form)
+        if not form.is_valid():  # e.g. a code too long: the page again with the message, never a bare error page
+            visible = request.user.has_perm("courses.view_cohort_content", session)
+            error = form_error(form)
+            context = {"session": session if visible else None, "session_id": session_id, "refusal": error}
+            return render(request, "courses/check_in.html", context, status=error.status_code)
         try:
             attendance, created = services.attendance_check_in(
                 session=session, user=request.user, token=form.cleaned_data["token"], code=form.cleaned_data["code"]

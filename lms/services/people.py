@@ -53,10 +53,11 @@ def clean_person_fields(*, full_name: str, mobile: str, email: str) -> tuple[str
 def _mobile_taken(mobile: str, *, except_pk: int | None = None):
     taken = User.objects.filter(mobile=mobile).exclude(pk=except_pk).exists()
     if taken:
+        # The same words whoever holds the number, in whichever district: no answer names another's people.
         return Conflict(
-            _("Another account already has the mobile number %(mobile)s.") % {"mobile": mobile},
+            _("The mobile number %(mobile)s cannot be used here.") % {"mobile": mobile},
             code="mobile_taken",
-            fields={"mobile": [_("This mobile number is taken.")]},
+            fields={"mobile": [_("This mobile number cannot be used here.")]},
         )
     return None
 

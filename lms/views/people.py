@@ -19,7 +19,7 @@ from lms import selectors, services
 from lms.clients import client_address
 from lms.counters import counter_hit, counter_value
 from lms.error_pages import too_many_requests
-from lms.errors import ValidationFailed
+from lms.errors import Conflict, ValidationFailed
 from lms.forms import PersonCreateForm, PersonForm, ResetForm, form_error
 
 # --- people (district staff)
@@ -57,22 +57,38 @@ def person_new(request):
     }
     if request.method == "POST":
         form = PersonCreateForm(request.POST)
-        if not form.is_valid():
-            raise form_error(form)
-        cohort = context["cohorts"].filter(pk=form.cleaned_data["cohort"]).first()
-        if cohort is None:
-            raise selectors.not_found()
-        person, password = services.person_create(
-            full_name=form.cleaned_data["full_name"],
-            mobile=form.cleaned_data["mobile"],
-            email=form.cleaned_data["email"],
-            community=_community(request.user, form.cleaned_data["community"]),
-            cohort=cohort,
-            role=form.cleaned_data["role"],
-            actor=request.user,
-        )
+        try:
+            if not form.is_valid():
+                raise form_error(form)
+            cohort = context["cohorts"].filter(pk=form.cleaned_data["cohort"]).first()
+            if cohort is None:
+                raise selectors.not_found()
+            person, password = services.person_create(
+                full_name=form.cleaned_data["full_name"],
+                mobile=form.cleaned_data["mobile"],
+                email=form.cleaned_data["email"],
+                community=_community(request.user, form.cleaned_data["community"]),
+                cohort=cohort,
+                role=form.cleaned_data["role"],
+                actor=request.user,
+            )
+        except (ValidationFailed, Conflict) as error:  # a typo keeps the form, the message beside its field
+            return render(
+                request, "lms/person_new.html", {**context, **_kept(request, error)}, status=error.status_code
+            )
         return _show_temporary_password(request, person, password, created=True)
     return render(request, "lms/person_new.html", context)
+
+
+def _kept(request, error) -> dict:
+    """What a form page needs to show the typed values again, with each message beside its field."""
+    community = request.POST.get("community", "")
+    return {
+        "error": error,
+        "fields": error.fields,
+        "posted": request.POST,
+        "selected_community": int(community) if community.isdigit() and len(community) < 12 else None,
+    }
 
 
 def _show_temporary_password(request, person, password, *, created=False):
@@ -101,16 +117,23 @@ def person_detail(request, person_id: int):
 def person_edit(request, person_id: int):
     person = selectors.access_governed_person(user=request.user, person_id=person_id)
     form = PersonForm(request.POST)
-    if not form.is_valid():
-        raise form_error(form)
-    services.person_update(
-        person=person,
-        full_name=form.cleaned_data["full_name"],
-        mobile=form.cleaned_data["mobile"],
-        email=form.cleaned_data["email"],
-        community=_community(request.user, form.cleaned_data["community"], keep_id=person.community_id),
-        actor=request.user,
-    )
+    try:
+        if not form.is_valid():
+            raise form_error(form)
+        services.person_update(
+            person=person,
+            full_name=form.cleaned_data["full_name"],
+            mobile=form.cleaned_data["mobile"],
+            email=form.cleaned_data["email"],
+            community=_community(request.user, form.cleaned_data["community"], keep_id=person.community_id),
+            actor=request.user,
+        )
+    except (ValidationFailed, Conflict) as error:  # a typo keeps the form, the message beside its field
+        context = {
+            "person": person,
+            "communities": selectors.choosable_communities(user=request.user, keep_id=person.community_id),
+        }
+        return render(request, "lms/person_detail.html", {**context, **_kept(request, error)}, status=error.status_code)
     messages.success(request, _("The changes are saved."))
     return redirect("person-detail", person_id=person.pk)
 
