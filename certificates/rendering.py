@@ -15,9 +15,10 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
@@ -318,12 +319,16 @@ def _write_archival(document, archival: Archival) -> bytes:
     metadata.created = metadata.modified = archival.issued_on.isoformat()
     attachments = []
     if archival.credential:
+        # WeasyPrint writes these dates with a "Z": give them in UTC (the start of the day of issue in Shanghai).
+        moment = datetime.combine(archival.issued_on, time(), ZoneInfo(settings.TIME_ZONE)).astimezone(UTC)
         attachments.append(
             Attachment(
                 string=archival.credential,
                 name=archival.credential_name,
                 description=archival.credential_description,
                 relationship="Alternative",
+                created=moment,
+                modified=moment,
             )
         )
     with compact_subsetting():
@@ -384,3 +389,26 @@ def warm_up(*, certificates: bool = False) -> None:
         archival = Archival(title="", issuer="", issued_on=SAMPLE["issued_on"])
         render_pdf(template_html=DEFAULT_HTML, css=DEFAULT_CSS, values=values)
         render_pdf(template_html=DEFAULT_HTML, css=DEFAULT_CSS, values=values, archival=archival)
+
+
+PDFTOPPM = "/usr/bin/pdftoppm"  # poppler-utils (bin/setup installs it)
+
+
+def first_page_png(pdf: bytes, *, dpi: int = 100) -> bytes:
+    """The first page as a PNG (poppler's pdftoppm), for showing a certificate inside a page. Raises RenderError."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="certificate-image-") as folder:
+        source = Path(folder) / "c.pdf"
+        source.write_bytes(pdf)
+        try:
+            subprocess.run(  # noqa: S603 -- fixed arguments; the PDF is our own signed file in a private folder
+                [PDFTOPPM, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(source), f"{folder}/p"],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            raise RenderError(f"pdftoppm: {error}") from error
+        return (Path(folder) / "p.png").read_bytes()

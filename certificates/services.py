@@ -289,7 +289,38 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
             ]
         )
         notify(kind=Kind.CERTIFICATE_ISSUED, target=certificate)
+        transaction.on_commit(lambda: queue_image(certificate.pk))
     return certificate
+
+
+def queue_image(certificate_id: int) -> None:
+    """Have a worker make the certificate's picture for the trainee's page; lost, the page makes it itself."""
+    from certificates.tasks import make_image
+
+    try:
+        make_image.apply_async(args=[certificate_id], queue=settings.CERTIFICATES_QUEUE)
+    except Exception:  # kombu's errors when Redis is down: the page falls back to making it
+        logger.warning("Could not queue the image of certificate %s", certificate_id)
+
+
+def _image_name(certificate: Certificate) -> str:
+    return f"certificates/{certificate.cohort_id}/{certificate.serial}-{certificate.pk}.png"
+
+
+def certificate_image(*, certificate: Certificate) -> bytes:
+    """The issued certificate's first page as a PNG, made from the stored PDF once and kept beside it.
+
+    Made by a worker after the PDF is issued; a request that finds none yet makes it (idempotent: the name is
+    fixed per certificate)."""
+    name = _image_name(certificate)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    with default_storage.open(certificate.pdf.name, "rb") as handle:
+        png = rendering.first_page_png(handle.read())
+    default_storage.delete(name)
+    default_storage.save(name, ContentFile(png))
+    return png
 
 
 @transaction.atomic

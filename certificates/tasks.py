@@ -117,6 +117,19 @@ def render_certificate(self, certificate_id: int) -> None:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
+@shared_task(name="certificates.make_image", ignore_result=True)
+def make_image(certificate_id: int) -> None:
+    """The issued certificate's picture for the trainee's page (safe to run twice: a fixed name)."""
+    from certificates.models import Certificate, CertificateStatus
+
+    certificate = Certificate.objects.filter(pk=certificate_id, status=CertificateStatus.ISSUED).first()
+    if certificate is not None and certificate.pdf:
+        try:
+            services.certificate_image(certificate=certificate)
+        except (RenderError, OSError):
+            logger.warning("Certificate %s: its picture could not be made; the page will try again", certificate_id)
+
+
 @shared_task(acks_late=True, name="certificates.queue_renders")  # sending twice is harmless: renders are idempotent
 def queue_renders(certificate_ids: list[int]) -> int:
     """Send one render task per certificate: a cohort's worth, sent here rather than in the staff's request."""
@@ -143,10 +156,10 @@ def check_rendering_environment(**kwargs):
 
     for problem in check_environment():
         logger.error("Certificates: %s", problem)
-    refuse_without_readable_keys()
 
 
-def refuse_without_readable_keys() -> None:
+@worker_init.connect
+def refuse_without_readable_keys(**kwargs) -> None:
     """A worker that cannot open every usable signing key does not start: it would take renders only to fail
     them quickly, draining the queue that a host with the right LMS_KEY_ENCRYPTION_KEY could serve.
 

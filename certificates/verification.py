@@ -151,3 +151,36 @@ def sniff(data: bytes) -> str:
     if head.startswith(b"{") or head.startswith(b"eyJ"):
         return "credential"
     return ""
+
+
+@dataclass
+class PublicStatus:
+    """What anyone is told about a certificate by its code (page and API say the same)."""
+
+    status: str  # "valid", "revoked", "superseded" (revoked and reissued), "key_compromised"
+    superseded_by: str = ""  # the new certificate's serial
+    reason: str = ""
+
+    @property
+    def is_superseded(self) -> bool:  # booleans for templates, which never spell a state
+        return bool(self.superseded_by)
+
+    @property
+    def is_key_compromised(self) -> bool:
+        return self.status == "key_compromised"
+
+
+def public_status(certificate) -> PublicStatus:
+    """The one answer to "is this certificate good?" for a publicly verifiable (issued or revoked) certificate.
+
+    Reads certificate.reissued_as and certificate.signing_key (select them with the certificate)."""
+    from certificates.models import CertificateStatus
+
+    if certificate.status == CertificateStatus.REVOKED:
+        successor = getattr(certificate, "reissued_as", None)
+        if successor is not None:
+            return PublicStatus("superseded", superseded_by=successor.serial)
+        return PublicStatus("revoked", reason=certificate.get_revocation_reason_display())
+    if problem := compromise_problem(certificate):
+        return PublicStatus("key_compromised", reason=problem)
+    return PublicStatus("valid")

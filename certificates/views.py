@@ -1,4 +1,5 @@
 import json
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,11 +20,12 @@ from certificates.verification import (
     MAX_UPLOAD_BYTES,
     check_credential_upload,
     check_pdf_upload,
-    compromise_problem,
+    public_status,
     sniff,
     verification_allowed,
 )
 from lms import storage
+from lms.audit_events import audit_personal_data_read
 from lms.bodies import MULTIPART_MARGIN, accepts_body
 from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
@@ -69,6 +71,7 @@ def cohort_certificates(request, cohort_id: int):
 def eligibility_export(request, cohort_id: int, fmt: str):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
     table = exports.eligibility_table(cohort_eligibility(cohort=cohort))
+    audit_personal_data_read(request=request, verb="export.eligibility", target=cohort, format=fmt)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('eligibility')}")
 
 
@@ -159,6 +162,44 @@ def certificate_detail(request, certificate_id: int):
 
 
 @login_required
+def certificate_own(request, certificate_id: int):
+    """The trainee's own certificate: shown in the page as an image, the PDF beside it (the notification's link)."""
+    certificate = selectors.access_certificate(
+        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
+    )
+    return render(
+        request,
+        "certificates/own.html",
+        {
+            "certificate": certificate,
+            "downloadable": certificate.is_downloadable,
+            # WeChat's in-app browser often refuses downloads: it is told how to open the system browser.
+            "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
+            "verify_url": rendering.verify_url(certificate.code),
+        },
+    )
+
+
+@login_required
+@require_GET
+def certificate_own_image(request, certificate_id: int):
+    certificate = selectors.access_certificate(
+        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
+    )
+    if certificate.status != CertificateStatus.ISSUED or not certificate.pdf:
+        raise Http404
+    try:
+        png = services.certificate_image(certificate=certificate)
+    except (rendering.RenderError, OSError):
+        raise StoredFileUnavailable(
+            _("The certificate's picture cannot be made right now; download the PDF.")
+        ) from None
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@login_required
 @require_POST
 def certificate_revoke(request, certificate_id: int):
     certificate = selectors.access_certificate(user=request.user, certificate_id=certificate_id)
@@ -192,9 +233,10 @@ def certificate_retry(request, certificate_id: int):
     return redirect("certificates-batch", batch_id=certificate.batch_id)
 
 
-def pdf_response(certificate) -> FileResponse:
+def pdf_response(certificate, *, request) -> FileResponse:
     if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
         raise Http404
+    audit_personal_data_read(request=request, verb="download.certificate", target=certificate)
     response = FileResponse(
         storage.open_stream(certificate.pdf.name),
         as_attachment=True,
@@ -208,7 +250,7 @@ def pdf_response(certificate) -> FileResponse:
 @login_required
 def certificate_download(request, certificate_id: int):
     certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
-    return pdf_response(certificate)
+    return pdf_response(certificate, request=request)
 
 
 @login_required
@@ -223,11 +265,26 @@ def cohort_archive(request, cohort_id: int):
             % {"serials": serials},
             code="archive_incomplete",
         )
-    members = [(f"{c.serial}.pdf", lambda name=c.pdf.name: storage.open_stream(name)) for c in certificates]
+    members = [(archive_member_name(c), lambda name=c.pdf.name: storage.open_stream(name)) for c in certificates]
+    audit_personal_data_read(request=request, verb="export.certificates_zip", target=cohort, files=len(members))
     response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="certificates-{cohort.pk}.zip"'
+    # Named by district and cohort: NH-2022.zip, and the cohort's own name for browsers that read RFC 5987.
+    plain = f"{cohort.district.code.upper()}-{cohort.year}"
+    full = safe_file_name(f"{plain}-{cohort.name}") + ".zip"
+    response["Content-Disposition"] = f"attachment; filename=\"{plain}.zip\"; filename*=UTF-8''{quote(full)}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def safe_file_name(text: str) -> str:
+    """A name fit for a file: no path separators or control characters, at most 100 characters."""
+    cleaned = "".join("_" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in text).strip(" .")
+    return cleaned[:100] or "_"
+
+
+def archive_member_name(certificate) -> str:
+    """SERIAL-姓名.pdf: a folder of certificates reads by name as well as by number."""
+    return safe_file_name(f"{certificate.serial}-{certificate.trainee_name}") + ".pdf"
 
 
 def verify_form(request):
@@ -250,7 +307,7 @@ def verify(request, code: str):
     return render(
         request,
         "certificates/verify.html",
-        {"certificate": certificate, "key": key, "compromise": compromise_problem(certificate)},
+        {"certificate": certificate, "key": key, "verdict": public_status(certificate)},
     )
 
 

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from fieldwork import api as fieldwork_api
 from fieldwork.projects.api import register as register_project_routes
 from lms.api import AuthTokenView, MeView, SchemaView
+from notifications.sign_in_views import SmsCodeView, SmsTokenView
 
 router = DefaultRouter()
 # No `<id>.json` twins of every route: the API speaks JSON only, and the suffix routes reached views
@@ -21,6 +22,8 @@ register_certificates(router)
 
 urlpatterns = [
     path("auth/token/", AuthTokenView.as_view(), name="api-token"),
+    path("auth/sms/code/", SmsCodeView.as_view(), name="api-sms-code"),
+    path("auth/sms/token/", SmsTokenView.as_view(), name="api-sms-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path(

@@ -121,7 +121,9 @@ def _csv_rows(data: bytes):
         for row in csv.reader(io.StringIO(text), dialect):
             yield [_cell(value) for value in row[:MAX_COLUMNS]]
     except csv.Error:  # a field over csv's own size limit, a stray quote at the end
-        raise SheetRefused(_("The CSV file cannot be read: a field is too long or a quote is not closed.")) from None
+        raise SheetRefused(
+            _("The CSV file cannot be read: a field is too long or a quote is not closed."), code="csv_unreadable"
+        ) from None
 
 
 def _bounded(rows):

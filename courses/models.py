@@ -137,9 +137,21 @@ class LessonKind(models.TextChoices):
     FIELD_GUIDANCE = "field_guidance", _("Field guidance")
 
 
+# Lessons met in person, with dated sessions and attendance: every kind but reading.
+IN_PERSON_KINDS = frozenset({LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE})
+
+
+class LessonQuerySet(models.QuerySet):
+    def in_person(self):
+        """Lessons that have sessions: the twin of `Lesson.is_in_person`."""
+        return self.filter(kind__in=IN_PERSON_KINDS)
+
+
 class Lesson(TimeStamped):
     district_lookup = "module__cohort__district"
     cohort_lookup = "module__cohort"
+
+    objects = LessonQuerySet.as_manager()
 
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("module"))
     position = models.PositiveSmallIntegerField(_("position"))
@@ -156,6 +168,10 @@ class Lesson(TimeStamped):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_in_person(self) -> bool:
+        return self.kind in IN_PERSON_KINDS
 
 
 class Team(TimeStamped):

@@ -108,8 +108,8 @@ class SessionSetupForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["lesson"].queryset = (
-            Lesson.objects.filter(module__cohort=cohort)
-            .exclude(kind=LessonKind.READING)
+            Lesson.objects.in_person()
+            .filter(module__cohort=cohort)
             .order_by("module__phase", "module__position", "position")
         )
         self.fields["instructors"].queryset = User.objects.filter(teachings__cohort=cohort).order_by("full_name")

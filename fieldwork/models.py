@@ -196,6 +196,10 @@ EDITABLE_STATES = {SubmissionState.DRAFT, SubmissionState.RETURNED}
 
 
 class SubmissionQuerySet(models.QuerySet):
+    def editable(self):
+        """Work its trainee (or team) may still change: the twin of `Submission.is_editable`."""
+        return self.filter(state__in=EDITABLE_STATES)
+
     def objection_window_ended(self, now=None):
         """Released grades nobody objected to whose objection window has ended: the twin of
         `Submission.objection_window_ended`."""

@@ -17,6 +17,7 @@ from fieldwork.models import Objection, ObjectionOutcome, SubmissionState, WorkM
 from fieldwork.services.grading import OwnWork, grading_refusal
 from lms import uploads
 from lms.access import parse_id
+from lms.audit_events import audit_personal_data_read
 from lms.bodies import MULTIPART_MARGIN, UPLOAD_CEILING, accepts_body
 from lms.downloads import preview_status, serve_stored
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
@@ -161,7 +162,7 @@ def objection_raise(request, submission_id: int):
 @require_GET
 def file_download(request, file_id: int):
     file = selectors.access_submission_file(user=request.user, file_id=file_id)
-    return serve_stored(file, variant=request.GET.get("variant", ""))
+    return serve_stored(file, variant=request.GET.get("variant", ""), audit_request=request)
 
 
 @login_required
@@ -177,7 +178,7 @@ def file_preview_status(request, file_id: int):
 @require_GET
 def feedback_file_download(request, file_id: int):
     file = selectors.access_feedback_file(user=request.user, file_id=file_id)
-    return serve_stored(file, variant=request.GET.get("variant", ""))
+    return serve_stored(file, variant=request.GET.get("variant", ""), audit_request=request)
 
 
 # --- instructors
@@ -442,6 +443,7 @@ def gradebook(request, cohort_id: int):
 @login_required
 def gradebook_export(request, cohort_id: int, fmt: str):
     cohort, book = _gradebook(request, cohort_id)
+    audit_personal_data_read(request=request, verb="export.gradebook", target=cohort, format=fmt)
     mobiles = visible_mobiles(user=request.user, people=[row.enrolment.trainee for row in book.rows])
     table = exports.gradebook_table(book, mobiles=mobiles)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('gradebook')}")

@@ -9,7 +9,7 @@ class LmsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_login_failed
 
-        from lms import cohort_cache, storage  # noqa: F401 -- registers the storage system check
+        from lms import audit_events, cohort_cache, sessions_policy, storage  # noqa: F401 -- sign-in receivers; the storage check
         from lms.authentication import login_failure_counted
 
         cohort_cache.connect()

@@ -73,6 +73,11 @@ def error_body(*, code: str, message, fields: dict | None = None) -> dict:
     return body
 
 
+def is_refusal(exc) -> bool:
+    """A permission refusal: a NotAllowed, DRF's or Django's PermissionDenied, or a row `access` refused."""
+    return isinstance(exc, NotAllowed | PermissionDenied | exceptions.PermissionDenied) or hasattr(exc, "refused_row")
+
+
 def first_message(detail) -> str:
     """The first human message in DRF's nested error detail (dicts and lists of dicts), never a repr."""
     if isinstance(detail, dict):
@@ -85,6 +90,10 @@ def first_message(detail) -> str:
 def api_exception_handler(exc, context):
     """Answer every API error in one JSON shape: {"error": {"code", "message", "fields"?}}."""
     exc = removed_meanwhile(exc) or exc
+    if is_refusal(exc) and (request := context.get("request")) is not None:
+        from lms.audit_events import audit_refusal
+
+        audit_refusal(request, exc)
     if isinstance(exc, ApplicationError):
         return Response(error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status_code)
     if isinstance(exc, Http404):

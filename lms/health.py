@@ -125,6 +125,7 @@ def status(request):
 def operations_overview() -> dict:
     """Queues, workers and failed work by cause, for the operator page. A fixed number of queries."""
     Certificate, CertificateStatus = provided("Certificate", "CertificateStatus")
+    from lms.models import AuditVerification
 
     queues = sorted({settings.CERTIFICATES_QUEUE, "celery"})
     pending = Certificate.objects.filter(status=CertificateStatus.PENDING).aggregate(
@@ -147,6 +148,7 @@ def operations_overview() -> dict:
         "oldest_pending_seconds": (timezone.now() - pending["oldest"]).total_seconds() if pending["oldest"] else None,
         "failed_by_cause": sorted(causes.items(), key=lambda item: -item[1]),
         "ready": readiness()[1],
+        "audit_verification": AuditVerification.objects.first(),
     }
 
 

@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import status
 
-from lms.errors import ApplicationError, error_body, removed_meanwhile
+from lms.errors import ApplicationError, error_body, is_refusal, removed_meanwhile
 
 
 def request_limit_error(exception) -> ApplicationError | None:
@@ -133,6 +133,10 @@ class ApplicationErrorMiddleware:
             return error_response(request, limit)
         exception = removed_meanwhile(exception) or exception
         if isinstance(exception, ApplicationError) and not request.path.startswith("/api/"):
+            if is_refusal(exception):
+                from lms.audit_events import audit_refusal
+
+                audit_refusal(request, exception)
             return error_response(request, exception)
         return None
 
@@ -220,7 +224,7 @@ class CompressionMiddleware(GZipMiddleware):
 class PasswordChangeRequiredMiddleware:
     """A person holding a temporary password reaches nothing but the page that sets its own."""
 
-    ALLOWED = ("/accounts/password/set/", "/accounts/logout/", "/i18n/", "/static/")
+    ALLOWED = ("/accounts/password/set/", "/accounts/second-factor/", "/accounts/logout/", "/i18n/", "/static/")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from lms.net import trusted_proxies_parse
@@ -99,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lms.middleware.RefuseNulBytesMiddleware",
     "lms.middleware.ApplicationErrorMiddleware",
+    "lms.sessions_policy.SessionPolicyMiddleware",  # second factor, idle and absolute limits, password age
     "lms.middleware.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -163,6 +165,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "lms.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "lms.passwords.PasswordHistoryValidator", "OPTIONS": {"keep": 5}},
 ]
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
@@ -410,7 +414,11 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
+    # On the hour, so each digest covers the full hour before it.
+    "notifications-hand-in-digest": {"task": "notifications.digest_hand_ins", "schedule": crontab(minute=1)},
     "fieldwork-finalise-grades": {"task": "fieldwork.finalise_grades", "schedule": 3600.0},
+    # The audit chain is walked every night; the operators' page shows the last result.
+    "lms-audit-verify": {"task": "lms.audit_verify", "schedule": crontab(hour=3, minute=17)},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.
@@ -421,7 +429,52 @@ NOTIFICATIONS_QUEUE = os.environ.get("NOTIFICATIONS_QUEUE", "celery")
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "4"))
 NOTIFICATIONS_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "30"))
 NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTER_SECONDS", "900"))
+# SMS (notifications.channels.SmsChannel) tells time-critical notices: an event within this many hours. It is
+# sent this many seconds after the notice, unless the person read it in the app by then.
+NOTIFICATIONS_TIME_CRITICAL_HOURS = float(os.environ.get("NOTIFICATIONS_TIME_CRITICAL_HOURS", "24"))
+NOTIFICATIONS_SMS_FALLBACK_SECONDS = float(os.environ.get("NOTIFICATIONS_SMS_FALLBACK_SECONDS", "600"))
+NOTIFICATIONS_SMS_QUIET_HOURS = env_bool("NOTIFICATIONS_SMS_QUIET_HOURS", True)  # no SMS 22:00-08:00 Shanghai
+# More deliveries than this from one change are queued by one worker task rather than by the request.
+NOTIFICATIONS_SENT_IN_REQUEST = int(os.environ.get("NOTIFICATIONS_SENT_IN_REQUEST", "50"))
 # E-mail (console unless EMAIL_HOST is set) is configured above with the password-reset settings.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+
+# The audit chain (lms.audit_chain): SM3 beside SHA-256 when on (needs the gmssl package); entries older
+# than the retention period may be moved to a signed archive by `manage.py audit_archive` (never fewer than
+# 184 days: the Cybersecurity Law's six months).
+LMS_AUDIT_SM3 = env_bool("LMS_AUDIT_SM3", False)
+LMS_AUDIT_RETENTION_DAYS = int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "190"))
+if LMS_AUDIT_RETENTION_DAYS < 184:
+    raise ImproperlyConfigured("LMS_AUDIT_RETENTION_DAYS must be at least 184 (six months of audit).")
+
+# Signing in (lms.second_factor, lms.sessions_policy): which roles give a second factor (comma-separated:
+# staff, operators, instructors; empty: nobody), how long a session may sit idle or last at all, and when
+# privileged passwords expire (a warning shows in the week before).
+LMS_SECOND_FACTOR_ROLES = set(env_list("LMS_SECOND_FACTOR_ROLES", "staff,operators"))
+LMS_IDLE_TIMEOUT_PRIVILEGED_MINUTES = int(os.environ.get("LMS_IDLE_TIMEOUT_PRIVILEGED_MINUTES", "30"))
+LMS_IDLE_TIMEOUT_MINUTES = int(os.environ.get("LMS_IDLE_TIMEOUT_MINUTES", "480"))
+LMS_SESSION_MAX_HOURS = int(os.environ.get("LMS_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = LMS_SESSION_MAX_HOURS * 3600
+LMS_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("LMS_PASSWORD_MAX_AGE_DAYS", "90"))
+
+# SMS, chosen like EMAIL_BACKEND: `console` (printed by the process that sends it, on its log), or
+# providers tried in order with failover on a provider error (`aliyun,tencent`).
+SMS_BACKEND = env_list("SMS_BACKEND", "console")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "社区规划师")
+# Sign-in codes by SMS: per number 1 a minute, 5 an hour, 10 a day (fixed); per client address this many an hour.
+SMS_CODES_PER_ADDRESS_PER_HOUR = int(os.environ.get("SMS_CODES_PER_ADDRESS_PER_HOUR", "20"))
+SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
+SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "")
+SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+SMS_ALIYUN_ENDPOINT = os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com")
+SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("SMS_ALIYUN_TEMPLATE_CODE", "")
+SMS_ALIYUN_TEMPLATE_NOTICE = os.environ.get("SMS_ALIYUN_TEMPLATE_NOTICE", "")
+SMS_TENCENT_SECRET_ID = os.environ.get("SMS_TENCENT_SECRET_ID", "")
+SMS_TENCENT_SECRET_KEY = os.environ.get("SMS_TENCENT_SECRET_KEY", "")
+SMS_TENCENT_APP_ID = os.environ.get("SMS_TENCENT_APP_ID", "")
+SMS_TENCENT_REGION = os.environ.get("SMS_TENCENT_REGION", "ap-guangzhou")
+SMS_TENCENT_ENDPOINT = os.environ.get("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com")
+SMS_TENCENT_TEMPLATE_CODE = os.environ.get("SMS_TENCENT_TEMPLATE_CODE", "")
+SMS_TENCENT_TEMPLATE_NOTICE = os.environ.get("SMS_TENCENT_TEMPLATE_NOTICE", "")

@@ -382,9 +382,47 @@ def check_upload(upload: UploadedFile, *, allowed_extensions, max_file_size: int
     dimensions = None
     if detected.kind == "image" and detected is not HEIC:
         dimensions = refuse_too_many_pixels(upload, name=name)
+        if cleaned := without_identifying_metadata(upload, detected=detected, name=name):
+            upload, size, sha256 = cleaned
+            digest = _Known(sha256)
     upload.seek(0)
     return CheckedUpload(
         upload=upload, name=name, size=size, sha256=digest.hexdigest(), detected=detected, dimensions=dimensions
+    )
+
+
+class _Known:
+    def __init__(self, hexdigest: str):
+        self._hex = hexdigest
+
+    def hexdigest(self) -> str:
+        return self._hex
+
+
+def without_identifying_metadata(file, *, detected: Detected, name: str):
+    """(the cleaned file, its size, its SHA-256) when the picture carried GPS, camera or other metadata;
+    None when it carried none. What is stored, hashed and served is the cleaned file (lms.picture_metadata)."""
+    from lms.picture_metadata import PictureUnreadable, clean_picture
+
+    try:
+        cleaned = clean_picture(file, content_type=detected.content_type)
+    except PictureUnreadable:
+        raise FileRefused(
+            _("“%(name)s” could not be read as a picture, so its location data could not be removed.")
+            % {"name": name or "?"},
+            code="picture_unreadable",
+        ) from None
+    if cleaned is None:
+        return None
+    digest, size = hashlib.sha256(), 0
+    while chunk := cleaned.read(64 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    cleaned.seek(0)
+    return (
+        UploadedFile(file=cleaned, name=name, content_type=detected.content_type, size=size),
+        size,
+        digest.hexdigest(),
     )
 
 

@@ -416,6 +416,9 @@ def enrol_sheet_commit(
     )
     _apply_changes(preview, teams, actor)
     audit_record(actor=actor, verb="cohort.sheet_enrolled", target=cohort, **preview.totals)
+    from courses.services.attendance import tell
+
+    tell("enrolled", enrolments=enrolments, cohort=cohort)
     return preview
 
 

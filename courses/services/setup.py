@@ -23,7 +23,7 @@ from courses.models import (
 )
 from courses.prerequisites import find_cycle
 from courses.selectors import lesson_holds, module_holds, session_holds
-from courses.services.attendance import session_values
+from courses.services.attendance import session_values, tell
 from lms.access import not_found
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
@@ -351,16 +351,23 @@ def session_save(
         fields.setdefault("check_in_minutes_after", session.check_in_minutes_after)
         fields["keep_community_id"] = session.community_id
     values, instructors = session_values(cohort=cohort, lesson=lesson, **fields)
+    moved_from = None
     if session is None:
         session = Session.objects.create(cohort=cohort, **values)
         verb = "session.created"
     else:
         session = Session.objects.select_for_update().get(pk=session.pk)
+        if (session.starts_at, session.place) != (values["starts_at"], values["place"]):
+            moved_from = session.starts_at
         for key, value in values.items():
             setattr(session, key, value)
         session.save()
         verb = "session.updated"
     session.instructors.set(instructors)
+    if verb == "session.created":
+        tell("session_added", session=session)
+    elif moved_from is not None:
+        tell("session_moved", session=session, was_starts_at=moved_from)
     audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=values["starts_at"].isoformat())
     return session
 
@@ -527,6 +534,7 @@ def session_delete(*, session: Session, actor: User) -> Lesson:
         starts_at=session.starts_at.isoformat(),
         place=session.place,
     )
+    tell("session_cancelled", session=session)  # before the row goes: the notice keeps what it said
     lesson = session.lesson
     session.delete()
     return lesson

@@ -16,8 +16,9 @@ from courses.forms import (
     WithdrawForm,
     form_error,
 )
-from courses.models import Enrolment, Lesson, LessonKind, Teaching, Team
+from courses.models import Enrolment, Lesson, Teaching, Team
 from courses.services.teaching import assignable_instructors_q, teaching_add, teaching_remove
+from lms.audit_events import audit_personal_data_read
 from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
 from lms.mobiles import normalise_mobile
 from lms.models import Community, User
@@ -58,10 +59,11 @@ def _cohort_page(request, cohort, *, enrol_error=None):
         "manages": manages,
     }
     if request.user.has_perm("courses.schedule_session", cohort):
-        context["in_person_lessons"] = Lesson.objects.filter(
-            module__cohort=cohort,
-            kind__in=[LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE],
-        ).order_by("module__phase", "module__position", "position")
+        context["in_person_lessons"] = (
+            Lesson.objects.in_person()
+            .filter(module__cohort=cohort)
+            .order_by("module__phase", "module__position", "position")
+        )
     if manages:
         context["communities"] = choosable_communities(user=request.user, district_id=cohort.district_id)
         context["teams"] = Team.objects.filter(cohort=cohort)
@@ -219,6 +221,7 @@ def attendance_export(request, cohort_id: int, fmt: str):
     matrix = selectors.cohort_attendance_matrix(cohort=cohort)
     mobiles = visible_mobiles(user=request.user, people=[enrolment.trainee for enrolment, _statuses in matrix.rows])
     table = exports.attendance_table(matrix, title=_("Attendance"), mobiles=mobiles)
+    audit_personal_data_read(request=request, verb="export.attendance", target=cohort, format=fmt)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('attendance')}")
 
 

@@ -282,8 +282,16 @@ REQUIRED_SECTIONS = [name for name, _label in CASE_SECTIONS]
 EDITABLE_CASE_STATES = {CaseStatus.DRAFT, CaseStatus.RETURNED}  # the team may change and submit the case
 
 
+class ModelCaseQuerySet(models.QuerySet):
+    def editable(self):
+        """Cases their team may still change and submit: the twin of `ModelCase.is_editable`."""
+        return self.filter(status__in=EDITABLE_CASE_STATES)
+
+
 class ModelCase(TimeStamped):
     """The team's write-up of its community's governance model; approved cases form the library."""
+
+    objects = ModelCaseQuerySet.as_manager()
 
     district_lookup = "project__team__cohort__district"
     cohort_lookup = "project__team__cohort"

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Module
@@ -15,6 +16,8 @@ from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User
 from lms.versions import check_version, field_changes
+from notifications.models import Kind
+from notifications.services import notify
 
 # The file types an assignment may accept: those lms/uploads.py can recognise by content.
 EXTENSION_CHOICES = tuple(DEFAULT_EXTENSIONS)
@@ -154,10 +157,13 @@ def assignment_save(
             raise Conflict(
                 _("Work has been handed in already: individual or team can no longer change."), code="has_submissions"
             )
+        due_changed = assignment.due_at != due_at
         for key, value in values.items():
             setattr(assignment, key, value)
         assignment.save()
         verb = "assignment.updated"
+        if due_changed and assignment.opens_at <= timezone.now():  # before it opens, nobody is working on it
+            notify(kind=Kind.DUE_DATE_CHANGED, target=assignment)
     audit_record(
         actor=actor,
         verb=verb,

@@ -10,8 +10,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from lms import audit_trail
+from lms.audit_events import audit_personal_data_read
 from lms.errors import NotAllowed, ValidationFailed
 from lms.forms import CalendarDateField
+from lms.models import District
+from lms.predicates import roles_of
 from lms.spreadsheets import table_response
 
 PAGE_SIZE = 50
@@ -83,10 +86,20 @@ def audit_list(request):
     )
 
 
+def _data_text(data: dict) -> dict:
+    return {key: str(value) for key, value in data.items() if value not in (None, "")}
+
+
 @login_required
 @require_GET
 def audit_export(request, fmt: str):
     _form, _data, rows = _filtered(request)
     lines = audit_trail.audit_lines(list(rows[: audit_trail.EXPORT_LIMIT]))
+    # Scoped to the exporter's own district when it is staff, so that district's staff read this row too.
+    staff_districts = sorted(roles_of(request.user).staff_district_ids)
+    target = District.objects.get(pk=staff_districts[0]) if staff_districts else request.user
+    audit_personal_data_read(
+        request=request, verb="export.audit", target=target, format=fmt, rows=len(lines), **_data_text(_data)
+    )
     name = _("audit-%(date)s") % {"date": timezone.localdate().isoformat()}
     return table_response(audit_trail.audit_table(lines), fmt=fmt, name=name)

@@ -116,3 +116,17 @@ def test_exports_carry_mobiles_only_for_whom_may_see_them(world, export):
     assert answer.status_code == 200
     text = answer.content.decode("utf-8-sig")
     assert "13812345678" not in text and world.trainee.full_name in text
+
+
+def test_a_hidden_mobile_is_masked_where_it_is_shown(world):
+    from lms.mobiles import mask_mobile
+    from lms.templatetags.roles import mobile_for
+
+    assert mask_mobile("13800138000") == "138****8000"
+    assert mask_mobile("") == "" and mask_mobile("12") == "****"
+    world.instructor.mobile = "13800138000"
+    world.instructor.save(update_fields=["mobile"])
+    assert mobile_for(world.instructor, world.staff) == "13800138000"  # staff of its district
+    assert mobile_for(world.instructor, world.instructor) == "13800138000"  # itself
+    for viewer in (world.trainee, world.other_staff, world.other_instructor):
+        assert mobile_for(world.instructor, viewer) == "138****8000"
