@@ -101,6 +101,8 @@ class SessionSetupForm(forms.Form):
     community = forms.ModelChoiceField(
         label=_("Community served (field guidance)"), queryset=Community.objects.none(), required=False
     )
+    # The version the form was loaded from: a save over a newer one is refused (lms/versions.py).
+    version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
     def __init__(self, *args, cohort, user, **kwargs):
         from courses.models import Lesson

@@ -340,9 +340,11 @@ def session_save(
     session: Session | None = None,
     lesson: Lesson,
     actor: User,
+    version: str | None = None,
     **fields,
 ) -> Session:
-    """Create or move an in-person session inside the cohort's run (the rules: attendance.session_values)."""
+    """Create or move an in-person session inside the cohort's run (the rules: attendance.session_values).
+    With `version` (the form's), a save over a newer version is refused with what changed (StaleVersion, 409)."""
     _require_manage(actor, cohort, _("You cannot set up sessions of this cohort."))
     if lesson.module.cohort_id != cohort.pk or (session is not None and session.cohort_id != cohort.pk):
         raise NotAllowed(_("This lesson belongs to another cohort."))
@@ -351,12 +353,14 @@ def session_save(
         fields.setdefault("check_in_minutes_after", session.check_in_minutes_after)
         fields["keep_community_id"] = session.community_id
     values, instructors = session_values(cohort=cohort, lesson=lesson, **fields)
-    moved_from = None
+    moved_from, changes = None, {}
     if session is None:
         session = Session.objects.create(cohort=cohort, **values)
         verb = "session.created"
     else:
         session = Session.objects.select_for_update().get(pk=session.pk)
+        check_version(session, version)
+        changes = field_changes(session, values)
         if (session.starts_at, session.place) != (values["starts_at"], values["place"]):
             moved_from = session.starts_at
         for key, value in values.items():
@@ -368,7 +372,15 @@ def session_save(
         tell("session_added", session=session)
     elif moved_from is not None:
         tell("session_moved", session=session, was_starts_at=moved_from)
-    audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=values["starts_at"].isoformat())
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=session,
+        lesson=lesson.pk,
+        starts_at=values["starts_at"].isoformat(),
+        target_name=str(session),
+        changes=changes,
+    )
     return session
 
 

@@ -351,6 +351,7 @@ def _session_page(request, cohort, session=None):
             "instructors": list(session.instructors.values_list("pk", flat=True)),
             "team": session.team_id,
             "community": session.community_id,
+            "version": version_of(session),
         }
     form = SessionSetupForm(request.POST or None, cohort=cohort, user=request.user, initial=initial)
     context = {
