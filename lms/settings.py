@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "lms.middleware.ApplicationErrorMiddleware",
     "lms.middleware.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
+    "lms.idempotency.IdempotencyMiddleware",
 ]
 
 if PRODUCTION:  # the dev server and the test live server serve static files themselves
@@ -346,10 +347,13 @@ CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE",
 # Districts' signing keys (private key + X.509 certificate per district code), outside the database and the
 # repository: var/ is ignored by git; a deployment points this at its own protected folder.
 LMS_SIGNING_KEY_DIR = Path(os.environ.get("LMS_SIGNING_KEY_DIR", VAR_DIR / "signing-keys"))
+# Idempotency keys of creates (lms.idempotency) are kept this many days, then removed by beat.
+IDEMPOTENCY_KEEP_DAYS = int(os.environ.get("IDEMPOTENCY_KEEP_DAYS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": CERTIFICATES_SWEEP_EVERY_SECONDS},
     "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},
     "fieldwork-sweep-previews": {"task": "fieldwork.sweep_previews", "schedule": 60.0},
+    "lms-idempotency-sweep": {"task": "lms.idempotency_sweep", "schedule": 3600.0},
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
