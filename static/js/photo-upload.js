@@ -9,6 +9,10 @@
 
   var supported = window.createImageBitmap && window.DataTransfer && window.XMLHttpRequest &&
     HTMLCanvasElement.prototype.toBlob;
+  // The field outbox (outbox.js) reduces with the same function; without support it sends files as they are.
+  window.lmsReducePhoto = supported ? function (file) { return reduce(file); } : function (file) {
+    return Promise.resolve(file);
+  };
   if (!supported) return;
 
   function toBlob(canvas, quality) {
@@ -95,7 +99,7 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || form.enctype !== "multipart/form-data") return;
-    if (form.dataset.photoReduced === "1") return;
+    if (form.dataset.photoReduced === "1" || form.hasAttribute("data-outbox")) return;
     var inputs = form.querySelectorAll("input[type=file]");
     var anyFiles = Array.prototype.some.call(inputs, function (i) { return i.files && i.files.length; });
     if (!anyFiles) return;
