@@ -28,12 +28,12 @@ SHUNDE_TRAINEES = [
     ("林头社区规划师小组", "林头社区", [("lintou01", "林晓东"), ("lintou02", "欧阳婷")]),
     ("桃村社区规划师小组", "桃村社区", [("taocun01", "周嘉豪"), ("taocun02", "冼丽华")]),
 ]
-# Sessions of the current cohort this week: (days from today, start, end); None = starts soon after seeding,
-# so an instructor can open the check-in screen right away.
+# Sessions of the current cohort this week: (days from today, start, end); None = under way when seeded, so
+# an instructor can open the check-in screen and a trainee check in right away; one tomorrow for the reminders.
 THIS_WEEK = [
     (-2, dt.time(9, 0), dt.time(11, 30)),
     (0, None, None),
-    (2, dt.time(9, 0), dt.time(11, 30)),
+    (1, dt.time(9, 0), dt.time(11, 30)),
     (4, dt.time(14, 0), dt.time(17, 0)),
 ]
 VENUE = ("南海区社区治理学院 多功能厅", "佛山市南海区桂城街道南海大道北")
@@ -110,12 +110,12 @@ def _enrol(cohort, teams, communities, *, staff, mobile_prefix: str, done_lesson
     return count
 
 
-def _soon(now: dt.datetime) -> tuple[dt.time, dt.time]:
-    """A start at the next quarter hour (within the day), two hours long."""
-    minutes = min(max((now.hour * 60 + now.minute) // 15 * 15 + 15, 8 * 60), 21 * 60)
-    start = dt.time(minutes // 60, minutes % 60)
-    end_minutes = min(minutes + 120, 23 * 60 + 59)
-    return start, dt.time(end_minutes // 60, end_minutes % 60)
+def _now_session(now: dt.datetime) -> tuple[dt.time, dt.time]:
+    """A session under way at seeding time, whatever the hour (check-in open at once): from the last quarter
+    hour to two hours later, within the day."""
+    start_minutes = (now.hour * 60 + now.minute) // 15 * 15
+    end_minutes = min(start_minutes + 120, 23 * 60 + 59)
+    return dt.time(start_minutes // 60, start_minutes % 60), dt.time(end_minutes // 60, end_minutes % 60)
 
 
 def _sessions_this_week(cohort: Cohort, ordered_lessons, *, staff: User, instructors: list[User]) -> int:
@@ -129,7 +129,7 @@ def _sessions_this_week(cohort: Cohort, ordered_lessons, *, staff: User, instruc
         if Session.objects.filter(cohort=cohort, lesson=lesson).exists():
             continue
         if start is None:
-            start, end = _soon(now)
+            start, end = _now_session(now)
         services.session_create(
             lesson=lesson,
             date=now.date() + dt.timedelta(days=days),

@@ -27,6 +27,9 @@ def test_demo_has_a_current_nanhai_cohort_and_a_scoped_shunde_district(client):
     assert current.enrolments.count() >= 5 and current.teachings.filter(instructor__username="mentor.chen").exists()
     days = {timezone.localtime(s.starts_at).date() for s in Session.objects.filter(cohort=current)}
     assert today in days and all(abs((day - today).days) <= 6 for day in days)
+    now = timezone.now()
+    assert Session.objects.filter(cohort=current, check_in_opens_at__lte=now, check_in_closes_at__gte=now).exists()
+    assert today + dt.timedelta(days=1) in days
     open_now = Assignment.objects.filter(
         module__cohort=current, opens_at__lte=timezone.now(), due_at__gt=timezone.now()
     )
