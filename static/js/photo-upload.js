@@ -5,7 +5,8 @@
   "use strict";
   var LONG_EDGE = 2560;
   var TARGET_BYTES = 1024 * 1024;
-  var REDUCIBLE = /^image\/(jpeg|png|webp)$/;
+  // HEIC too where the browser decodes it (Safari); elsewhere createImageBitmap fails and it goes as it is.
+  var REDUCIBLE = /^image\/(jpeg|png|webp|heic|heif)$/;
 
   var supported = window.createImageBitmap && window.DataTransfer && window.XMLHttpRequest &&
     HTMLCanvasElement.prototype.toBlob;
@@ -39,7 +40,7 @@
             return attempt(scale * 0.8, 0.8);
           }
           if (blob.size >= file.size) return file;
-          var name = file.name.replace(/\.(png|webp|jpe?g)$/i, "") + ".jpg";
+          var name = file.name.replace(/\.(png|webp|jpe?g|heic|heif)$/i, "") + ".jpg";
           return new File([blob], name, { type: "image/jpeg", lastModified: file.lastModified });
         });
       }
