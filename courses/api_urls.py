@@ -1,4 +1,4 @@
-"""Course-delivery routes under /api/v1/ (included from lms/api_urls.py)."""
+"""Course-delivery routes under /api/v1/ (included from config/api_urls.py)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter

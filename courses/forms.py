@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import AttendanceStatus
+from lms.forms import first_error, form_error  # noqa: F401 -- their home is lms.forms
 
 
 class CheckInForm(forms.Form):
@@ -35,21 +36,6 @@ class InstructorForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason for withdrawal"), max_length=500)
-
-
-def form_error(form: forms.Form):
-    """The domain error for a bound, invalid form: its first error as the message, every error by field."""
-    from lms.errors import ValidationFailed
-
-    return ValidationFailed(first_error(form), fields={k: [str(e) for e in v] for k, v in form.errors.items()})
-
-
-def first_error(form: forms.Form) -> str:
-    """The first error of a bound, invalid form, as one sentence for the page or the API."""
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        return f"{label}: {errors[0]}" if label else str(errors[0])
-    return ""
 
 
 class SessionForm(forms.Form):

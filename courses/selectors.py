@@ -612,10 +612,9 @@ def module_holds(*, module: Module) -> list[str]:
 
 def lesson_holds(*, lesson: Lesson) -> list[str]:
     """Why the lesson cannot be deleted: trainees finished it, sessions are scheduled for it, the rules require it."""
-    from django.utils.translation import gettext as _
     from django.utils.translation import ngettext
 
-    from certificates.models import CompletionRule
+    from lms.registry import hooks
 
     reasons = []
     if done := lesson.completions.count():
@@ -632,8 +631,8 @@ def lesson_holds(*, lesson: Lesson) -> list[str]:
             )
             % {"count": sessions}
         )
-    if CompletionRule.objects.filter(required_lessons=lesson).exists():
-        reasons.append(_("The completion rules require it: take it out of the rules first."))
+    for holds in hooks("lesson_holds"):  # the apps above: the completion rules (certificates/cohort_setup.py)
+        reasons.extend(holds(lesson))
     return reasons
 
 

@@ -1,9 +1,9 @@
-"""URLs of the set-up pages, all under /setup/: cohorts, modules, lessons, sessions, assignments, the copy."""
+"""URLs of the set-up pages, all under /setup/: cohorts, modules, lessons, sessions, the copy
+(assignments: fieldwork/setup_urls.py, under /setup/ too)."""
 
 from django.urls import path
 
 from courses.views import setup
-from fieldwork import setup_views as assignments
 
 urlpatterns = [
     path("cohorts/", setup.cohort_list, name="setup-cohorts"),
@@ -16,11 +16,6 @@ urlpatterns = [
     path(
         "cohorts/<int:cohort_id>/modules/<int:module_id>/lessons/new/", setup.lesson_create, name="setup-lesson-create"
     ),
-    path(
-        "cohorts/<int:cohort_id>/modules/<int:module_id>/assignments/new/",
-        assignments.assignment_create,
-        name="setup-assignment-create",
-    ),
     path("cohorts/<int:cohort_id>/sessions/new/", setup.session_create, name="setup-session-create"),
     path("lessons/<int:lesson_id>/", setup.lesson_edit, name="setup-lesson"),
     path("lessons/<int:lesson_id>/attachments/", setup.attachment_upload, name="setup-attachment-upload"),
@@ -31,7 +26,4 @@ urlpatterns = [
     path("modules/<int:module_id>/delete/", setup.module_delete, name="setup-module-delete"),
     path("lessons/<int:lesson_id>/move/", setup.lesson_move, name="setup-lesson-move"),
     path("lessons/<int:lesson_id>/delete/", setup.lesson_delete, name="setup-lesson-delete"),
-    path("assignments/<int:assignment_id>/delete/", assignments.assignment_delete, name="setup-assignment-delete"),
-    path("assignments/<int:assignment_id>/", assignments.assignment_edit, name="setup-assignment"),
-    path("assignments/<int:assignment_id>/rubric/", assignments.rubric_edit, name="setup-rubric"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses.views import attendance, cohorts, dashboard, enrol_sheet, learning, setup
+from courses.views import attendance, cohorts, enrol_sheet, learning, setup
 
 urlpatterns = [
     path("learn/", learning.home, name="learning"),
@@ -18,7 +18,6 @@ urlpatterns = [
     path("attendance/<int:attendance_id>/correct/", attendance.attendance_correct, name="attendance-correct"),
     path("district/cohorts/", cohorts.district_overview, name="district-overview"),
     path("cohorts/<int:cohort_id>/", cohorts.cohort_detail, name="cohort-detail"),
-    path("cohorts/<int:cohort_id>/dashboard/", dashboard.cohort_dashboard, name="cohort-dashboard"),
     path("cohorts/<int:cohort_id>/enrol/", cohorts.cohort_enrol, name="cohort-enrol"),
     path("cohorts/<int:cohort_id>/attendance.<str:fmt>", cohorts.attendance_export, name="attendance-export"),
     path("cohorts/<int:cohort_id>/sessions/", cohorts.session_schedule, name="session-schedule"),

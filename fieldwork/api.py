@@ -8,11 +8,12 @@ from rest_framework.response import Response
 
 from courses import selectors as course_selectors
 from courses.models import Cohort, Enrolment, Team
-from fieldwork import selectors, services, uploads
-from fieldwork.downloads import serve_stored
+from fieldwork import selectors, services
 from fieldwork.models import Assignment, Objection, Submission, SubmissionFile
+from lms import uploads
 from lms.access import id_or_zero, parse_id
 from lms.api import ScopedViewSet
+from lms.downloads import serve_stored
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import PreviewState
 from lms.permissions import SIGNED_IN

@@ -16,7 +16,7 @@ from lms.models import PreviewState, TimeStamped
 
 MB = 1024 * 1024
 DEFAULT_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "heic", "pdf", "docx", "xlsx", "pptx"]
-# Every file type the upload pipeline recognises by its content (fieldwork.uploads.sniff).
+# Every file type the upload pipeline recognises by its content (lms.uploads.sniff).
 KNOWN_EXTENSIONS = frozenset({*DEFAULT_EXTENSIONS, "heif"})
 
 

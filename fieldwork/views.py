@@ -12,10 +12,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
-from fieldwork import exports, selectors, services, uploads
-from fieldwork.downloads import preview_status, serve_stored
+from fieldwork import exports, selectors, services
 from fieldwork.models import Objection, ObjectionOutcome, WorkMode
+from lms import uploads
 from lms.access import parse_id
+from lms.downloads import preview_status, serve_stored
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.middleware import refuse_nul_bytes
 from lms.paging import page_of, query_without_page

@@ -2,6 +2,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from lms.models import AuditEntry, User
+from lms.registry import provided
 
 
 def audit_scope(target: models.Model) -> tuple[int | None, int | None]:
@@ -20,7 +21,7 @@ def audit_scope(target: models.Model) -> tuple[int | None, int | None]:
 
 def _districts_of_people(people) -> dict[int, int]:
     """Person id → a district where it holds a role, for many people in two queries."""
-    from courses.models import Enrolment, Teaching
+    Enrolment, Teaching = provided("Enrolment", "Teaching")
 
     ids = [person.pk for person in people]
     found: dict[int, int] = {}

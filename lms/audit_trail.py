@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from lms.models import AuditEntry, User
 from lms.predicates import audit_visible_q
+from lms.registry import provided
 from lms.spreadsheets import Table
 
 # verb → sentence; %(actor)s is who, %(target)s what the row names. A detail, when the verb has one,
@@ -101,14 +102,14 @@ UNKNOWN_PHRASE = gettext_lazy("%(actor)s: %(verb)s on %(target)s")
 
 
 def _revocation_reason(data: dict) -> str:
-    from certificates.models import RevocationReason
+    RevocationReason = provided("RevocationReason")
 
     reason = data.get("reason", "")
     return str(RevocationReason(reason).label) if reason in RevocationReason.values else reason
 
 
 def _attendance_change(data: dict) -> str:
-    from courses.models import AttendanceStatus
+    AttendanceStatus = provided("AttendanceStatus")
 
     def label(value):
         return str(AttendanceStatus(value).label) if value in AttendanceStatus.values else value or ""
@@ -135,7 +136,7 @@ def _deleted_session(data: dict) -> str:
 
 
 def _objection_outcome(data: dict) -> str:
-    from fieldwork.models import ObjectionOutcome
+    ObjectionOutcome = provided("ObjectionOutcome")
 
     outcome = data.get("outcome", "")
     return str(ObjectionOutcome(outcome).label) if outcome in ObjectionOutcome.values else outcome

@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lms.errors import ValidationFailed
+
 
 class PersonForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=50)
@@ -14,3 +16,16 @@ class PersonForm(forms.Form):
 class PersonCreateForm(PersonForm):
     cohort = forms.IntegerField(label=_("Cohort"), min_value=1)
     role = forms.ChoiceField(label=_("Role"), choices=[("trainee", _("Trainee")), ("instructor", _("Instructor"))])
+
+
+def form_error(form: forms.Form):
+    """The domain error for a bound, invalid form: its first error as the message, every error by field."""
+    return ValidationFailed(first_error(form), fields={k: [str(e) for e in v] for k, v in form.errors.items()})
+
+
+def first_error(form: forms.Form) -> str:
+    """The first error of a bound, invalid form, as one sentence for the page or the API."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else str(errors[0])
+    return ""

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from lms.errors import NotFound
+from lms.registry import provided
 from lms.storage import is_bucket, storage_problems
 from lms.workers import queue_lengths, workers_seen
 
@@ -83,7 +84,7 @@ def readyz(request):
 
 def operations_overview() -> dict:
     """Queues, workers and failed work by cause, for the operator page. A fixed number of queries."""
-    from certificates.models import Certificate, CertificateStatus
+    Certificate, CertificateStatus = provided("Certificate", "CertificateStatus")
 
     queues = sorted({settings.CERTIFICATES_QUEUE, "celery"})
     pending = Certificate.objects.filter(status=CertificateStatus.PENDING).aggregate(

@@ -60,7 +60,7 @@ class RefuseNulBytesMiddleware:
     """NUL characters in query strings, form fields and JSON bodies answer 400 before any view.
 
     A multipart body is not read here when the view takes uploads (csrf_exempt): its length guard
-    must come first; such views call `refuse_nul_bytes` after the guard (fieldwork.uploads.upload_view),
+    must come first; such views call `refuse_nul_bytes` after the guard (lms.uploads.upload_view),
     and the API's serializers refuse NUL in their fields.
     """
 

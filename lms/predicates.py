@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import rules
 from django.db.models import Q
 
+from lms.registry import provided
+
 
 @dataclass(frozen=True)
 class Roles:
@@ -27,7 +29,7 @@ def roles_of(user) -> Roles:
         return NO_ROLES
     cached = getattr(user, "_lms_roles", None)
     if cached is None:
-        from courses.models import Enrolment, EnrolmentStatus, Teaching
+        Enrolment, EnrolmentStatus, Teaching = provided("Enrolment", "EnrolmentStatus", "Teaching")
         from lms.models import DistrictStaff
 
         cached = Roles(
@@ -98,7 +100,7 @@ def is_own_enrolment(user, enrolment) -> bool:
 
 @rules.predicate
 def is_active_enrolment(user, enrolment) -> bool:
-    from courses.models import EnrolmentStatus
+    EnrolmentStatus = provided("EnrolmentStatus")
 
     return enrolment is not None and enrolment.status == EnrolmentStatus.ACTIVE
 
@@ -147,7 +149,7 @@ def cohort_visible_q(user, model) -> Q:
 @superuser_sees_all
 def enrolment_progress_visible_q(user) -> Q:
     """Enrolments whose progress the user may view: the twin of can_view_progress."""
-    from courses.models import Enrolment
+    Enrolment = provided("Enrolment")
 
     roles = roles_of(user)
     return (
@@ -181,7 +183,7 @@ def cohort_taught_q(user, model) -> Q:
 @superuser_sees_all
 def attendance_visible_q(user) -> Q:
     """Attendance rows the user may view: the twin of can_view_attendance."""
-    from courses.models import Attendance
+    Attendance = provided("Attendance")
 
     return cohort_taught_q(user, Attendance) | Q(enrolment__trainee_id=user.pk)
 
@@ -195,7 +197,7 @@ def team_ids_of(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_lms_team_ids", None)
     if cached is None:
-        from courses.models import Enrolment, EnrolmentStatus
+        Enrolment, EnrolmentStatus = provided("Enrolment", "EnrolmentStatus")
 
         cached = frozenset(
             Enrolment.objects.filter(trainee=user, team__isnull=False)
@@ -209,7 +211,7 @@ def team_ids_of(user) -> frozenset[int]:
 
 def team_id_of(obj) -> int | None:
     """The team an object belongs to (its `team_lookup`), or the team itself."""
-    from courses.models import Team
+    Team = provided("Team")
 
     if isinstance(obj, Team):
         return obj.pk
@@ -249,7 +251,7 @@ can_view_grade = can_teach_cohort | (is_submission_owner & is_released_submissio
 @superuser_sees_all
 def submission_visible_q(user) -> Q:
     """Submissions the user may view: the twin of can_view_submission."""
-    from fieldwork.models import Submission
+    Submission = provided("Submission")
 
     return cohort_taught_q(user, Submission) | Q(enrolment__trainee_id=user.pk) | Q(team_id__in=team_ids_of(user))
 
@@ -309,7 +311,7 @@ can_edit_certificate_template = is_superuser | is_course_staff
 @superuser_sees_all
 def certificate_visible_q(user) -> Q:
     """Certificates the user may download: the twin of can_download_certificate."""
-    from certificates.models import Certificate
+    Certificate = provided("Certificate")
 
     return _ids_q(Certificate.district_lookup, roles_of(user).staff_district_ids) | Q(enrolment__trainee_id=user.pk)
 
@@ -319,7 +321,7 @@ def certificate_visible_q(user) -> Q:
 
 def _role_district_ids(target) -> tuple[set[int], bool]:
     """The districts of every role the target holds, and whether one of them is a staff role."""
-    from courses.models import Enrolment, Teaching
+    Enrolment, Teaching = provided("Enrolment", "Teaching")
     from lms.models import DistrictStaff
 
     districts = set(Enrolment.objects.filter(trainee=target).values_list("cohort__district_id", flat=True))
@@ -345,7 +347,7 @@ def can_govern_user(user, target) -> bool:
 
 
 def _users_with_role_in_q(district_ids, *, inside: bool) -> Q:
-    from courses.models import Enrolment, Teaching
+    Enrolment, Teaching = provided("Enrolment", "Teaching")
 
     lookup = "cohort__district_id__in"
     enrolments = Enrolment.objects.filter(**{lookup: district_ids})

@@ -11,6 +11,7 @@ from lms.access import access
 from lms.errors import NotFound
 from lms.models import Community, District, Town, User
 from lms.predicates import district_people_q, governed_users_q, roles_of
+from lms.registry import provided
 
 PEOPLE_PER_PAGE = 50
 
@@ -21,7 +22,7 @@ def not_found():
 
 def _role_prefetches(user):
     """Roles shown beside a person: only those in the viewer's districts (another district's cohorts stay unseen)."""
-    from courses.models import Enrolment, Teaching
+    Enrolment, Teaching = provided("Enrolment", "Teaching")
 
     districts = Q() if user.is_superuser else Q(cohort__district_id__in=roles_of(user).staff_district_ids)
     return [
@@ -51,7 +52,7 @@ class PeoplePage:
 def people_page(*, user, search: str = "", role: str = "", page_number=1) -> PeoplePage:
     """People with a role in the user's districts, searched by name, username or mobile, 50 a page.
     Fixed queries: count, page, two role prefetches, and which of the page the user governs."""
-    from courses.models import Enrolment, Teaching
+    Enrolment, Teaching = provided("Enrolment", "Teaching")
 
     if not may_see_people(user):
         raise not_found()
@@ -119,7 +120,7 @@ def choosable_communities(*, user, district_id: int | None = None, keep_id: int 
 
 
 def managed_cohorts(user):
-    from courses.models import Cohort
+    Cohort = provided("Cohort")
 
     scope = Q() if user.is_superuser else Q(district_id__in=roles_of(user).staff_district_ids)
     return Cohort.objects.filter(scope).select_related("district").order_by("-year", "name")
@@ -157,7 +158,7 @@ def _count_of(model, field: str, **filters):
 def places_overview(*, user) -> list[DistrictPlaces]:
     """The towns and communities of each district the user keeps, with how many trainees (active
     enrolments), enrolments (any) and teams name each community. Three queries, whatever the size."""
-    from courses.models import Enrolment, EnrolmentStatus, Team
+    Enrolment, EnrolmentStatus, Team = provided("Enrolment", "EnrolmentStatus", "Team")
 
     if not may_keep_places(user):
         raise not_found()
@@ -196,8 +197,8 @@ def access_community(*, user, community_id) -> Community:
 
 def community_references(community: Community) -> dict[str, int]:
     """What names the community: enrolments, teams, sessions, field projects, people."""
-    from courses.models import Enrolment, Session, Team
-    from fieldwork.projects.models import FieldProject
+    Enrolment, Session, Team = provided("Enrolment", "Session", "Team")
+    FieldProject = provided("FieldProject")
 
     return {
         "enrolments": Enrolment.objects.filter(community=community).count(),

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "fieldwork.projects",
     "certificates",
     "notifications",
+    "config",  # the wiring above every app: URL tree and the demo command
 ]
 
 MIDDLEWARE = [
@@ -106,7 +107,7 @@ if PRODUCTION:  # the dev server and the test live server serve static files the
         "whitenoise.middleware.WhiteNoiseMiddleware",
     )
 
-ROOT_URLCONF = "lms.urls"
+ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
 
 TEMPLATES = [
@@ -326,7 +327,7 @@ LOGGING = {
 # Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
 CERTIFICATES_QUEUE = os.environ.get("CERTIFICATES_QUEUE", "celery")
 BOOKLET_QUEUE = os.environ.get("BOOKLET_QUEUE", "celery")
-# Thumbnails and display copies of uploaded pictures, made by a worker after commit (fieldwork.previews).
+# Thumbnails and display copies of uploaded pictures, made by a worker after commit (lms.previews).
 PREVIEWS_QUEUE = os.environ.get("PREVIEWS_QUEUE", "celery")
 PREVIEWS_SWEEP_AFTER_SECONDS = int(os.environ.get("PREVIEWS_SWEEP_AFTER_SECONDS", "120"))
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")

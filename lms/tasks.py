@@ -1,9 +1,47 @@
-"""Celery tasks of the floor: thin wrappers, safe to run twice."""
+"""Celery tasks of the floor: previews of stored pictures, whichever app holds them (the task names keep
+their old `fieldwork.` prefix, so messages queued before a deploy still run). Thin wrappers around one
+service each, taking ids, safe to run twice."""
+
+import logging
 
 from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError
 
-from lms import idempotency
+from lms import idempotency, previews
 from lms.celery import app  # noqa: F401 -- binds the shared tasks below to the project's app
+
+logger = logging.getLogger(__name__)
+
+# Storage and database hiccups; a picture that cannot be decoded is not among them (marked failed at once).
+TRANSIENT = (OperationalError, InterfaceError, DatabaseError, OSError)
+MAX_RETRIES = 3
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,  # derivation is idempotent, so a redelivery after a crash is harmless
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+    name="fieldwork.derive_previews",
+)
+def derive_previews(self, label: str, pk: int) -> str:
+    """Make the thumbnail and display copies of one stored picture; retry storage errors, then mark it failed."""
+    if label not in previews.KINDS:
+        logger.error("Unknown preview kind %r", label)
+        return "skipped"
+    try:
+        return previews.preview_derive(label=label, pk=pk)
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            logger.warning("Previews of %s %s failed after retries: %s", label, pk, error)
+            return previews.preview_mark_failed(label=label, pk=pk)
+        raise self.retry(exc=error, countdown=2 * 4**self.request.retries) from error
+
+
+@shared_task(name="fieldwork.sweep_previews")
+def sweep_previews() -> int:
+    """Re-queue pictures whose previews were left pending too long (run by Celery beat)."""
+    return previews.previews_sweep()
 
 
 @shared_task(name="lms.idempotency_sweep")

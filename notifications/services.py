@@ -210,7 +210,7 @@ def preference_save(*, user: User, email_enabled: bool) -> Preference:
 # --- reminders from beat
 
 
-def _record_reminders(*, kind: str, target, people: list[tuple[int, int]], key_prefix: str, payload: dict) -> int:
+def record_reminders(*, kind: str, target, people: list[tuple[int, int]], key_prefix: str, payload: dict) -> int:
     keys = {user_id: f"{key_prefix}:{user_id}" for user_id, _cohort in people}
     existing = set(Notification.objects.filter(dedupe_key__in=keys.values()).values_list("dedupe_key", flat=True))
     entries = [(u, c, keys[u]) for u, c in people if keys[u] not in existing]
@@ -230,7 +230,7 @@ def remind_sessions_tomorrow(*, now=None) -> int:
     trainees = _active_trainees({s.cohort_id for s in sessions})
     created = 0
     for session in sessions:
-        created += _record_reminders(
+        created += record_reminders(
             kind=Kind.SESSION_TOMORROW,
             target=session,
             people=[(u, session.cohort_id) for u in trainees.get(session.cohort_id, [])],
@@ -252,72 +252,3 @@ def _active_trainees(cohort_ids) -> dict[int, list[int]]:
     ).values_list("trainee_id", "cohort_id"):
         trainees.setdefault(cohort_id, []).append(user_id)
     return trainees
-
-
-@transaction.atomic
-def remind_assignments_due(*, now=None, within: timedelta = timedelta(hours=48)) -> int:
-    """Tell each active trainee who has not handed in about work due within 48 hours (extensions included).
-
-    Idempotent per person, assignment and due date: a new extension gives one new reminder.
-    """
-    from django.urls import reverse
-
-    from fieldwork.models import EDITABLE_STATES, Assignment, Extension, Submission, WorkMode
-
-    now = now or timezone.now()
-    horizon = now + within
-    in_window = Q(due_at__gt=now, due_at__lte=horizon)
-    extended_ids = Extension.objects.filter(in_window).values("assignment_id")
-    assignments = list(
-        Assignment.objects.filter(in_window | Q(pk__in=extended_ids), opens_at__lte=now).select_related("module")
-    )
-    if not assignments:
-        return 0
-    extensions = list(
-        Extension.objects.filter(assignment__in=assignments).values(
-            "assignment_id", "enrolment_id", "team_id", "due_at"
-        )
-    )
-    by_enrolment = {(e["assignment_id"], e["enrolment_id"]): e["due_at"] for e in extensions if e["enrolment_id"]}
-    by_team = {(e["assignment_id"], e["team_id"]): e["due_at"] for e in extensions if e["team_id"]}
-    enrolments = list(
-        Enrolment.objects.filter(
-            cohort_id__in={a.module.cohort_id for a in assignments}, status=EnrolmentStatus.ACTIVE
-        ).values("pk", "trainee_id", "cohort_id", "team_id")
-    )
-    handed_in = set()
-    for assignment_id, enrolment_id, team_id in (
-        Submission.objects.filter(assignment__in=assignments)
-        .exclude(state__in=EDITABLE_STATES)
-        .values_list("assignment_id", "enrolment_id", "team_id")
-    ):
-        handed_in.add((assignment_id, "t", team_id) if team_id else (assignment_id, "e", enrolment_id))
-    created = 0
-    for assignment in assignments:
-        team_mode = assignment.mode == WorkMode.TEAM
-        people_by_due: dict = {}
-        for e in enrolments:
-            if e["cohort_id"] != assignment.module.cohort_id or (team_mode and not e["team_id"]):
-                continue
-            owner = (assignment.pk, "t", e["team_id"]) if team_mode else (assignment.pk, "e", e["pk"])
-            if owner in handed_in:
-                continue
-            if team_mode:
-                due = by_team.get((assignment.pk, e["team_id"]), assignment.due_at)
-            else:
-                due = by_enrolment.get((assignment.pk, e["pk"]), assignment.due_at)
-            if now < due <= horizon:
-                people_by_due.setdefault(due, []).append((e["trainee_id"], e["cohort_id"]))
-        for due, people in people_by_due.items():
-            created += _record_reminders(
-                kind=Kind.ASSIGNMENT_DUE_SOON,
-                target=assignment,
-                people=people,
-                key_prefix=f"{Kind.ASSIGNMENT_DUE_SOON}:{assignment.pk}:{due:%Y%m%d%H%M}",
-                payload={
-                    "title": assignment.title,
-                    "due_at": due.isoformat(),
-                    "path": reverse("fieldwork:assignment-detail", args=[assignment.pk]),
-                },
-            )
-    return created

@@ -34,5 +34,7 @@ def remind_sessions_tomorrow() -> int:
 
 @shared_task(name="notifications.remind_assignments_due")
 def remind_assignments_due() -> int:
-    """Tell trainees about work due within 48 hours (run by Celery beat; idempotent)."""
-    return services.remind_assignments_due()
+    """Tell trainees about work due within 48 hours (run by Celery beat; idempotent): fieldwork/reminders.py."""
+    from lms.registry import provided
+
+    return provided("remind_assignments_due")()

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from courses.forms import form_error
+from lms.forms import form_error
 from notifications import selectors, services
 from notifications.forms import MarkReadForm, PreferenceForm
 from notifications.models import Preference

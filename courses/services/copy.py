@@ -1,7 +1,9 @@
 """Next year's cohort from this year's: the plan shown before copying, and the copy itself.
 
-The copy spans three apps (courses, fieldwork, certificates): it lives with the cohort it creates and
-imports the later apps' models inside its functions, since those apps import courses.
+The copy spans three apps (courses, fieldwork, certificates): it lives with the cohort it creates; the
+apps above courses add their parts through hooks they register in AppConfig.ready() (lms/registry.py):
+`cohort_copy_plan` (their counts) and `cohort_copy` (assignments and rubrics, the completion rule), since
+courses imports neither of them.
 """
 
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from courses.models import Cohort, Lesson, LessonAttachment, Module, Session
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import District, User
+from lms.registry import hooks
 
 
 def shift_years(value, years: int):
@@ -43,27 +46,24 @@ class CopyPlan:
 
 def cohort_copy_plan(*, cohort: Cohort) -> CopyPlan:
     """Counts for the preview page (a fixed number of queries)."""
-    from certificates.models import Certificate, CertificateTemplate, CompletionRule
-    from fieldwork.models import Assignment, RubricCriterion, RubricLevel, Submission
-
+    parts: dict = {}
+    left_behind = {
+        "enrolments": cohort.enrolments.count(),
+        "teams": cohort.teams.count(),
+        "instructors": cohort.teachings.count(),
+    }
+    for plan in hooks("cohort_copy_plan"):  # assignments and rubrics; completion rule and template
+        counts = plan(cohort)
+        left_behind.update(counts.pop("left_behind", {}))
+        parts.update(counts)
     return CopyPlan(
         modules=Module.objects.filter(cohort=cohort).count(),
         prerequisites=Module.requires.through.objects.filter(from_module__cohort=cohort).count(),
         lessons=Lesson.objects.filter(module__cohort=cohort).count(),
         attachments=LessonAttachment.objects.filter(lesson__module__cohort=cohort).count(),
         sessions=Session.objects.filter(cohort=cohort).count(),
-        assignments=Assignment.objects.filter(module__cohort=cohort).count(),
-        criteria=RubricCriterion.objects.filter(assignment__module__cohort=cohort).count(),
-        levels=RubricLevel.objects.filter(criterion__assignment__module__cohort=cohort).count(),
-        has_completion_rule=CompletionRule.objects.filter(cohort=cohort).exists(),
-        has_certificate_template=CertificateTemplate.objects.filter(course_id=cohort.course_id).exists(),
-        left_behind={
-            "enrolments": cohort.enrolments.count(),
-            "teams": cohort.teams.count(),
-            "instructors": cohort.teachings.count(),
-            "submissions": Submission.objects.filter(assignment__module__cohort=cohort).count(),
-            "certificates": Certificate.objects.filter(cohort=cohort).count(),
-        },
+        left_behind=left_behind,
+        **parts,
     )
 
 
@@ -80,7 +80,7 @@ def cohort_copy(*, source: Cohort, district: District, year: int, name: str, act
     in storage), session slots and assignments moved by the difference in years, rubrics, the completion
     rule. No people: no enrolments, teams, instructors, submissions, attendance or certificates.
     The course's certificate template is shared by its cohorts, so the copy uses the same one."""
-    from fieldwork.uploads import delete_stored
+    from lms.uploads import delete_stored
 
     if not actor.has_perm("courses.manage_cohort", source):
         raise NotAllowed(_("You cannot copy this cohort."))
@@ -143,9 +143,6 @@ def cohort_copy(*, source: Cohort, district: District, year: int, name: str, act
 
 
 def _copy_contents(source: Cohort, cohort: Cohort, years: int, new_modules: dict, stored: list, actor: User) -> None:
-    from certificates.models import CompletionRule
-    from fieldwork.models import Assignment, RubricCriterion, RubricLevel
-
     new_lessons = {}
     for lesson in Lesson.objects.filter(module__cohort=source):
         new_lessons[lesson.pk] = Lesson.objects.create(
@@ -156,7 +153,7 @@ def _copy_contents(source: Cohort, cohort: Cohort, years: int, new_modules: dict
             body=lesson.body,
             duration_minutes=lesson.duration_minutes,
         )
-    from fieldwork.previews import queue_after_commit
+    from lms.previews import queue_after_commit
 
     for attachment in LessonAttachment.objects.filter(lesson__module__cohort=source):
         names = [
@@ -192,51 +189,9 @@ def _copy_contents(source: Cohort, cohort: Cohort, years: int, new_modules: dict
             check_in_closes_at=shift_years(session.check_in_closes_at, years),
         )
 
-    for assignment in Assignment.objects.filter(module__cohort=source).prefetch_related("criteria__levels"):
-        copy = Assignment.objects.create(
-            module=new_modules[assignment.module_id],
-            title=assignment.title,
-            instructions=assignment.instructions,
-            opens_at=shift_years(assignment.opens_at, years),
-            due_at=shift_years(assignment.due_at, years),
-            closes_at=shift_years(assignment.closes_at, years) if assignment.closes_at else None,
-            mode=assignment.mode,
-            allowed_extensions=list(assignment.allowed_extensions),
-            max_file_size=assignment.max_file_size,
-            max_total_size=assignment.max_total_size,
-            max_files=assignment.max_files,
-            pass_mark=assignment.pass_mark,
-            counts_toward_completion=assignment.counts_toward_completion,
-            objection_window_days=assignment.objection_window_days,
-        )
-        for criterion in assignment.criteria.all():
-            new_criterion = RubricCriterion.objects.create(
-                assignment=copy, position=criterion.position, title=criterion.title, description=criterion.description
-            )
-            RubricLevel.objects.bulk_create(
-                RubricLevel(
-                    criterion=new_criterion,
-                    position=level.position,
-                    title=level.title,
-                    description=level.description,
-                    min_points=level.min_points,
-                    max_points=level.max_points,
-                )
-                for level in criterion.levels.all()
-            )
-
-    rule = CompletionRule.objects.filter(cohort=source).first()
-    if rule is not None:
-        new_rule = CompletionRule.objects.create(
-            cohort=cohort,
-            min_lesson_percent=rule.min_lesson_percent,
-            min_attendance_percent=rule.min_attendance_percent,
-            require_assignments_passed=rule.require_assignments_passed,
-            require_model_case_approved=rule.require_model_case_approved,
-            updated_by=actor,
-        )
-        new_rule.required_lessons.set(
-            [new_lessons[pk] for pk in rule.required_lessons.values_list("pk", flat=True) if pk in new_lessons]
+    for copy_part in hooks("cohort_copy"):  # assignments with rubrics (fieldwork), the completion rule (certificates)
+        copy_part(
+            source=source, cohort=cohort, years=years, new_modules=new_modules, new_lessons=new_lessons, actor=actor
         )
 
 

@@ -256,7 +256,7 @@ def lesson_save(
 @transaction.atomic
 def lesson_attachment_add(*, lesson: Lesson, upload, actor: User) -> LessonAttachment:
     """Store a PDF or photo as reading material of a lesson, checked by content like every upload."""
-    from fieldwork import previews, uploads
+    from lms import previews, uploads
 
     _require_manage(actor, lesson.module.cohort, _("You cannot add reading material to this lesson."))
     if upload is None:
@@ -286,7 +286,7 @@ def lesson_attachment_add(*, lesson: Lesson, upload, actor: User) -> LessonAttac
 @transaction.atomic
 def lesson_attachment_remove(*, attachment: LessonAttachment, actor: User) -> None:
     """Delete a lesson's reading material; the stored files go once the deletion is committed."""
-    from fieldwork.uploads import delete_stored
+    from lms.uploads import delete_stored
 
     attachment = LessonAttachment.objects.select_related("lesson__module__cohort").get(pk=attachment.pk)
     _require_manage(actor, attachment.lesson.module.cohort, _("You cannot remove reading material of this lesson."))
@@ -459,7 +459,7 @@ def lesson_delete(*, lesson: Lesson, actor: User) -> Module:
     """Delete a lesson nobody finished, with no session and not required by the completion rules.
 
     Its reading material goes with it; the stored files are removed once the deletion is committed."""
-    from fieldwork.uploads import delete_stored
+    from lms.uploads import delete_stored
 
     module, lesson = _locked_lesson(lesson, actor)
     if reasons := lesson_holds(lesson=lesson):

@@ -30,6 +30,7 @@ from courses.setup_forms import (
 from lms.access import access
 from lms.errors import ApplicationError, NotAllowed, NotFound
 from lms.predicates import district_scope_q, roles_of
+from lms.registry import hooks
 
 
 def _not_found():
@@ -115,9 +116,6 @@ def cohort_create(request):
 @login_required
 @require_GET
 def cohort_overview(request, cohort_id: int):
-    from certificates.models import CertificateTemplate, CompletionRule
-    from fieldwork.models import Assignment
-
     cohort = access_managed_cohort(user=request.user, cohort_id=cohort_id)
     modules = (
         Module.objects.filter(cohort=cohort)
@@ -128,10 +126,7 @@ def cohort_overview(request, cohort_id: int):
                 "lessons",
                 queryset=Lesson.objects.annotate(attachment_count=Count("attachments")).order_by("position", "pk"),
             ),
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.annotate(criterion_count=Count("criteria")).order_by("due_at", "pk"),
-            ),
+            *[prefetch for part in hooks("cohort_setup_prefetches") for prefetch in part()],  # assignments
         )
         .order_by("phase", "position")
     )
@@ -150,9 +145,9 @@ def cohort_overview(request, cohort_id: int):
         "modules": modules,
         "delete_rules": list(DELETE_RULES.values()),
         "sessions": sessions,
-        "rule": CompletionRule.objects.filter(cohort=cohort).first(),
-        "template": CertificateTemplate.objects.filter(course_id=cohort.course_id).select_related("updated_by").first(),
     }
+    for part in hooks("cohort_setup_context"):  # the completion rule and certificate template (certificates)
+        context.update(part(cohort))
     return render(request, "courses/setup/cohort.html", context)
 
 
@@ -272,7 +267,7 @@ def lesson_edit(request, lesson_id: int):
 @require_POST
 def attachment_upload(request, lesson_id: int):
     """Add reading material: refused by length before the body is read, by size while streaming."""
-    from fieldwork import uploads
+    from lms import uploads
 
     lesson = access_managed_lesson(user=request.user, lesson_id=lesson_id)
     try:
@@ -313,7 +308,7 @@ def attachment_remove(request, attachment_id: int):
 @require_GET
 def attachment_download(request, attachment_id: int):
     """Reading material for everyone who may view the cohort: its trainees, instructors and staff."""
-    from fieldwork.downloads import serve_stored
+    from lms.downloads import serve_stored
 
     attachment = LessonAttachment.objects.select_related("lesson__module__cohort").filter(pk=attachment_id).first()
     if attachment is None or not request.user.has_perm("courses.view_cohort_content", attachment.lesson.module.cohort):

@@ -6,7 +6,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from courses.models import Cohort
-from fieldwork import uploads
 from fieldwork.projects import photos, selectors, services
 from fieldwork.projects.models import (
     CASE_SECTIONS,
@@ -16,6 +15,7 @@ from fieldwork.projects.models import (
     ModelCase,
     SupportVisit,
 )
+from lms import uploads
 from lms.access import id_or_zero
 from lms.api import ScopedViewSet
 from lms.api_schema import ObjectListSchema

@@ -9,3 +9,9 @@ class ProjectsConfig(AppConfig):
     label = "projects"
     verbose_name = _("Field projects")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from fieldwork.projects.models import FieldProject
+        from lms import registry
+
+        registry.provide(FieldProject=FieldProject)  # a community named by a project stays (lms/registry.py)

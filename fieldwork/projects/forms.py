@@ -3,7 +3,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fieldwork import uploads
 from fieldwork.projects.models import (
     CASE_SECTIONS,
     PARTICIPANT_GROUPS,
@@ -12,6 +11,7 @@ from fieldwork.projects.models import (
     PartnerKind,
     ProjectStatus,
 )
+from lms import uploads
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -1,4 +1,4 @@
-"""Private photo storage for field projects, on the upload pipeline of `fieldwork.uploads`.
+"""Private photo storage for field projects, on the upload pipeline of `lms.uploads`.
 
 The same length guard and per-file limit (pages and API), the same type sniffing and pixel cap.
 Files go to Django's default storage, which is a private folder with no MEDIA_URL: they are
@@ -16,7 +16,7 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from fieldwork import uploads
+from lms import uploads
 from lms.errors import ValidationFailed
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
@@ -54,7 +54,7 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
     A HEIC/HEIF is stored as its upright JPEG without EXIF (`uploads.heic_as_jpeg`), under the same cap.
     Refuses (ValidationFailed, code "bad_photo") anything not a JPEG, PNG, WebP or HEIC with a readable
     header, over the pixel cap or larger than MAX_PHOTO_BYTES; stores nothing in that case. Nothing
-    is decoded here: the two derived sizes are made by a worker after commit (`fieldwork.previews`).
+    is decoded here: the two derived sizes are made by a worker after commit (`lms.previews`).
     """
     from PIL import Image, UnidentifiedImageError  # loaded on first use, as in uploads.py
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Team
-from fieldwork import previews
 from fieldwork.projects import photos
 from fieldwork.projects.models import (
     COUNT_FIELDS,
@@ -29,6 +28,7 @@ from fieldwork.projects.models import (
     SupportVisit,
 )
 from fieldwork.projects.selectors import project_totals
+from lms import previews
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User

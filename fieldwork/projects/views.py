@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Team
-from fieldwork import uploads
-from fieldwork.downloads import PREVIEW_VARIANTS, preview_pending, preview_status
 from fieldwork.projects import exports, forms, photos, selectors, services
 from fieldwork.projects.models import CaseStatus, FieldProject, ModelCase
+from lms import uploads
+from lms.downloads import PREVIEW_VARIANTS, preview_pending, preview_status
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import PreviewState
 from lms.predicates import roles_of, team_ids_of

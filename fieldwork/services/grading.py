@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Enrolment
-from fieldwork import previews, uploads
 from fieldwork.models import (
     RELEASED_STATES,
     Assessment,
@@ -24,6 +23,7 @@ from fieldwork.models import (
     SubmissionVersion,
 )
 from fieldwork.services.submissions import _grade_change, _lock, _move
+from lms import previews, uploads
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User

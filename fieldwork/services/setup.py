@@ -15,7 +15,7 @@ from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User
 
-# The file types an assignment may accept: those fieldwork/uploads.py can recognise by content.
+# The file types an assignment may accept: those lms/uploads.py can recognise by content.
 EXTENSION_CHOICES = tuple(DEFAULT_EXTENSIONS)
 MAX_FILE_MB = 200
 MAX_FILES = 50

@@ -6,7 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Enrolment, EnrolmentStatus, Team
-from fieldwork import previews, uploads
 from fieldwork.models import (
     TRANSITIONS,
     Assignment,
@@ -18,6 +17,7 @@ from fieldwork.models import (
     SubmissionVersion,
     WorkMode,
 )
+from lms import previews, uploads
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User

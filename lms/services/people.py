@@ -10,6 +10,7 @@ from lms.audit import audit_record
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.mobiles import is_mobile, normalise_mobile
 from lms.models import Community, User
+from lms.registry import provided
 from lms.services.passwords import temporary_password
 
 NAME_MAX = 50
@@ -82,8 +83,8 @@ def person_create(
 ) -> tuple[User, str]:
     """Create an account with a role in one of the actor's cohorts (a role is what makes it governed);
     returns the person and a temporary password to show once. The person must set a new one at first login."""
-    from courses.services import enrolment_create
-    from courses.services.teaching import teaching_add
+    enrolment_create = provided("enrolment_create")
+    teaching_add = provided("teaching_add")
 
     if not actor.has_perm("courses.manage_cohort", cohort):
         raise _not_found()

@@ -44,7 +44,7 @@ def _filtered(request):
         raise NotAllowed(_("Only district staff and instructors see the audit trail."))
     form = AuditFilterForm(request.GET or None, actors=audit_trail.audit_actors(user=request.user))
     if form.is_bound and not form.is_valid():
-        from courses.forms import form_error
+        from lms.forms import form_error
 
         raise form_error(form)
     data = form.cleaned_data if form.is_bound else {}

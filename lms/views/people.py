@@ -12,10 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic.edit import FormView
 
-from courses.forms import form_error
 from lms import selectors, services
 from lms.errors import ValidationFailed
-from lms.forms import PersonCreateForm, PersonForm
+from lms.forms import PersonCreateForm, PersonForm, form_error
 from lms.models import User
 
 # --- people (district staff)

@@ -7,10 +7,10 @@ import pytest
 from courses.models import Cohort, Lesson, LessonAttachment, LessonKind, Module, Phase, Session
 from courses.prerequisites import find_cycle
 from courses.services import setup as services
-from fieldwork.previews import previews_derive_pending
-from fieldwork.uploads import FileTooLarge
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import AuditEntry
+from lms.previews import previews_derive_pending
+from lms.uploads import FileTooLarge
 from tests.courses.factories import LessonFactory, TeamFactory
 from tests.fieldwork.factories import PDF_BYTES, jpeg_bytes, upload
 from tests.lms.factories import CommunityFactory

@@ -20,7 +20,7 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from fieldwork.models import SubmissionFile
-from fieldwork.uploads import MULTIPART_MARGIN
+from lms.uploads import MULTIPART_MARGIN
 from tests.certificates.workers import database_url
 from tests.fieldwork.factories import PDF_BYTES, AssignmentFactory
 from tests.lms.factories import PASSWORD

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from fieldwork import previews
 from fieldwork.models import SubmissionFile
 from fieldwork.projects.models import ProjectPhoto
+from lms import previews
 from lms.models import PreviewState
 from lms.workers import queue_lengths
 from tests.certificates.workers import Worker, purge_queue, wait_for

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from fieldwork import services
 from fieldwork.models import GradeChange, Objection, ObjectionOutcome, SubmissionFile, SubmissionState
-from fieldwork.previews import previews_derive_pending
-from fieldwork.uploads import FileRefused, FileTooLarge
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from lms.previews import previews_derive_pending
+from lms.uploads import FileRefused, FileTooLarge
 from tests.fieldwork.conftest import future, past
 from tests.fieldwork.factories import PDF_BYTES, photo, report, upload
 from tests.fieldwork.snapshots import snapshot

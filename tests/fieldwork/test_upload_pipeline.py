@@ -4,8 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from fieldwork import services, uploads
+from fieldwork import services
 from fieldwork.models import SubmissionFile
+from lms import uploads
 from tests.projects.test_upload_pipeline import bomb_png, stored_files
 
 pytestmark = pytest.mark.django_db

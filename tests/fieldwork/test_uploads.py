@@ -1,7 +1,7 @@
 import pytest
 
-from fieldwork import uploads
-from fieldwork.uploads import FileRefused, FileTooLarge, check_upload, clean_file_name
+from lms import uploads
+from lms.uploads import FileRefused, FileTooLarge, check_upload, clean_file_name
 from tests.fieldwork.factories import PDF_BYTES, docx_bytes, jpeg_bytes, png_bytes, upload
 
 ALLOWED = ["jpg", "jpeg", "png", "pdf", "docx", "webp", "heic"]

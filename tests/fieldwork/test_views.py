@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from fieldwork import services
 from fieldwork.models import SubmissionFile, SubmissionState
-from fieldwork.previews import previews_derive_pending
+from lms.previews import previews_derive_pending
 from tests.fieldwork.factories import PDF_BYTES, jpeg_bytes, photo, report, upload
 from tests.fieldwork.snapshots import snapshot
 from tests.lms.factories import PASSWORD

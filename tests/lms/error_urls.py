@@ -6,8 +6,8 @@ from django.urls import path
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from config.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
 from lms.error_pages import too_many_requests
-from lms.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
 
 
 def bad(request):

@@ -118,7 +118,7 @@ def test_restore_refuses_a_backup_whose_files_do_not_match_the_manifest(tmp_path
 
 
 DERIVE = """
-from fieldwork import previews
+from lms import previews
 from fieldwork.projects.models import ProjectPhoto
 print(previews.previews_derive_pending(), ProjectPhoto.objects.get(pk={pk}).preview_state)
 """

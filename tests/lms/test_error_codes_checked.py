@@ -13,7 +13,7 @@ ERROR_MODULES = [  # every module that defines a domain error class
     "courses.services",
     "courses.services.enrol_sheet",
     "fieldwork.services",
-    "fieldwork.uploads",
+    "lms.uploads",
     "lms.authentication",
 ]
 

@@ -14,13 +14,12 @@ from django.urls import reverse
 
 from certificates import services as certificate_services
 from certificates.models import Certificate, CertificateStatus
-from fieldwork import previews
 from fieldwork import services as fieldwork_services
 from fieldwork.models import SubmissionFile
-from fieldwork.previews import previews_derive_pending
 from fieldwork.projects import photos
-from lms import storage
+from lms import previews, storage
 from lms.errors import ValidationFailed
+from lms.previews import previews_derive_pending
 from tests.certificates.conftest import certified_world  # noqa: F401
 from tests.fieldwork.conftest import field  # noqa: F401
 from tests.fieldwork.factories import PDF_BYTES, jpeg_bytes, photo, report, upload

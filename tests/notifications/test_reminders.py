@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.utils.dateparse import parse_datetime
 
 from courses.models import EnrolmentStatus
+from fieldwork import reminders
 from fieldwork.models import Extension, Submission, SubmissionState
 from notifications import services
 from notifications.models import Kind, Notification
@@ -55,9 +56,9 @@ def test_due_soon_skips_who_handed_in_and_who_has_a_later_extension(field):
     Submission.objects.create(
         assignment=assignment, enrolment=field.teammate_enrolment, state=SubmissionState.SUBMITTED, submitted_at=now
     )
-    assert services.remind_assignments_due(now=now) == 1
+    assert reminders.remind_assignments_due(now=now) == 1
     assert reminded(Kind.ASSIGNMENT_DUE_SOON) == [world.trainee.pk]
-    assert services.remind_assignments_due(now=now + timedelta(hours=1)) == 0
+    assert reminders.remind_assignments_due(now=now + timedelta(hours=1)) == 0
 
 
 def test_an_extension_into_the_window_reminds_with_the_new_date(field):
@@ -69,6 +70,6 @@ def test_an_extension_into_the_window_reminds_with_the_new_date(field):
     Extension.objects.create(
         assignment=assignment, enrolment=world.enrolment, due_at=new_due, granted_by=world.instructor
     )
-    assert services.remind_assignments_due(now=NOW) == 1
+    assert reminders.remind_assignments_due(now=NOW) == 1
     notification = Notification.objects.get(kind=Kind.ASSIGNMENT_DUE_SOON)
     assert notification.recipient_id == world.trainee.pk and parse_datetime(notification.payload["due_at"]) == new_due

@@ -8,11 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from fieldwork import services as fieldwork_services
-from fieldwork import uploads
 from fieldwork.models import SubmissionFile
-from fieldwork.previews import previews_derive_pending
 from fieldwork.projects.models import EngagementActivity, ProjectPhoto
+from lms import uploads
 from lms.models import PreviewState
+from lms.previews import previews_derive_pending
 from tests.fieldwork.conftest import Field
 from tests.projects.test_upload_pipeline import stored_files
 from tests.projects.test_views import activity_post, english

@@ -91,7 +91,7 @@ def test_keys_are_per_person(client, projects):
 
 
 def _api(user, *, token=False) -> APIClient:
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     if token:
         client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     else:

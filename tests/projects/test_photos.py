@@ -3,8 +3,8 @@ import io
 import pytest
 from PIL import Image
 
-from fieldwork import previews
 from fieldwork.projects import photos
+from lms import previews
 from lms.errors import ValidationFailed
 from tests.projects.factories import image_bytes, photo_upload
 

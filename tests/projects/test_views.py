@@ -3,7 +3,6 @@ from datetime import date
 
 import pytest
 
-from fieldwork.previews import previews_derive_pending
 from fieldwork.projects.models import (
     CaseStatus,
     EngagementActivity,
@@ -12,6 +11,7 @@ from fieldwork.projects.models import (
     ProjectPhoto,
     SupportVisit,
 )
+from lms.previews import previews_derive_pending
 from tests.projects.factories import ActivityFactory, ModelCaseFactory, SupportVisitFactory, photo_upload
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from homes import dashboard_views
 from homes import views as homes_views
 from lms import health
 from lms.views import audit as audit_views
@@ -25,14 +26,16 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("lms.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include("lms.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("projects/", include("fieldwork.projects.urls")),
     path("setup/", include("courses.setup_urls")),
+    path("setup/", include("fieldwork.setup_urls")),
     path("audit/", audit_views.audit_list, name="audit"),
     path("audit/export.csv", audit_views.audit_export, {"fmt": "csv"}, name="audit-export-csv"),
     path("audit/export.xlsx", audit_views.audit_export, {"fmt": "xlsx"}, name="audit-export-xlsx"),
     path("notifications/", include("notifications.urls")),
     path("todo/", include("homes.urls")),
+    path("cohorts/<int:cohort_id>/dashboard/", dashboard_views.cohort_dashboard, name="cohort-dashboard"),
     path("", include("fieldwork.urls")),
     path("", include("courses.urls")),
     path("", include("certificates.urls")),

@@ -73,7 +73,7 @@ def queue_after_commit(rows) -> None:
 
 def queue_previews(items: list[tuple[str, int]]) -> int:
     """Send one derive task per (label, pk); a broker outage is logged, not raised (the sweep re-queues)."""
-    from fieldwork.tasks import derive_previews
+    from lms.tasks import derive_previews
 
     sent = 0
     for label, pk in items:
@@ -111,7 +111,7 @@ def render_copies(source, *, display_size: tuple[int, int]) -> tuple[bytes, byte
     """(thumbnail, display) JPEGs of a picture, upright by its EXIF orientation; PictureUnreadable if undecodable."""
     from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-    from fieldwork.uploads import register_heif
+    from lms.uploads import register_heif
 
     register_heif()  # an iPhone photo stored before HEIC was converted at ingest
 

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from courses import selectors
-from lms import dashboards
+from homes import dashboards
 
 
 @login_required

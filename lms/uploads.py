@@ -9,7 +9,7 @@ The one upload pipeline for assignment files, feedback files and project photos 
 3. `check_upload` / the photo store read each file chunk by chunk: name, size, type by content,
    and for pictures the pixel count (`refuse_too_many_pixels`) before anything decodes them;
 4. only the original is stored: its thumbnail and display copies are made by a worker after
-   commit (`fieldwork.previews`), so a hand-in of phone photos answers without decoding any.
+   commit (`lms.previews`), so a hand-in of phone photos answers without decoding any.
    The exception is an iPhone's HEIC/HEIF (`heic_as_jpeg`): checked against the pixel cap by its header,
    then decoded once and stored as an upright JPEG without EXIF, so its GPS position is never kept and
    it gets previews like any JPEG.
@@ -434,7 +434,7 @@ def store_checked(checked: CheckedUpload, *, folder: str) -> StoredNames:
     """Save the original under a random name in the private storage; nothing is decoded here.
 
     A picture whose header reads is left `pending`: the caller queues its previews after commit
-    (`fieldwork.previews.queue_after_commit`). One whose header does not read is kept without previews.
+    (`lms.previews.queue_after_commit`). One whose header does not read is kept without previews.
     """
     stamp = timezone.now().strftime("%Y/%m")
     key = uuid.uuid4().hex

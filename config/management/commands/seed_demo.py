@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 summary = import_module(module).seed()
                 self.stdout.write(self.style.SUCCESS(f"{module}: {summary}"))
             # The demo's photos get their previews here, so the pages show them before any worker runs.
-            from fieldwork.previews import previews_derive_pending
+            from lms.previews import previews_derive_pending
 
             made = previews_derive_pending()
             self.stdout.write(self.style.SUCCESS(f"previews: {made} pictures"))
