@@ -156,6 +156,11 @@
         fields.push([name, value]);
       }
     });
+    if (form.hasAttribute("data-outbox-stamp")) {
+      // When the QR was scanned, for the person's own list; the server judges the token by its signed moment.
+      fields = fields.filter(function (pair) { return pair[0] !== "scanned_at"; });
+      fields.push(["scanned_at", new Date().toISOString()]);
+    }
     return Promise.all(pending).then(function () {
       var titleInput = form.querySelector("[name=title], [name=place], [name=discussion]");
       return {

@@ -159,3 +159,29 @@ def test_logging_out_with_records_waiting_asks_first(field_phone, projects):
     page.get_by_test_id("logout-form").get_by_role("button").click()
     expect(page.get_by_test_id("logout-form")).to_have_count(0)
     assert EngagementActivity.objects.count() == 1
+
+
+def test_a_qr_confirmed_in_a_dead_zone_checks_in_when_the_network_returns(field_phone, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from courses import checkin_codes
+    from courses.models import Attendance, AttendanceSource
+    from tests.courses.factories import SessionFactory
+
+    page = field_phone
+    session = SessionFactory(lesson=world.basics_lessons[0], starts_at=timezone.now() - timedelta(minutes=5))
+    # Shown on the projector ten minutes ago: too old for an ordinary check-in, inside the window and the grace.
+    token = checkin_codes.token_for(session.pk, checkin_codes.current_slot() - 10)
+    log_in(page, world.trainee.username, PASSWORD)
+    page.goto(f"/check-in/{session.pk}/?t={token}")
+    page.context.set_offline(True)
+    page.get_by_test_id("confirm-check-in").click()
+    expect(waiting(page)).to_have_text("1")
+    assert not Attendance.objects.exists()
+    page.context.set_offline(False)
+    expect(page.get_by_test_id("outbox-link")).to_be_hidden(timeout=30_000)
+    attendance = Attendance.objects.get()
+    assert attendance.source == AttendanceSource.OFFLINE
+    assert attendance.checked_in_at == checkin_codes.token_moment(session.pk, token)
