@@ -1,6 +1,8 @@
 """The field outbox on a phone without a network: nothing typed is lost, nothing arrives twice."""
 
 import hashlib
+import os
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -51,6 +53,12 @@ def fill_activity(page, year: int, n: int, *, residents: str = "10", photos=()) 
     page.locator("[data-testid=activity-form] button[type=submit]").click()
 
 
+def shot(page, name: str) -> None:
+    """A screenshot for the closing note when LMS_E2E_SHOTS names a folder."""
+    if folder := os.environ.get("LMS_E2E_SHOTS"):
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
 def waiting(page):
     return page.get_by_test_id("outbox-count")
 
@@ -76,8 +84,12 @@ def test_twenty_activities_made_offline_arrive_exactly_once(field_phone, project
 
     # Kept before the network returns: the same outbox will be put back twice after it is sent.
     page.evaluate("window.lmsOutbox.all().then(items => { window.copies = items; })")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "outbox-waiting")
+    started = time.monotonic()
     page.context.set_offline(False)
     expect(page.get_by_test_id("outbox-link")).to_be_hidden(timeout=60_000)
+    print(f"outbox: 20 activities with 40 photos sent in {time.monotonic() - started:.1f} s after the network returned")
     assert EngagementActivity.objects.count() == 20
     assert sorted(ProjectPhoto.objects.values_list("sha256", flat=True)) == sorted(sent)
     assert sorted(EngagementActivity.objects.values_list("title", flat=True)) == sorted(f"议事会{n}" for n in range(20))
@@ -127,6 +139,7 @@ def test_a_refused_record_is_kept_with_the_servers_message_and_corrected(field_p
     item = page.get_by_test_id("outbox-item")
     expect(item).to_have_attribute("data-state", "failed")
     expect(item.get_by_test_id("outbox-message")).to_contain_text("不能为负")
+    shot(page, "outbox-refused")
     page.reload()  # kept across reloads, never dropped
     expect(page.get_by_test_id("outbox-item")).to_have_attribute("data-state", "failed")
     assert not EngagementActivity.objects.exists()
