@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from fieldwork import api as fieldwork_api
 from fieldwork.projects.api import register as register_project_routes
+from lms import tus
 from lms.api import AuthTokenView, MeView, SchemaView
 
 router = DefaultRouter()
@@ -19,6 +20,8 @@ register_certificates(router)
 urlpatterns = [
     path("auth/token/", AuthTokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("uploads/", tus.uploads, name="api-uploads"),
+    path("uploads/<uuid:upload_id>/", tus.uploads, name="api-upload"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path(
         "docs/",

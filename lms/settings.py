@@ -351,6 +351,10 @@ CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE",
 # Districts' signing keys (private key + X.509 certificate per district code), outside the database and the
 # repository: var/ is ignored by git; a deployment points this at its own protected folder.
 LMS_SIGNING_KEY_DIR = Path(os.environ.get("LMS_SIGNING_KEY_DIR", VAR_DIR / "signing-keys"))
+# Resumable uploads (lms.tus, tus 1.0.0 at /api/v1/uploads/): largest file, unfinished ones per person, expiry.
+TUS_MAX_SIZE = int(os.environ.get("TUS_MAX_SIZE", str(15 * 1024 * 1024)))
+TUS_MAX_OPEN = int(os.environ.get("TUS_MAX_OPEN", "20"))
+TUS_EXPIRE_HOURS = float(os.environ.get("TUS_EXPIRE_HOURS", "24"))
 # Idempotency keys of creates (lms.idempotency) are kept this many days, then removed by beat.
 IDEMPOTENCY_KEEP_DAYS = int(os.environ.get("IDEMPOTENCY_KEEP_DAYS", "30"))
 CELERY_BEAT_SCHEDULE = {
@@ -358,6 +362,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},
     "fieldwork-sweep-previews": {"task": "fieldwork.sweep_previews", "schedule": 60.0},
     "lms-idempotency-sweep": {"task": "lms.idempotency_sweep", "schedule": 3600.0},
+    "lms-tus-sweep": {"task": "lms.tus_sweep", "schedule": 900.0},
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},

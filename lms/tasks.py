@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 
-from lms import idempotency, previews
+from lms import idempotency, previews, tus
 from lms.celery import app  # noqa: F401 -- binds the shared tasks below to the project's app
 
 logger = logging.getLogger(__name__)
@@ -48,3 +48,9 @@ def sweep_previews() -> int:
 def idempotency_sweep() -> int:
     """Remove idempotency keys past their keeping time (beat, hourly)."""
     return idempotency.idempotency_sweep()
+
+
+@shared_task(name="lms.tus_sweep")
+def tus_sweep() -> int:
+    """Remove expired resumable uploads and their chunks (beat)."""
+    return tus.tus_sweep()
