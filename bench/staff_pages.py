@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Staff pages at a district's full scale, under gunicorn and PostgreSQL.
 
-For each size (50 and 500 trainees by default; 5 to a team, 10 sessions with every trainee's
+For each size (50, 500 and 2,000 trainees by default; 5 to a team, 10 sessions with every trainee's
 attendance, 2 assignments with every trainee's released grade, 20 activities a team) this sets up
 its own database, starts gunicorn, and asks every page a person of each role opens: cohort page,
 gradebook, eligibility, attendance sheet, participation totals, district overview, dashboard, and
@@ -9,10 +9,14 @@ the homes of staff, instructor and trainee. It prints for each page the query co
 process), the median and p95 (nearest rank) time to first byte of 20 requests, and the gzip-compressed
 size, beside the targets. Each page is first asked twice per gunicorn worker, so that every worker has
 compiled its templates and opened its database connection: the figures are a running server's, not a
-cold start's. Across sizes it checks that the query count is the same and that no page's time grows
-faster than its trainees do. Exits non-zero on any miss. Report the machine's load beside the figures.
+cold start's (and the staff home and dashboard answer from their per-cohort cache, as they do for every
+request after the first one since the last change). Tables are ANALYZEd after the bulk load, as autovacuum
+leaves a running database. Across sizes it checks that the query count is the same and that no page's time
+grows faster than its trainees do. The time targets apply up to TARGET_SIZE trainees; larger sizes are printed
+so that growth is visible. Each row carries the 1-minute load average when it was measured: the machine is
+shared, so a figure means little without it. Exits non-zero on any miss.
 
-    .venv/bin/python bench/staff_pages.py [--sizes 50,500] [--runs 20] [--workers 2]
+    .venv/bin/python bench/staff_pages.py [--sizes 50,500,2000] [--runs 20] [--workers 2]
 """
 
 import argparse
@@ -38,11 +42,13 @@ if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve() and VENV_PYTHON.exis
 TARGET_MEDIAN_MS = 100.0
 TARGET_P95_MS = 200.0
 TARGET_KB = 150.0
+# The district's full scale: the time targets hold up to here; beyond it the figures show growth only.
+TARGET_SIZE = 500
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="50,500")
+    parser.add_argument("--sizes", default="50,500,2000")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -120,6 +126,10 @@ def build(trainees: int) -> dict:
             batch_size=2000,
         )
     CompletionRule.objects.create(cohort=cohort, min_lesson_percent=50, min_attendance_percent=60)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # planner statistics, as autovacuum keeps them on a running database
+        cursor.execute("ANALYZE")
 
     keys = {
         role: session_key(user)
@@ -216,6 +226,7 @@ def measure(size: int, args) -> list[dict]:
                     "p95": ordered[math.ceil(0.95 * len(ordered)) - 1],
                     "kb": abs(wire) / 1024,
                     "app_gzip": wire > 0,
+                    "load": os.getloadavg()[0],
                 }
             )
     finally:
@@ -236,22 +247,24 @@ def main() -> int:
     print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print(
         f"{'trainees':>8} {'page':18} {'status':>6} {'queries':>7} {'median ms':>10} {'p95 ms':>8} {'gzip KB':>8}"
-        f"   targets: median < {TARGET_MEDIAN_MS:.0f} ms, p95 < {TARGET_P95_MS:.0f} ms, < {TARGET_KB:.0f} KB"
+        f" {'load':>5}   targets (up to {TARGET_SIZE} trainees): median < {TARGET_MEDIAN_MS:.0f} ms,"
+        f" p95 < {TARGET_P95_MS:.0f} ms, < {TARGET_KB:.0f} KB"
     )
     missed = 0
     for row in rows:
+        timed = row["size"] <= TARGET_SIZE
         ok = (
             row["status"] == 200
-            and row["median"] < TARGET_MEDIAN_MS
-            and row["p95"] < TARGET_P95_MS
+            and (not timed or (row["median"] < TARGET_MEDIAN_MS and row["p95"] < TARGET_P95_MS))
             and row["kb"] < TARGET_KB
             and row["app_gzip"]
         )
         missed += not ok
         note = "" if row["app_gzip"] else " (not compressed by the app)"
+        note += "" if timed else " (growth only)"
         print(
             f"{row['size']:>8} {row['page']:18} {row['status']:>6} {row['queries']:>7} {row['median']:>10.1f}"
-            f" {row['p95']:>8.1f} {row['kb']:>8.1f}   {'ok' if ok else 'MISSED'}{note}"
+            f" {row['p95']:>8.1f} {row['kb']:>8.1f} {row['load']:>5.2f}   {'ok' if ok else 'MISSED'}{note}"
         )
     missed += check_growth(rows)
     return 1 if missed else 0

@@ -4,7 +4,7 @@ CertificatesConfig.ready() since courses imports no certificates."""
 
 from django.utils.translation import gettext as _
 
-from certificates.models import Certificate, CertificateTemplate, CompletionRule
+from certificates.models import Certificate, CompletionRule, IssuerProfile
 
 
 def lesson_holds(lesson) -> list[str]:
@@ -16,7 +16,9 @@ def lesson_holds(lesson) -> list[str]:
 def copy_plan(cohort) -> dict:
     return {
         "has_completion_rule": CompletionRule.objects.filter(cohort=cohort).exists(),
-        "has_certificate_template": CertificateTemplate.objects.filter(course_id=cohort.course_id).exists(),
+        "has_certificate_template": IssuerProfile.objects.filter(district_id=cohort.district_id)
+        .exclude(html="")
+        .exists(),
         "left_behind": {"certificates": Certificate.objects.filter(cohort=cohort).count()},
     }
 
@@ -39,8 +41,8 @@ def copy_completion_rule(*, source, cohort, years: int, new_modules: dict, new_l
 
 
 def setup_context(cohort) -> dict:
-    """The completion rule and the course's certificate template the set-up page shows."""
+    """The completion rule and the district's certificate (issuer, seal, wording) the set-up page shows."""
     return {
         "rule": CompletionRule.objects.filter(cohort=cohort).first(),
-        "template": CertificateTemplate.objects.filter(course_id=cohort.course_id).select_related("updated_by").first(),
+        "template": IssuerProfile.objects.filter(district_id=cohort.district_id).select_related("updated_by").first(),
     }

@@ -2,8 +2,9 @@
 
 The trainee is named as on the certificate and never by the mobile number. The JWT payload is the
 credential itself plus the registered claims iss (issuer id), jti (credential id = the verification
-URL) and nbf (validFrom); its header names the district key by kid (the JWK thumbprint published at
-/issuers/<code>/jwks.json). The file handed out and embedded in the PDF is the W3C VC 2.0
+URL) and nbf (validFrom); its header names the district key by kid, a URI (.../issuers/<code>/keys/<n>)
+that dereferences to the key, published with every other key of the district at /issuers/<code>/jwks.json.
+The file handed out and embedded in the PDF is the W3C VC 2.0
 "EnvelopedVerifiableCredential" JSON that carries the JWT.
 """
 
@@ -188,7 +189,10 @@ def verify_credential(data: bytes, *, keys: list[signing.PublicKey] | None = Non
     if header.get("alg") != "RS256":
         raise CredentialRefused(_("The credential is not signed with RS256."))
     keys = signing.published_keys() if keys is None else keys
-    key = next((k for k in keys if k.kid == header.get("kid")), None)
+    kid = header.get("kid")
+    # The key named by the credential itself (its URI; a bare thumbprint in credentials made before), never
+    # "the district's current key": a rotated key keeps verifying what it signed.
+    key = next((k for k in keys if kid in (k.kid, k.thumbprint)), None) if isinstance(kid, str) else None
     if key is None:
         raise CredentialRefused(_("The credential is not signed by a key this site publishes."))
     try:

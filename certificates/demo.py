@@ -1,7 +1,7 @@
-"""Demo: completion rules for the Nanhai 2022 cohort and the course's default certificate. Idempotent."""
+"""Demo: completion rules for the Nanhai 2022 cohort. Idempotent."""
 
-from certificates import rendering, services
-from certificates.models import CertificateTemplate, CompletionRule
+from certificates import services
+from certificates.models import CompletionRule
 from courses import services as course_services
 from courses.models import Cohort, Enrolment, Lesson, Phase
 from lms.models import User
@@ -15,10 +15,6 @@ def seed() -> str:
     if not CompletionRule.objects.filter(cohort=cohort).exists():
         # Lessons and attendance; staff may add "model case approved" once the teams' cases are reviewed.
         services.completion_rule_save(cohort=cohort, actor=staff, min_lesson_percent=80, min_attendance_percent=80)
-    if not CertificateTemplate.objects.filter(course=cohort.course).exists():
-        services.certificate_template_save(
-            course=cohort.course, html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS, actor=staff
-        )
     # 刘䶮 (a rare character) finishes the course, so the demo shows it on a certificate.
     enrolment = Enrolment.objects.select_related("trainee").get(cohort=cohort, trainee__username="jiancun05")
     lessons = sorted(
@@ -27,4 +23,4 @@ def seed() -> str:
     )
     for lesson in lessons:
         course_services.lesson_complete(enrolment=enrolment, lesson=lesson, actor=enrolment.trainee)
-    return f"{cohort.name}: completion rule (lessons and attendance ≥ 80%) and the default certificate template"
+    return f"{cohort.name}: completion rule (lessons and attendance ≥ 80%)"

@@ -38,3 +38,21 @@ class TemplateForm(forms.Form):
     css = forms.CharField(
         label=_("CSS"), widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}), required=False
     )
+
+
+class IssuerForm(TemplateForm):
+    name = forms.CharField(label=_("Issuing body (full name)"), max_length=128)
+    short_name = forms.CharField(label=_("Short name"), max_length=32, required=False)
+    seal = forms.FileField(
+        label=_("Red seal (PNG or JPEG)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_seal = forms.BooleanField(label=_("Remove the seal"), required=False)
+    html = forms.CharField(
+        label=_("HTML"),
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false"}),
+        required=False,
+        help_text=_("Empty: the built-in wording."),
+    )
+    field_order = ["name", "short_name", "seal", "remove_seal", "html", "css"]

@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Cohort, Course, Enrolment, Lesson
-from lms.models import TimeStamped
+from courses.models import Cohort, Enrolment, Lesson
+from lms.models import District, TimeStamped
 
 
 class CompletionRule(TimeStamped):
@@ -54,24 +54,93 @@ class CompletionRule(TimeStamped):
         return str(self.cohort)
 
 
-class CertificateTemplate(TimeStamped):
-    """The HTML and CSS a course's certificates are rendered from; placeholders like {{ trainee_name }}."""
+class IssuerProfile(TimeStamped):
+    """A district's identity on its certificates: the issuing body, its seal and the certificate's wording.
 
-    course = models.OneToOneField(
-        Course, on_delete=models.CASCADE, related_name="certificate_template", verbose_name=_("course")
+    It belongs to the district, never to the course: two districts running one course each issue in
+    their own name, with their own seal and wording. Empty HTML means the built-in wording.
+    """
+
+    district_lookup = "district"
+
+    district = models.OneToOneField(
+        District, on_delete=models.CASCADE, related_name="issuer_profile", verbose_name=_("district")
     )
-    html = models.TextField(_("HTML"))
+    name = models.CharField(_("issuing body"), max_length=128, help_text=_("The full name, e.g. 佛山市顺德区民政局."))
+    short_name = models.CharField(_("short name"), max_length=32, blank=True, help_text=_("e.g. 顺德区民政局."))
+    seal = models.BinaryField(_("seal image"), blank=True, default=b"", editable=False)
+    seal_type = models.CharField(_("seal image type"), max_length=16, blank=True)
+    html = models.TextField(_("HTML"), blank=True)
     css = models.TextField(_("CSS"), blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
-        verbose_name = _("certificate template")
-        verbose_name_plural = _("certificate templates")
+        verbose_name = _("issuing body")
+        verbose_name_plural = _("issuing bodies")
 
     def __str__(self) -> str:
-        return str(self.course)
+        return self.name
+
+
+class SigningKeyQuerySet(models.QuerySet):
+    def usable(self):
+        """Keys that may sign now: neither retired nor reported compromised."""
+        return self.filter(retired_at__isnull=True, compromised_since__isnull=True)
+
+
+class SigningKey(TimeStamped):
+    """One of a district's signing keys, kept with its history so that every certificate it signed stays verifiable.
+
+    Stored in the database so every host (web, any worker) reads the same keys by settings alone; the
+    private key is encrypted (AES-256-GCM) under LMS_KEY_ENCRYPTION_KEY, with the key's identity as
+    associated data. `owner` is the district's code, or "_deployment" for a deployment-wide key used by
+    districts without their own. Its id, a URI, is .../issuers/<owner>/keys/<number>.
+    """
+
+    district_lookup = "district"
+
+    owner = models.CharField(_("owner"), max_length=32)
+    district = models.ForeignKey(
+        District,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_keys",
+        verbose_name=_("district"),
+    )
+    number = models.PositiveIntegerField(_("number"))
+    certificate_pem = models.TextField(_("X.509 certificate (PEM)"))
+    fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=95, unique=True)
+    private_key = models.BinaryField(_("private key (encrypted)"), editable=False)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    compromised_since = models.DateTimeField(_("compromised since"), null=True, blank=True)
+
+    objects = SigningKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        ordering = ["owner", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "number"], name="signing_key_number_unique"),
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=Q(retired_at__isnull=True, compromised_since__isnull=True),
+                name="signing_key_one_usable_per_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}/keys/{self.number}"
+
+    @property
+    def usable(self) -> bool:
+        """The twin of SigningKeyQuerySet.usable."""
+        return self.retired_at is None and self.compromised_since is None
 
 
 class SerialCounter(models.Model):
@@ -118,8 +187,18 @@ class RevocationReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class CertificateQuerySet(models.QuerySet):
+    def signed_after_compromise(self):
+        """Certificates signed with a key after the moment it was reported compromised: refused, to be reissued."""
+        return self.filter(
+            signing_key__compromised_since__isnull=False, rendered_at__gte=F("signing_key__compromised_since")
+        )
+
+
 class Certificate(TimeStamped):
     """A completion certificate. Name, course, cohort and date are snapshotted at issue."""
+
+    objects = CertificateQuerySet.as_manager()
 
     district_lookup = "cohort__district"
     cohort_lookup = "cohort"
@@ -156,6 +235,14 @@ class Certificate(TimeStamped):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    signing_key = models.ForeignKey(
+        "SigningKey",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+        verbose_name=_("signing key"),
+    )
     reissue_of = models.OneToOneField(
         "self",
         null=True,
@@ -183,3 +270,9 @@ class Certificate(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.serial} {self.trainee_name}"
+
+    @property
+    def signed_after_compromise(self) -> bool:
+        """The twin of CertificateQuerySet.signed_after_compromise (reads the signing key)."""
+        key = self.signing_key if self.signing_key_id else None
+        return bool(key and key.compromised_since and self.rendered_at and self.rendered_at >= key.compromised_since)

@@ -33,13 +33,16 @@ PLACEHOLDERS = (
     "course_title",
     "cohort_name",
     "issuing_body",
+    "issuer_short_name",
     "issued_on",
     "serial",
     "code",
     "verify_url",
     "qr_svg",
     "signature_line",
+    "seal",
 )
+TRUSTED = ("qr_svg", "seal")  # markup made by this code (an SVG, an inline image), inserted unescaped
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 
@@ -78,6 +81,10 @@ def base_css_text() -> str:
 @font-face {{ font-family: "Certificate Sans";
   src: local("Noto Sans CJK SC"), url("{faces["sans"].as_uri()}"); }}
 html {{ font-family: "Certificate Serif", "Noto Serif CJK SC"; }}
+.lms-seal {{ position: fixed; right: 70mm; bottom: 18mm; width: 40mm; height: 40mm; }}
+.lms-seal img, img.seal-image {{ width: 40mm; height: 40mm; opacity: .88; }}
+.lms-specimen {{ position: fixed; left: 0; right: 0; top: 85mm; text-align: center; font-family: "Certificate Sans";
+  font-size: 40pt; color: rgba(200, 16, 30, .35); transform: rotate(-18deg); }}
 .lms-signature-line {{ position: fixed; left: 0; right: 0; bottom: 4.5mm; margin: 0; text-align: center;
   font-family: "Certificate Sans"; font-size: 7pt; color: #5f6b64; }}
 """
@@ -111,7 +118,7 @@ def _fetcher_class():
         """Serve the CJK fonts and files inside the template's assets folder; refuse all else."""
 
         def __init__(self):
-            super().__init__(allowed_protocols={"file"}, allow_redirects=False, timeout=1)
+            super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, timeout=1)
             self.refused: list[str] = []
             self._fonts = {p.resolve() for p in font_files().values()}
 
@@ -119,6 +126,8 @@ def _fetcher_class():
             from weasyprint.urls import URLFetcherResponse
 
             parts = urlsplit(url)
+            if url.startswith(("data:image/png;base64,", "data:image/jpeg;base64,")):
+                return super().fetch(url)  # an inline image (the seal): no file, no network
             if parts.scheme == "file" and not parts.netloc:
                 path = Path(unquote(parts.path)).resolve()
                 if path in self._fonts or (path.is_relative_to(ASSETS_DIR) and path.is_file()):
@@ -174,11 +183,20 @@ def fill(template_html: str, values: dict[str, str]) -> str:
 
     def replace(match):
         name = match.group(1)
-        if name == "qr_svg":
-            return values.get("qr_svg", "")
+        if name in TRUSTED:
+            return values.get(name, "")
         return html.escape(str(values.get(name, "")), quote=True) if name in PLACEHOLDERS else ""
 
     filled = _PLACEHOLDER.sub(replace, template_html)
+    extra = ""
+    if values.get("seal") and not _placeholder_named("seal").search(template_html):
+        # A template without a place for the seal still carries it, over the issuer's line.
+        extra += f'<div class="lms-seal">{values["seal"]}</div>'
+    if values.get("specimen"):
+        extra += f'<p class="lms-specimen">{html.escape(values["specimen"])}</p>'
+    if extra:
+        at = filled.lower().rfind("</body>")
+        filled = filled[:at] + extra + filled[at:] if at >= 0 else filled + extra
     line = values.get("signature_line")
     if line and not _placeholder_named("signature_line").search(template_html):
         # A template saved before signing existed still says, at the foot of the page, who signed it.
@@ -198,14 +216,27 @@ def verify_url(code: str) -> str:
 
 
 def certificate_values(
-    *, trainee_name, course_title, cohort_name, issuing_body, issued_on: date, serial, code, signature_line=""
+    *,
+    trainee_name,
+    course_title,
+    cohort_name,
+    issuing_body,
+    issued_on: date,
+    serial,
+    code,
+    signature_line="",
+    issuer_short_name="",
+    seal="",
 ) -> dict[str, str]:
+    """The placeholders' values. `seal` is the seal's markup: given only for a certificate about to be signed."""
     url = verify_url(code)
     return {
         "trainee_name": trainee_name,
         "course_title": course_title,
         "cohort_name": cohort_name,
         "issuing_body": issuing_body,
+        "issuer_short_name": issuer_short_name or issuing_body,
+        "seal": seal,
         "issued_on": f"{issued_on.year}年{issued_on.month}月{issued_on.day}日",
         "serial": serial,
         "code": code,

@@ -13,7 +13,7 @@ rules.add_perm("certificates.download_certificate", can_download_certificate)
 rules.add_perm("certificates.edit_template", can_edit_certificate_template)
 
 # Admin: read-only for district staff (every change goes through the services); superuser only deletes nothing.
-for model in ("certificate", "issuancebatch", "completionrule", "certificatetemplate"):
+for model in ("certificate", "issuancebatch", "completionrule", "issuerprofile"):
     rules.add_perm(f"certificates.view_{model}", can_manage_certificate)
     rules.add_perm(f"certificates.add_{model}", rules.always_deny)
     rules.add_perm(f"certificates.change_{model}", rules.always_deny)

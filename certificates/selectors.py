@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, IssuanceBatch
-from courses.models import Cohort, Course
+from courses.models import Cohort
 from lms.access import access
+from lms.models import District
 from lms.predicates import certificate_visible_q, district_scope_q
 from lms.workers import worker_reachable
 
@@ -33,8 +34,14 @@ def access_batch(*, user, batch_id) -> IssuanceBatch:
     return access(batches, batch_id, user=user, perm="certificates.issue_certificates", on=lambda batch: batch.cohort)
 
 
-def access_template_course(*, user, course_id) -> Course:
-    return access(Course.objects.all(), course_id, user=user, perm="certificates.edit_template")
+def access_issuer_district(*, user, district_id) -> District:
+    """The district if the user may edit its issuer, seal and wording (its staff); "not found" otherwise."""
+    return access(District.objects.all(), district_id, user=user, perm="certificates.edit_template")
+
+
+def editable_districts(*, user) -> list[District]:
+    """Districts whose certificate (issuer, seal, wording) the user may edit."""
+    return list(District.objects.filter(district_scope_q(user, District)).order_by("name"))
 
 
 @dataclass
@@ -152,9 +159,33 @@ def publicly_verifiable():
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:
-    return publicly_verifiable().select_related("cohort__district").filter(code=code).first()
+    return (
+        publicly_verifiable()
+        .select_related("cohort__district", "cohort__course", "signing_key", "reissued_as")
+        .filter(code=code)
+        .first()
+    )
 
 
 def issued_certificate_of(*, enrolment) -> Certificate | None:
     """The enrolment's valid, rendered certificate, for the trainee's home page. 1 query."""
     return Certificate.objects.filter(enrolment=enrolment, status=CertificateStatus.ISSUED).first()
+
+
+def district_key_state(*, district) -> dict:
+    """What the district's page says about its signing keys: the one that signs now (or what is missing and
+    who makes it), every key with its state and fingerprint, and the certificates to reissue."""
+    from certificates import signing
+
+    row = signing.usable_row(district.code)
+    return {
+        "signing_key": signing.public_key_of(row) if row else None,
+        "key_problem": "" if row else signing.missing_key_message(district.code),
+        "signing_keys": signing.district_published_keys(district),
+        "to_reissue": list(
+            Certificate.objects.signed_after_compromise()
+            .filter(cohort__district=district, status=CertificateStatus.ISSUED)
+            .select_related("signing_key")
+            .order_by("serial")
+        ),
+    }

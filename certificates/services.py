@@ -15,23 +15,24 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certificates import rendering, signing
+from certificates import rendering, seals, signing
 from certificates.codes import code_generate
 from certificates.eligibility import cohort_eligibility
 from certificates.models import (
     Certificate,
     CertificateStatus,
-    CertificateTemplate,
     CompletionRule,
     IssuanceBatch,
+    IssuerProfile,
     RevocationReason,
     SerialCounter,
 )
 from certificates.trial import TemplateRefused, sample_values, trial_render
-from courses.models import Cohort, Course, Enrolment
+from courses.models import Cohort, Enrolment
 from lms.audit import audit_record
+from lms.cohort_cache import cohort_changed
 from lms.errors import Conflict, NotAllowed, StoredFileUnavailable, ValidationFailed
-from lms.models import User
+from lms.models import District, User
 from lms.storage import sha256_of_stored
 from notifications.models import Kind
 from notifications.services import notify
@@ -116,7 +117,15 @@ def _next_serials(cohort: Cohort, count: int) -> list[tuple[int, str]]:
     return [(n, f"{prefix}-{n:04d}") for n in range(first, first + count)]
 
 
-def _new_certificate(*, enrolment: Enrolment, batch: IssuanceBatch, number: int, serial: str, now) -> Certificate:
+def issuer_name_of(district: District) -> str:
+    """The issuing body a district's certificates name: its own profile's, else the district's name. 1 query."""
+    profile = IssuerProfile.objects.filter(district_id=district.pk).only("name").first()
+    return profile.name if profile and profile.name else district.name
+
+
+def _new_certificate(
+    *, enrolment: Enrolment, batch: IssuanceBatch, number: int, serial: str, now, issuing_body: str
+) -> Certificate:
     """A pending certificate row, not yet saved (issuing saves a cohort's rows in one statement)."""
     cohort = enrolment.cohort
     return Certificate(
@@ -129,7 +138,7 @@ def _new_certificate(*, enrolment: Enrolment, batch: IssuanceBatch, number: int,
         trainee_name=enrolment.trainee.full_name or enrolment.trainee.username,
         course_title=cohort.course.title,
         cohort_name=cohort.name,
-        issuing_body=cohort.course.issuing_body,
+        issuing_body=issuing_body,
         issued_on=timezone.localdate(now),
         queued_at=now,
     )
@@ -180,23 +189,26 @@ def certificate_issue_batch(*, cohort: Cohort, actor: User, enrolment_ids: list[
         raise NotEligible(_("No trainee of this cohort is eligible for a new certificate."), code="nobody_eligible")
     batch = IssuanceBatch.objects.create(cohort=cohort, created_by=actor)
     now = timezone.now()
+    issuing_body = issuer_name_of(cohort.district)
     certificates = []
     for enrolment, (number, serial) in zip(targets, _next_serials(cohort, len(targets)), strict=True):
         enrolment.cohort = cohort
-        certificates.append(_new_certificate(enrolment=enrolment, batch=batch, number=number, serial=serial, now=now))
+        certificates.append(
+            _new_certificate(
+                enrolment=enrolment, batch=batch, number=number, serial=serial, now=now, issuing_body=issuing_body
+            )
+        )
     # One INSERT for the whole cohort: 500 rows were 500 round trips inside the request.
     certificates = Certificate.objects.bulk_create(certificates, batch_size=500)
+    cohort_changed(cohort.pk)  # bulk_create sends no save signal: the cached staff figures must hear of it
     audit_record(actor=actor, verb="certificates.issued", target=batch, certificates=[c.pk for c in certificates])
     ids = [c.pk for c in certificates]
     transaction.on_commit(lambda: queue_render_soon(ids))
     return batch
 
 
-def _template_for(course_id: int) -> tuple[str, str]:
-    template = CertificateTemplate.objects.filter(course_id=course_id).first()
-    if template is None:
-        return rendering.DEFAULT_HTML, rendering.DEFAULT_CSS
-    return template.html, template.css
+def issuer_profile_of(district_id: int) -> IssuerProfile | None:
+    return IssuerProfile.objects.filter(district_id=district_id).first()
 
 
 def _storage_name(certificate: Certificate) -> str:
@@ -221,9 +233,13 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
         if certificate is None or certificate.status != CertificateStatus.PENDING:
             return certificate
         certificate.attempts += 1
-        html, css = _template_for(certificate.cohort.course_id)
         # Rendered as PDF/A-3a with its credential embedded, then signed by the district: never unsigned.
-        pdf = signing.certificate_pdf(certificate=certificate, template_html=html, css=css)
+        row = signing.usable_row(certificate.cohort.district.code)
+        if row is None:
+            raise signing.SigningKeyUnavailable(signing.missing_key_message(certificate.cohort.district.code))
+        key = signing.district_key_of(row)
+        profile = issuer_profile_of(certificate.cohort.district_id)
+        pdf = signing.certificate_pdf(certificate=certificate, profile=profile, key=key)
         name = _storage_name(certificate)
         sha256 = rendering.sha256_of(pdf)
         try:
@@ -237,11 +253,16 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
         if read_back != sha256:
             raise StorageFailed(f"{stored} reads back with another checksum")
         certificate.pdf.name = stored
+        certificate.signing_key_id = row.pk  # the key that signed it: verification names this one, never "the current"
         certificate.sha256 = sha256
         certificate.status = CertificateStatus.ISSUED
         certificate.rendered_at = timezone.now()
         certificate.error = ""
-        certificate.save(update_fields=["pdf", "sha256", "status", "rendered_at", "error", "attempts", "updated_at"])
+        certificate.save(
+            update_fields=[
+                *("pdf", "sha256", "signing_key", "status", "rendered_at", "error", "attempts", "updated_at"),
+            ]
+        )
         notify(kind=Kind.CERTIFICATE_ISSUED, target=certificate)
     return certificate
 
@@ -318,7 +339,14 @@ def certificate_reissue(*, certificate: Certificate, actor: User) -> Certificate
     [(number, serial)] = _next_serials(enrolment.cohort, 1)
     try:
         with transaction.atomic():
-            new = _new_certificate(enrolment=enrolment, batch=batch, number=number, serial=serial, now=timezone.now())
+            new = _new_certificate(
+                enrolment=enrolment,
+                batch=batch,
+                number=number,
+                serial=serial,
+                now=timezone.now(),
+                issuing_body=issuer_name_of(enrolment.cohort.district),
+            )
             new.reissue_of = old
             new.save()
     except IntegrityError:
@@ -362,6 +390,7 @@ def certificate_retry_failed(*, batch: IssuanceBatch, actor: User) -> int:
     Certificate.objects.filter(pk__in=failed).update(
         status=CertificateStatus.PENDING, error="", queued_at=timezone.now(), updated_at=timezone.now()
     )
+    cohort_changed(batch.cohort_id)
     audit_record(actor=actor, verb="certificates.retried", target=batch, certificates=failed)
     transaction.on_commit(lambda: queue_render_soon(failed))
     return len(failed)
@@ -389,30 +418,70 @@ def completion_rule_save(*, cohort: Cohort, actor: User, **values) -> Completion
     return rule
 
 
-def certificate_template_save(*, course: Course, html: str, css: str, actor: User) -> CertificateTemplate:
-    """Create or change a course's certificate template (HTML and CSS), once it renders.
+def issuer_profile_save(
+    *,
+    district: District,
+    actor: User,
+    name: str,
+    short_name: str = "",
+    html: str = "",
+    css: str = "",
+    seal: bytes | None = None,
+    remove_seal: bool = False,
+) -> IssuerProfile:
+    """Create or change the district's issuing body, seal and certificate wording, once the result renders.
 
-    The template is test-rendered with sample data first, in a child process with a time limit:
-    one that fails, runs longer than the limit or gives more than one page is refused with the reason.
+    The template (the built-in one when empty) is test-rendered with sample data and the seal, in a child
+    process with a time limit: one that fails, runs over or gives more than one page is refused with the
+    reason, and nothing is stored.
     """
-    _require(actor, "certificates.edit_template", course, _("You cannot edit this course's certificate."))
-    if not (html or "").strip():
-        raise ValidationFailed(_("The template's HTML cannot be empty."), fields={"html": [_("Required.")]})
-    if len(html) > 200_000 or len(css or "") > 200_000:
+    _require(actor, "certificates.edit_template", district, _("You cannot edit this district's certificate."))
+    name, short_name = (name or "").strip(), (short_name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Name the issuing body."), code="name_required", fields={"name": [_("Required.")]})
+    if len(name) > 128 or len(short_name) > 32:
+        raise ValidationFailed(_("The issuing body's name is too long."), code="too_long")
+    html, css = html or "", css or ""
+    if len(html) > 200_000 or len(css) > 200_000:
         raise ValidationFailed(_("The template is too long."), code="too_long")
+    seal_type = seals.seal_check(seal) if seal else ""
+    current = IssuerProfile.objects.filter(district=district).first()
+    if seal:
+        seal_bytes = seal
+    elif remove_seal or current is None:
+        seal_bytes, seal_type = b"", ""
+    else:
+        seal_bytes, seal_type = bytes(current.seal), current.seal_type
     try:
-        trial_render(template_html=html, css=css or "", values=sample_values(course))
+        trial_render(
+            template_html=html if html.strip() else rendering.DEFAULT_HTML,
+            css=css if html.strip() else rendering.DEFAULT_CSS,
+            values=sample_values(issuer_name=name, short_name=short_name, seal=seals.seal_html(seal_bytes, seal_type)),
+        )
     except TemplateRefused as refusal:
         raise ValidationFailed(str(refusal), code="template_refused", fields={"html": [str(refusal)]}) from None
-    return _template_store(course=course, html=html, css=css or "", actor=actor)
+    return _profile_store(
+        district=district,
+        actor=actor,
+        values={
+            "name": name,
+            "short_name": short_name,
+            "html": html if html.strip() else "",
+            "css": css if html.strip() else "",
+            "seal": seal_bytes,
+            "seal_type": seal_type,
+        },
+    )
 
 
 @transaction.atomic
-def _template_store(*, course: Course, html: str, css: str, actor: User) -> CertificateTemplate:
-    template, _created = CertificateTemplate.objects.select_for_update().get_or_create(
-        course=course, defaults={"html": html, "css": css, "updated_by": actor}
+def _profile_store(*, district: District, actor: User, values: dict) -> IssuerProfile:
+    profile, _created = IssuerProfile.objects.select_for_update().get_or_create(
+        district=district, defaults={**values, "updated_by": actor}
     )
-    template.html, template.css, template.updated_by = html, css, actor
-    template.save()
-    audit_record(actor=actor, verb="certificate_template.saved", target=template)
-    return template
+    for field, value in values.items():
+        setattr(profile, field, value)
+    profile.updated_by = actor
+    profile.save()
+    audit_record(actor=actor, verb="certificate_template.saved", target=profile)
+    return profile

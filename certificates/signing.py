@@ -1,10 +1,13 @@
 """District signing keys and the PAdES signature on every certificate PDF.
 
-Each district has an RSA key and a self-signed X.509 certificate naming its issuing body, kept in
-settings.LMS_SIGNING_KEY_DIR/<district code>/ (outside the database and the repository; a deployment
-sets LMS_SIGNING_KEY_DIR). The same key signs the PDF (PAdES baseline B-B, pyHanko) and the Open Badges
-credential (RS256). A missing or unreadable key raises SigningKeyUnavailable: a certificate is never
-issued unsigned.
+Each district signs with one of a list of keys (certificates.models.SigningKey): an RSA key and a
+self-signed X.509 certificate naming its issuing body. The keys live in the database, so web and
+worker hosts read the same keys by settings alone; each private key is encrypted with AES-256-GCM
+under LMS_KEY_ENCRYPTION_KEY (an environment variable, never in the database or its backups), its
+identity bound as associated data. Rotation retires a key but keeps it: every key that ever signed
+stays published, and verification picks the key by the signature's own certificate or `kid`.
+The same key signs the PDF (PAdES baseline B-B, pyHanko) and the Open Badges credential (RS256).
+A missing or unreadable key raises SigningKeyUnavailable: a certificate is never issued unsigned.
 """
 
 import base64
@@ -18,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
-DEPLOYMENT = "_deployment"  # the folder of the deployment's key, used by districts that have none of their own
-KEY_FILE = "signing-key.pem"
+DEPLOYMENT = "_deployment"  # the owner of the deployment's key, used by districts that have none of their own
+KEY_FILE = "signing-key.pem"  # the file layout before keys moved into the database (read by the migration)
 CERTIFICATE_FILE = "signing-certificate.pem"
 FIELD_NAME = "DistrictSignature"
 # Hex digits reserved for the CMS signature: ~3 KB of DER with one RSA-3072 certificate, written as hex.
@@ -31,31 +35,51 @@ CERTIFICATE_YEARS = 30
 
 
 class SigningKeyUnavailable(Exception):
-    """The district's signing key is missing or unreadable; certificates wait (pending) until it is installed.
+    """The district has no usable signing key, or this host cannot read it; certificates wait (pending).
 
     Deliberately not an OSError: the render task must not retry it as a transient fault and then mark the
-    certificate failed; it stays pending and the sweep re-queues it once the key is there.
+    certificate failed; it stays pending and the sweep re-queues it once the key is there. The message says
+    what is missing and who makes it.
     """
 
 
-def key_directory() -> Path:
-    return Path(settings.LMS_SIGNING_KEY_DIR)
+class KeyNotReadableHere(SigningKeyUnavailable):
+    """The key exists but this host cannot decrypt it (no or another LMS_KEY_ENCRYPTION_KEY): a host's fault,
+    not the district's; a worker in this state leaves the district's tasks to other hosts."""
 
 
-def district_directory(district_code: str, directory: Path | None = None) -> Path:
-    code = district_code.strip().lower()
+class KeyRefused(Exception):
+    """A key operation that must not happen (a second key without rotating, a rotation with no key, a date in
+    the future); the message says why and what to do instead."""
+
+
+def base_url() -> str:
+    return settings.LMS_PUBLIC_BASE_URL.rstrip("/")
+
+
+def key_uri(owner: str, number: int) -> str:
+    """A key's id: a URI that dereferences to its JWK."""
+    return f"{base_url()}/issuers/{owner}/keys/{number}"
+
+
+def owner_of(district_code: str) -> str:
+    code = (district_code or "").strip().lower()
     if not code or "/" in code or code.startswith("."):
         raise SigningKeyUnavailable(f"Invalid district code for a signing key: {district_code!r}")
-    return (directory or key_directory()) / code
+    return code
 
 
 @dataclass(frozen=True)
 class PublicKey:
-    """What anyone may know: the district's certificate, its fingerprint and its key as a JWK."""
+    """What anyone may know of one key: its certificate, fingerprint, id, state, and its key as a JWK."""
 
-    district_code: str
+    district_code: str  # the owner: a district's code, or DEPLOYMENT
     certificate_pem: bytes
     certificate: object = field(repr=False)  # cryptography.x509.Certificate
+    number: int = 1
+    pk: int | None = None
+    retired_at: datetime.datetime | None = None
+    compromised_since: datetime.datetime | None = None
 
     @property
     def certificate_der(self) -> bytes:
@@ -66,8 +90,7 @@ class PublicKey:
     @functools.cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the certificate (DER), upper-case hex pairs joined by colons, as PDF readers show it."""
-        digest = hashlib.sha256(self.certificate_der).hexdigest().upper()
-        return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+        return fingerprint_of(self.certificate_der)
 
     @property
     def issuer_name(self) -> str:
@@ -75,6 +98,21 @@ class PublicKey:
 
         names = self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(names[0].value) if names else self.district_code
+
+    @property
+    def valid_from(self) -> datetime.datetime:
+        return self.certificate.not_valid_before_utc
+
+    @property
+    def valid_until(self) -> datetime.datetime:
+        return self.certificate.not_valid_after_utc
+
+    @property
+    def state(self) -> str:
+        """ "compromised", "retired" or "active"."""
+        if self.compromised_since:
+            return "compromised"
+        return "retired" if self.retired_at else "active"
 
     @functools.cached_property
     def jwk(self):
@@ -85,6 +123,11 @@ class PublicKey:
 
     @property
     def kid(self) -> str:
+        return key_uri(self.district_code, self.number)
+
+    @functools.cached_property
+    def thumbprint(self) -> str:
+        """The JWK thumbprint: the kid of credentials signed before kids were URIs."""
         return self.jwk.thumbprint()
 
     def public_jwk(self) -> dict:
@@ -101,6 +144,11 @@ class PublicKey:
             }
         )
         return data
+
+
+def fingerprint_of(der: bytes) -> str:
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 @dataclass(frozen=True)
@@ -180,22 +228,179 @@ def _signer_class():
     return LoadedKeySigner
 
 
-def generate_district_key(
-    *, district_code: str, issuer_name: str, organisation: str = "", directory: Path | None = None, force=False
-) -> DistrictKey:
-    """Make a new RSA-3072 key and a self-signed certificate naming the issuing body; write both (key mode 0600).
+# --- the key store: rows in the database, private keys encrypted under the key-encryption key
 
-    Refuses to replace an existing key unless force: credentials already issued name the old key.
-    """
+
+def _key_encryption_key() -> bytes:
+    value = settings.LMS_KEY_ENCRYPTION_KEY
+    if not value:
+        raise KeyNotReadableHere(
+            "LMS_KEY_ENCRYPTION_KEY is not set on this host: it cannot read the signing keys. "
+            "Set it to the same value as on the other hosts (the operator keeps it)."
+        )
+    try:
+        key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        key = b""
+    if len(key) != 32:
+        raise KeyNotReadableHere("LMS_KEY_ENCRYPTION_KEY must be 32 bytes in URL-safe base64.")
+    return key
+
+
+def _associated_data(owner: str, number: int, fingerprint: str) -> bytes:
+    return f"lms-signing-key:{owner}:{number}:{fingerprint}".encode()
+
+
+def encrypt_private_key(pem: bytes, *, owner: str, number: int, fingerprint: str) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    sealed = AESGCM(_key_encryption_key()).encrypt(nonce, pem, _associated_data(owner, number, fingerprint))
+    return b"v1" + nonce + sealed
+
+
+@functools.lru_cache(maxsize=64)
+def _decrypted_private_key(blob: bytes, owner: str, number: int, fingerprint: str, _kek_setting: str):
+    """The RSA key of a row; cached (loading and checking an RSA key costs ~0.2 s)."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not blob.startswith(b"v1") or len(blob) < 30:
+        raise SigningKeyUnavailable(f"The stored signing key {owner}/keys/{number} is damaged.")
+    try:
+        pem = AESGCM(_key_encryption_key()).decrypt(blob[2:14], blob[14:], _associated_data(owner, number, fingerprint))
+    except InvalidTag:
+        raise KeyNotReadableHere(
+            f"This host's LMS_KEY_ENCRYPTION_KEY does not open the signing key {owner}/keys/{number}: "
+            "it differs from the one the key was made with."
+        ) from None
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise SigningKeyUnavailable(f"The signing key {owner}/keys/{number} is not an RSA key.")
+    return key
+
+
+@functools.lru_cache(maxsize=256)
+def _certificate(pem: str):
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def public_key_of(row) -> PublicKey:
+    """The PublicKey of a SigningKey row."""
+    return PublicKey(
+        district_code=row.owner,
+        certificate_pem=row.certificate_pem.encode(),
+        certificate=_certificate(row.certificate_pem),
+        number=row.number,
+        pk=row.pk,
+        retired_at=row.retired_at,
+        compromised_since=row.compromised_since,
+    )
+
+
+def district_key_of(row) -> DistrictKey:
+    """The key pair of a row; raises SigningKeyUnavailable (KeyNotReadableHere when this host cannot decrypt)."""
+    public = public_key_of(row)
+    private = _decrypted_private_key(
+        bytes(row.private_key), row.owner, row.number, row.fingerprint, settings.LMS_KEY_ENCRYPTION_KEY
+    )
+    if private.public_key().public_numbers() != public.certificate.public_key().public_numbers():
+        raise SigningKeyUnavailable(f"The signing key {row} does not match its certificate.")
+    return _kept(public, private)
+
+
+_kept_keys: dict[str, DistrictKey] = {}
+
+
+def _kept(public: PublicKey, private) -> DistrictKey:
+    """One DistrictKey per key (and state) and process, so its signer and JWK are built once (see warm_up)."""
+    key = _kept_keys.get(public.fingerprint)
+    if key is None or key.public != public or key.private_key is not private:
+        key = _kept_keys[public.fingerprint] = DistrictKey(public=public, private_key=private)
+    return key
+
+
+def _rows():
+    from certificates.models import SigningKey
+
+    return SigningKey.objects
+
+
+def usable_row(district_code: str):
+    """The row that signs for the district now: its own usable key, else the deployment's (if it has no key
+    of its own at all); None when there is none."""
+    owner = owner_of(district_code)
+    rows = list(_rows().filter(owner__in=[owner, DEPLOYMENT]).order_by("-number"))
+    own = [row for row in rows if row.owner == owner]
+    if own:
+        return next((row for row in own if row.usable), None)
+    return next((row for row in rows if row.owner == DEPLOYMENT and row.usable), None)
+
+
+def missing_key_message(district_code: str) -> str:
+    """What is missing and who makes it, for staff (page, API) and operators (command, logs)."""
+    owner = owner_of(district_code)
+    own = list(_rows().filter(owner=owner).order_by("-number"))
+    if own and own[0].compromised_since:
+        return _(
+            "District %(code)s has no usable signing key: its key %(number)d was reported compromised. "
+            "The operator makes a new one: manage.py certificates_keygen --district %(code)s --rotate"
+        ) % {"code": owner, "number": own[0].number}
+    return _(
+        "District %(code)s has no signing key yet, so certificates cannot be signed. "
+        "The operator makes it once: manage.py certificates_keygen --district %(code)s"
+    ) % {"code": owner}
+
+
+def load_district_key(district_code: str) -> DistrictKey:
+    """The key pair that signs for the district now. Raises SigningKeyUnavailable (what is missing, who makes it)."""
+    row = usable_row(district_code)
+    if row is None:
+        raise SigningKeyUnavailable(missing_key_message(district_code))
+    return district_key_of(row)
+
+
+def load_public_key(district_code: str) -> PublicKey:
+    """The public half of the key that signs for the district now (no private key is read)."""
+    row = usable_row(district_code)
+    if row is None:
+        raise SigningKeyUnavailable(missing_key_message(district_code))
+    return public_key_of(row)
+
+
+def published_keys(owner: str | None = None) -> list[PublicKey]:
+    """Every key that was ever made (each may have signed), of one owner or all; never deleted."""
+    rows = _rows().all() if owner is None else _rows().filter(owner=owner_of(owner))
+    return [public_key_of(row) for row in rows.order_by("owner", "number")]
+
+
+def district_published_keys(district) -> list[PublicKey]:
+    """A district's keys, and any deployment key that signed its certificates or signs for it now."""
+    from django.db.models import Q
+
+    from certificates.models import Certificate
+
+    signed = Certificate.objects.filter(cohort__district=district, signing_key__isnull=False)
+    rows = _rows().filter(Q(owner=district.code.lower()) | Q(pk__in=signed.values("signing_key_id")))
+    keys = [public_key_of(row) for row in rows.order_by("owner", "number")]
+    if not any(k.district_code == district.code.lower() for k in keys):
+        current = usable_row(district.code)
+        if current is not None and current.pk not in {k.pk for k in keys}:
+            keys.append(public_key_of(current))
+    return keys
+
+
+def key_material(*, issuer_name: str, organisation: str = "") -> tuple[bytes, bytes]:
+    """A new RSA-3072 key (PEM, PKCS#8) and a self-signed certificate naming the issuing body (PEM)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
-    folder = district_directory(district_code, directory)
-    key_path, certificate_path = folder / KEY_FILE, folder / CERTIFICATE_FILE
-    if key_path.exists() and not force:
-        raise FileExistsError(f"{key_path} exists; pass force to replace it")
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]
     if organisation:
@@ -229,111 +434,125 @@ def generate_district_key(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(private_key.public_key()), critical=False)
         .sign(private_key, hashes.SHA256())
     )
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key_bytes = private_key.private_bytes(
+    key_pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key_bytes)
-    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    _load_public.cache_clear()
-    _load_private.cache_clear()
-    _district_key.cache_clear()
-    return load_district_key(district_code, directory=directory)
+    return key_pem, certificate.public_bytes(serialization.Encoding.PEM)
 
 
-def _stamp(path: Path) -> tuple[str, int, int]:
-    try:
-        stat = path.stat()
-    except OSError as error:
-        raise SigningKeyUnavailable(f"No signing key file {path}: {error.strerror}") from None
-    return str(path), stat.st_mtime_ns, stat.st_size
-
-
-@functools.lru_cache(maxsize=64)
-def _load_public(path: str, _mtime: int, _size: int, district_code: str) -> PublicKey:
+def key_store(*, owner: str, private_pem: bytes, certificate_pem: bytes, rotate: bool = False, district=None):
+    """Store a key as the owner's usable one. Without `rotate`, refuses where the owner has any key already;
+    with it, retires the usable key (kept, still published). Returns the new row. Atomic."""
     from cryptography import x509
+    from django.db import transaction
+    from django.utils import timezone
 
-    try:
-        pem = Path(path).read_bytes()
-        certificate = x509.load_pem_x509_certificate(pem)
-    except (OSError, ValueError) as error:
-        raise SigningKeyUnavailable(f"Unreadable signing certificate {path}: {error}") from None
-    return PublicKey(district_code=district_code, certificate_pem=pem, certificate=certificate)
+    from certificates.models import SigningKey
+
+    owner = owner_of(owner) if owner != DEPLOYMENT else owner
+    certificate = x509.load_pem_x509_certificate(certificate_pem)
+    fingerprint = fingerprint_of(certificate.public_bytes(_der()))
+    with transaction.atomic():
+        existing = list(SigningKey.objects.select_for_update().filter(owner=owner).order_by("number"))
+        if existing and not rotate:
+            last = existing[-1]
+            raise KeyRefused(
+                f"{owner} already has a published signing key ({key_uri(owner, last.number)}, "
+                f"SHA-256 {last.fingerprint}). Certificates name it, so it is never replaced; to make a new "
+                f"one and retire it, run: manage.py certificates_keygen "
+                f"{'--deployment' if owner == DEPLOYMENT else '--district ' + owner} --rotate"
+            )
+        if rotate and not existing:
+            raise KeyRefused(f"{owner} has no signing key to rotate yet; make its first one without --rotate.")
+        now = timezone.now()
+        number = existing[-1].number + 1 if existing else 1
+        for row in existing:
+            if row.usable:
+                row.retired_at = now
+                row.save(update_fields=["retired_at", "updated_at"])
+        return SigningKey.objects.create(
+            owner=owner,
+            district=district,
+            number=number,
+            certificate_pem=certificate_pem.decode(),
+            fingerprint=fingerprint,
+            private_key=encrypt_private_key(private_pem, owner=owner, number=number, fingerprint=fingerprint),
+            valid_from=certificate.not_valid_before_utc,
+            valid_until=certificate.not_valid_after_utc,
+        )
 
 
-@functools.lru_cache(maxsize=64)
-def _load_private(path: str, _mtime: int, _size: int):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+def _der():
+    from cryptography.hazmat.primitives.serialization import Encoding
 
-    try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as error:
-        raise SigningKeyUnavailable(f"Unreadable signing key {path}: {error}") from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise SigningKeyUnavailable(f"Signing key {path} is not an RSA key")
-    return key
+    return Encoding.DER
 
 
-def _key_folder(district_code: str, directory: Path | None) -> tuple[Path, str]:
-    """The district's own key folder, else the deployment's (when the deployment has a key)."""
-    folder = district_directory(district_code, directory)
-    if not (folder / CERTIFICATE_FILE).exists():
-        deployment = district_directory(DEPLOYMENT, directory)
-        if (deployment / CERTIFICATE_FILE).exists():
-            return deployment, DEPLOYMENT
-    return folder, district_code.lower()
+def generate_district_key(
+    *, district_code: str, issuer_name: str, organisation: str = "", rotate: bool = False
+) -> DistrictKey:
+    """Make a new RSA-3072 key and a self-signed certificate naming the issuing body, stored encrypted.
 
-
-def load_public_key(district_code: str, *, directory: Path | None = None) -> PublicKey:
-    folder, owner = _key_folder(district_code, directory)
-    return _load_public(*_stamp(folder / CERTIFICATE_FILE), owner)
-
-
-def load_district_key(district_code: str, *, directory: Path | None = None) -> DistrictKey:
-    """The district's key pair; raises SigningKeyUnavailable when missing, unreadable or not matching.
-
-    Cached while the files are unchanged: loading and checking an RSA key costs ~0.2 s.
+    Refuses (KeyRefused) where the district already has a key unless rotating: certificates name the old key.
     """
-    folder, owner = _key_folder(district_code, directory)
-    return _district_key(_stamp(folder / CERTIFICATE_FILE), _stamp(folder / KEY_FILE), owner)
+    from lms.models import District
+
+    owner = DEPLOYMENT if district_code == DEPLOYMENT else owner_of(district_code)
+    district = None if owner == DEPLOYMENT else District.objects.filter(code__iexact=owner).first()
+    private_pem, certificate_pem = key_material(issuer_name=issuer_name, organisation=organisation)
+    row = key_store(
+        owner=owner, private_pem=private_pem, certificate_pem=certificate_pem, rotate=rotate, district=district
+    )
+    return district_key_of(row)
 
 
-@functools.lru_cache(maxsize=64)
-def _district_key(certificate_stamp, key_stamp, district_code: str) -> DistrictKey:
-    public = _load_public(*certificate_stamp, district_code)
-    private = _load_private(*key_stamp)
-    if private.public_key().public_numbers() != public.certificate.public_key().public_numbers():
-        raise SigningKeyUnavailable(f"The signing key in {Path(key_stamp[0]).parent} does not match its certificate")
-    return DistrictKey(public=public, private_key=private)
+def key_mark_compromised(*, owner: str, since: datetime.datetime, number: int | None = None):
+    """Record that a key leaked at `since`: certificates it signed from then on are refused. Not in the future."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from certificates.models import SigningKey
+
+    if since > timezone.now():
+        raise KeyRefused(f"--compromised-since {since.isoformat()} is in the future; give the moment the key leaked.")
+    with transaction.atomic():
+        rows = SigningKey.objects.select_for_update().filter(owner=owner).order_by("-number")
+        row = rows.filter(number=number).first() if number else rows.first()
+        if row is None:
+            raise KeyRefused(f"{owner} has no signing key{f' number {number}' if number else ''}.")
+        row.compromised_since = since
+        row.save(update_fields=["compromised_since", "updated_at"])
+    return row
 
 
-def published_keys() -> list[PublicKey]:
-    """Every district certificate in the key folder (readable ones only), by district code."""
-    root = key_directory()
-    keys = []
-    if root.is_dir():
-        for folder in sorted(root.iterdir()):
-            if (folder / CERTIFICATE_FILE).is_file():
-                try:
-                    keys.append(load_public_key(folder.name))
-                except SigningKeyUnavailable:
-                    logger.warning("Unreadable signing certificate in %s", folder)
-    return keys
+def read_key_folder(folder: Path) -> tuple[bytes, bytes] | None:
+    """The (private key PEM, certificate PEM) of a file-based key folder, or None (for the migration)."""
+    key_path, certificate_path = folder / KEY_FILE, folder / CERTIFICATE_FILE
+    if not (key_path.is_file() and certificate_path.is_file()):
+        return None
+    return key_path.read_bytes(), certificate_path.read_bytes()
+
+
+def readable_here() -> list[str]:
+    """Problems this host has reading the usable keys (empty when it can sign for every owner with a key)."""
+    problems = []
+    for row in _rows().usable():
+        try:
+            district_key_of(row)
+        except SigningKeyUnavailable as error:
+            problems.append(str(error))
+    return problems
 
 
 def warm_up() -> None:
-    """Load and check every key in the key folder and sign once, so a worker's first certificate does not
-    pay for pyHanko's and jwcrypto's imports and the RSA key checks (~0.6 s)."""
+    """Load and check every usable key and sign once, so a worker's first certificate does not pay for
+    pyHanko's and jwcrypto's imports and the RSA key checks (~0.6 s)."""
     from certificates import credentials, rendering
 
-    root = key_directory()
     keys = []
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+    for row in _rows().usable():
         try:
-            keys.append(load_district_key(folder.name))
+            keys.append(district_key_of(row))
         except SigningKeyUnavailable:
             continue  # the certificates of that district wait, and say why, when they come
     for key in keys:
@@ -486,15 +705,23 @@ def signature_line(key: DistrictKey) -> str:
     return f"本证书由{key.issuer_name}数字签名（PAdES）· 签名证书 SHA-256 指纹 {key.public.fingerprint[:23]}…"
 
 
-def certificate_pdf(*, certificate, template_html: str, css: str) -> bytes:
+def certificate_pdf(*, certificate, profile=None, key: DistrictKey | None = None) -> bytes:
     """Render, embed the credential, and sign a certificate's PDF/A-3a with its district's key.
 
+    `profile` is the district's IssuerProfile (its wording and seal), None for the built-in wording.
     Raises SigningKeyUnavailable before rendering when the key is missing, RenderError for a broken
-    template. The result is what is stored and hashed: the signed file.
+    template. The seal is drawn only here, on the way to a signature: if signing fails, nothing is returned.
+    The result is what is stored and hashed: the signed file.
     """
-    from certificates import credentials, rendering
+    from certificates import credentials, rendering, seals
 
-    key = load_district_key(certificate.cohort.district.code)
+    key = key or load_district_key(certificate.cohort.district.code)
+    template_html, css = rendering.DEFAULT_HTML, rendering.DEFAULT_CSS
+    short_name, seal = "", ""
+    if profile is not None:
+        if profile.html.strip():
+            template_html, css = profile.html, profile.css
+        short_name, seal = profile.short_name, seals.seal_html(profile.seal, profile.seal_type)
     values = rendering.certificate_values(
         trainee_name=certificate.trainee_name,
         course_title=certificate.course_title,
@@ -504,6 +731,8 @@ def certificate_pdf(*, certificate, template_html: str, css: str) -> bytes:
         serial=certificate.serial,
         code=certificate.code,
         signature_line=signature_line(key),
+        issuer_short_name=short_name,
+        seal=seal,
     )
     archival = rendering.Archival(
         title=f"{certificate.course_title}结业证书 {certificate.serial}",

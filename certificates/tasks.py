@@ -89,12 +89,9 @@ def render_certificate(self, certificate_id: int) -> None:
         services.certificate_mark_failed(certificate_id=certificate_id, error=_too_slow(), attempts=1)
     except SigningKeyUnavailable as error:
         # Never issued unsigned: the certificate stays pending and the sweep re-queues it once the key is there.
-        logger.error(
-            "Certificate %s left pending: %s. Install the district's key in LMS_SIGNING_KEY_DIR "
-            "(manage.py certificates_keygen --district CODE).",
-            certificate_id,
-            error,
-        )
+        # The message says what is missing and who makes it (a district's key: the operator's keygen; this
+        # host's LMS_KEY_ENCRYPTION_KEY: the operator's environment).
+        logger.error("Certificate %s left pending: %s", certificate_id, error)
         raise
     except TRANSIENT as error:
         if self.request.retries >= self.max_retries:

@@ -73,5 +73,13 @@ def trial_render(*, template_html: str, css: str, values: dict, seconds: float |
     return value
 
 
-def sample_values(course) -> dict:
-    return rendering.certificate_values(course_title=course.title, **rendering.SAMPLE)
+def sample_values(*, issuer_name: str, short_name: str = "", seal: str = "", course_title: str = "") -> dict:
+    """Sample data in the district's own name; a seal is shown under a "specimen" mark (a preview is not signed)."""
+    values = rendering.certificate_values(
+        course_title=course_title or "社区规划师培育课程",
+        **{**rendering.SAMPLE, "issuing_body": issuer_name},
+        issuer_short_name=short_name,
+        seal=seal,
+    )
+    values["specimen"] = _("SPECIMEN · not signed")
+    return values

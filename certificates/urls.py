@@ -23,12 +23,13 @@ urlpatterns = [
     path("certificates/<int:certificate_id>/reissue/", views.certificate_reissue, name="certificates-reissue"),
     path("certificates/<int:certificate_id>/retry/", views.certificate_retry, name="certificates-retry"),
     path("certificates/<int:certificate_id>/download/", views.certificate_download, name="certificates-download"),
-    path("courses/<int:course_id>/certificate-template/", views.template_edit, name="certificates-template"),
+    path("districts/<int:district_id>/certificate/", views.issuer_edit, name="certificates-template"),
     path(
-        "courses/<int:course_id>/certificate-template/preview/",
+        "districts/<int:district_id>/certificate/preview/",
         views.template_preview,
         name="certificates-template-preview",
     ),
+    path("districts/<int:district_id>/certificate/seal/", views.issuer_seal, name="certificates-issuer-seal"),
     path("verify/", views.verify_form, name="certificates-verify-form"),
     path("verify/check/", views.verify_upload, name="certificates-verify-upload"),
     path("verify/<str:code>/", views.verify, name="certificates-verify"),
@@ -41,5 +42,11 @@ urlpatterns = [
     path("issuers/<slug:code>/", views.issuer_profile, name="certificates-issuer"),
     path("issuers/<slug:code>/jwks.json", views.issuer_jwks, name="certificates-issuer-jwks"),
     path("issuers/<slug:code>/certificate.pem", views.issuer_certificate_pem, name="certificates-issuer-pem"),
+    path("issuers/<slug:code>/keys/<int:number>", views.issuer_key, name="certificates-issuer-key"),
+    path(
+        "issuers/<slug:code>/keys/<int:number>/certificate.pem",
+        views.issuer_key_pem,
+        name="certificates-issuer-key-pem",
+    ),
     path(".well-known/jwks.json", views.all_jwks, name="certificates-jwks"),
 ]

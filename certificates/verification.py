@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.clients import client_address
@@ -44,7 +45,7 @@ def _record(code: str):
     if not code:
         return None
     return (
-        Certificate.objects.select_related("cohort__district")
+        Certificate.objects.select_related("cohort__district", "signing_key")
         .filter(code=code, status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
         .first()
     )
@@ -54,19 +55,22 @@ def _credential_matches(check, certificate) -> bool:
     return (
         check.trainee_name == certificate.trainee_name
         and check.course_title == certificate.course_title
-        and _district_may_use(check.key, certificate)
+        and signed_by(check.key, certificate)
     )
 
 
-def _district_may_use(key, certificate) -> bool:
-    """A key signs for a district when it is that district's own, or the deployment's used in its place."""
-    from certificates import signing
+def signed_by(key, certificate) -> bool:
+    """Whether `key` is the one the record says signed the certificate (whatever key signs today)."""
+    return key is not None and certificate.signing_key_id is not None and key.pk == certificate.signing_key_id
 
-    try:
-        expected = signing.load_public_key(certificate.cohort.district.code)
-    except signing.SigningKeyUnavailable:
-        return False
-    return expected.fingerprint == key.fingerprint
+
+def compromise_problem(certificate) -> str:
+    """Why a certificate signed with a key after it was reported compromised is refused; "" otherwise."""
+    if certificate is None or not certificate.signed_after_compromise:
+        return ""
+    return _("It was signed with a key reported compromised since %(since)s: the district must reissue it.") % {
+        "since": timezone.localtime(certificate.signing_key.compromised_since).strftime("%Y-%m-%d %H:%M")
+    }
 
 
 def check_credential_upload(data: bytes) -> UploadVerdict:
@@ -83,6 +87,8 @@ def check_credential_upload(data: bytes) -> UploadVerdict:
         verdict.problems.append(_("The credential does not match the certificate on record."))
     else:
         verdict.record_matches = True
+        if problem := compromise_problem(verdict.certificate):
+            verdict.problems.append(problem)
     return verdict
 
 
@@ -113,7 +119,7 @@ def check_pdf_upload(data: bytes) -> UploadVerdict:
         else:
             verdict.credential_valid, code = True, check.code
     by_hash = (
-        Certificate.objects.select_related("cohort__district")
+        Certificate.objects.select_related("cohort__district", "signing_key")
         .filter(sha256=sha256_of(data), status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
         .first()
     )
@@ -123,6 +129,10 @@ def check_pdf_upload(data: bytes) -> UploadVerdict:
         verdict.problems.append(_("No certificate of this site matches this PDF."))
     elif not verdict.record_matches:
         verdict.problems.append(_("This file is not the one the district issued for this certificate."))
+    elif result.key is not None and not signed_by(result.key, verdict.certificate):
+        verdict.problems.append(_("The PDF is not signed by the key that signed this certificate."))
+    elif problem := compromise_problem(verdict.certificate):
+        verdict.problems.append(problem)
     return verdict
 
 

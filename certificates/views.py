@@ -8,21 +8,23 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from certificates import credentials, exports, rendering, selectors, services, signing
+from certificates import credentials, exports, rendering, seals, selectors, services, signing
 from certificates.archive import zip_stream
 from certificates.codes import code_normalise
 from certificates.eligibility import cohort_eligibility
-from certificates.forms import CompletionRuleForm, RevokeForm, TemplateForm
-from certificates.models import CertificateStatus, CertificateTemplate, CompletionRule
+from certificates.forms import CompletionRuleForm, IssuerForm, RevokeForm, TemplateForm
+from certificates.models import CertificateStatus, CompletionRule, IssuerProfile
 from certificates.trial import TemplateRefused, sample_values, trial_render
 from certificates.verification import (
     MAX_UPLOAD_BYTES,
     check_credential_upload,
     check_pdf_upload,
+    compromise_problem,
     sniff,
     verification_allowed,
 )
 from lms import storage
+from lms.bodies import MULTIPART_MARGIN, accepts_body
 from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
 from lms.paging import page_of, query_without_page
@@ -37,6 +39,7 @@ def index(request):
         {
             "cohorts": selectors.managed_cohorts(user=request.user),
             "certificates": selectors.own_certificates(user=request.user),
+            "districts": selectors.editable_districts(user=request.user),
         },
     )
 
@@ -234,51 +237,94 @@ def verify(request, code: str):
     certificate = selectors.certificate_by_code(code=normal) if normal else None
     if certificate is None:
         return render(request, "certificates/verify_not_found.html", status=404)
-    try:
-        key = signing.load_public_key(certificate.cohort.district.code)
-    except signing.SigningKeyUnavailable:
-        key = None
-    return render(request, "certificates/verify.html", {"certificate": certificate, "key": key})
+    # The key that signed this certificate, whichever key signs today.
+    key = signing.public_key_of(certificate.signing_key) if certificate.signing_key_id else None
+    return render(
+        request,
+        "certificates/verify.html",
+        {"certificate": certificate, "key": key, "compromise": compromise_problem(certificate)},
+    )
 
 
 @login_required
-def template_edit(request, course_id: int):
-    course = selectors.access_template_course(user=request.user, course_id=course_id)
-    template = CertificateTemplate.objects.filter(course=course).first()
+def issuer_edit(request, district_id: int):
+    """The district's own issuing body, seal and certificate wording (staff of that district only)."""
+    district = selectors.access_issuer_district(user=request.user, district_id=district_id)
+    profile = IssuerProfile.objects.filter(district=district).first()
     initial = {
-        "html": template.html if template else rendering.DEFAULT_HTML,
-        "css": template.css if template else rendering.DEFAULT_CSS,
+        "name": profile.name if profile else district.name,
+        "short_name": profile.short_name if profile else "",
+        "html": profile.html if profile and profile.html else rendering.DEFAULT_HTML,
+        "css": profile.css if profile and profile.html else rendering.DEFAULT_CSS,
     }
-    form = TemplateForm(request.POST or None, initial=initial)
+    form = IssuerForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        html = data["html"]
+        # The built-in wording, unchanged, stays "the built-in one" and follows its improvements.
+        if html.strip() == rendering.DEFAULT_HTML.strip() and data["css"].strip() == rendering.DEFAULT_CSS.strip():
+            html = ""
         try:
-            services.certificate_template_save(
-                course=course, html=form.cleaned_data["html"], css=form.cleaned_data["css"], actor=request.user
+            services.issuer_profile_save(
+                district=district,
+                actor=request.user,
+                name=data["name"],
+                short_name=data["short_name"],
+                html=html,
+                css=data["css"],
+                seal=data["seal"].read() if data.get("seal") else None,
+                remove_seal=data["remove_seal"],
             )
-        except ValidationFailed as refusal:  # shown above the form, so the editor can fix the template
+        except ValidationFailed as refusal:  # shown above the form, so the editor can fix it
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, _("The certificate template is saved."))
-            return redirect("certificates-template", course_id=course.pk)
+            messages.success(request, _("The district's certificate is saved."))
+            return redirect("certificates-template", district_id=district.pk)
     return render(
         request,
         "certificates/template_edit.html",
-        {"course": course, "form": form, "placeholders": rendering.PLACEHOLDERS},
+        {
+            "district": district,
+            "profile": profile,
+            "form": form,
+            "placeholders": rendering.PLACEHOLDERS,
+            **selectors.district_key_state(district=district),
+        },
         status=400 if form.errors else 200,
     )
 
 
 @login_required
+@require_GET
+def issuer_seal(request, district_id: int):
+    district = selectors.access_issuer_district(user=request.user, district_id=district_id)
+    profile = IssuerProfile.objects.filter(district=district).first()
+    if profile is None or not profile.seal:
+        raise Http404
+    response = HttpResponse(bytes(profile.seal), content_type=profile.seal_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
 @require_POST
-def template_preview(request, course_id: int):
-    """Render the posted (unsaved) template with sample data."""
-    course = selectors.access_template_course(user=request.user, course_id=course_id)
+def template_preview(request, district_id: int):
+    """Render the posted (unsaved) template with sample data, the district's name and its stored seal."""
+    district = selectors.access_issuer_district(user=request.user, district_id=district_id)
+    profile = IssuerProfile.objects.filter(district=district).first()
     form = TemplateForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed(_("The template's HTML cannot be empty."))
+    seal = seals.seal_html(profile.seal, profile.seal_type) if profile else ""
     try:
         pdf = trial_render(
-            template_html=form.cleaned_data["html"], css=form.cleaned_data["css"], values=sample_values(course)
+            template_html=form.cleaned_data["html"],
+            css=form.cleaned_data["css"],
+            values=sample_values(
+                issuer_name=(request.POST.get("name") or "").strip()[:128] or services.issuer_name_of(district),
+                short_name=(request.POST.get("short_name") or "").strip()[:32],
+                seal=seal,
+            ),
         )
     except TemplateRefused as refusal:
         raise ApplicationError(str(refusal), code="template_refused") from None
@@ -295,27 +341,34 @@ def _json(data: dict, *, content_type: str = "application/json", status: int = 2
     return response
 
 
-def _district_key(code: str):
-    """The district and its published key, or 404 (unknown district, or no key installed)."""
-    district = District.objects.filter(code__iexact=code).first()
-    if district is None:
+def _issuer_keys(code: str):
+    """(owner code, district or None, every key ever made for it), or 404 (unknown, or no key yet).
+
+    The deployment's keys are published under its own code, like a district's."""
+    if code == signing.DEPLOYMENT:
+        keys = signing.published_keys(signing.DEPLOYMENT)
+        district = None
+    else:
+        district = District.objects.filter(code__iexact=code).first()
+        if district is None:
+            raise Http404
+        keys = signing.district_published_keys(district)
+    if not keys:
         raise Http404
-    try:
-        return district, signing.load_public_key(district.code)
-    except signing.SigningKeyUnavailable:
-        raise Http404 from None
+    return code.lower(), district, keys
 
 
 @require_GET
 def issuer_profile(request, code: str):
-    district, key = _district_key(code)
+    owner, district, keys = _issuer_keys(code)
+    name = services.issuer_name_of(district) if district else keys[-1].issuer_name
     return _json(
         {
             "@context": credentials.CONTEXTS,
-            "id": credentials.issuer_id(district.code),
+            "id": credentials.issuer_id(owner),
             "type": "Profile",
-            "name": key.issuer_name,
-            "description": district.name,
+            "name": name,
+            "description": district.name if district else name,
             "url": credentials.base_url() + "/",
             "publicKey": {"jwks": request.build_absolute_uri(reverse("certificates-issuer-jwks", args=[code]))},
         }
@@ -324,15 +377,53 @@ def issuer_profile(request, code: str):
 
 @require_GET
 def issuer_jwks(request, code: str):
-    _district, key = _district_key(code)
-    return _json({"keys": [key.public_jwk()]}, content_type="application/jwk-set+json")
+    """Every key of the issuer that ever signed (retired and compromised ones too), kid = the key's URI."""
+    _owner, _district, keys = _issuer_keys(code)
+    return _json({"keys": [key.public_jwk() for key in keys]}, content_type="application/jwk-set+json")
 
 
 @require_GET
 def issuer_certificate_pem(request, code: str):
-    district, key = _district_key(code)
-    response = HttpResponse(key.certificate_pem, content_type="application/x-pem-file")
-    response["Content-Disposition"] = f'inline; filename="{district.code}-signing-certificate.pem"'
+    """Every signing certificate of the issuer in one PEM file (a verifier trusts them all)."""
+    owner, _district, keys = _issuer_keys(code)
+    return _pem(b"".join(key.certificate_pem for key in keys), f"{owner}-signing-certificates.pem")
+
+
+def _issuer_key(code: str, number: int):
+    _owner, _district, keys = _issuer_keys(code)
+    key = next((k for k in keys if k.number == number and k.district_code == code.lower()), None)
+    if key is None:
+        raise Http404
+    return key
+
+
+@require_GET
+def issuer_key(request, code: str, number: int):
+    """The key a credential's kid names (the kid is this URL): its JWK, with its state and validity."""
+    key = _issuer_key(code, number)
+    return _json(
+        {
+            **key.public_jwk(),
+            "state": key.state,
+            "validFrom": key.valid_from.isoformat(),
+            "validUntil": key.valid_until.isoformat(),
+            "retiredAt": key.retired_at.isoformat() if key.retired_at else None,
+            "compromisedSince": key.compromised_since.isoformat() if key.compromised_since else None,
+            "fingerprint": key.fingerprint,
+        },
+        content_type="application/jwk+json",
+    )
+
+
+@require_GET
+def issuer_key_pem(request, code: str, number: int):
+    key = _issuer_key(code, number)
+    return _pem(key.certificate_pem, f"{key.district_code}-key-{key.number}.pem")
+
+
+def _pem(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -393,6 +484,7 @@ def certificate_credential(request, certificate_id: int):
     return response
 
 
+@accepts_body(MAX_UPLOAD_BYTES + MULTIPART_MARGIN)
 def verify_upload(request):
     """Check an uploaded certificate PDF or credential file: signature, record, valid or revoked."""
     if request.method != "POST":

@@ -18,7 +18,7 @@ from courses.models import (
 )
 from lms.admin import DistrictScopedAdmin, ReadOnlyScopedAdmin
 from lms.errors import ApplicationError
-from lms.predicates import district_people_q, enrollable_trainees_q, roles_of
+from lms.predicates import district_people_q, enrollable_trainees_q, is_enrolled_in_cohort, roles_of, teaches_cohort
 
 
 @admin.register(Course)
@@ -35,8 +35,23 @@ class CourseAdmin(admin.ModelAdmin):
         return self.has_view_permission(request)
 
 
+class TeachingInlineForm(forms.ModelForm):
+    class Meta:
+        model = Teaching
+        fields = ["instructor"]
+
+    def clean(self):
+        cleaned = super().clean()
+        instructor, cohort = cleaned.get("instructor"), self.instance.cohort if self.instance.cohort_id else None
+        # The inline writes rows itself, so the services' rule is asked here: never trainee and instructor at once.
+        if instructor and cohort and is_enrolled_in_cohort(instructor, cohort):
+            self.add_error("instructor", services.trainee_cannot_be_instructor(instructor))
+        return cleaned
+
+
 class TeachingInline(admin.TabularInline):
     model = Teaching
+    form = TeachingInlineForm
     extra = 0
     autocomplete_fields = ["instructor"]
 
@@ -114,6 +129,13 @@ class EnrolmentAdminForm(forms.ModelForm):
     class Meta:
         model = Enrolment
         fields = ["cohort", "trainee", "community", "team"]
+
+    def clean(self):
+        cleaned = super().clean()
+        trainee, cohort = cleaned.get("trainee"), cleaned.get("cohort")
+        if trainee and cohort and teaches_cohort(trainee, cohort):
+            self.add_error("trainee", services.instructor_cannot_be_trainee(trainee))
+        return cleaned
 
 
 @admin.register(Enrolment)

@@ -161,6 +161,13 @@ class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class MoveSerializer(serializers.Serializer):
+    community = serializers.IntegerField(min_value=1)
+    team = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    effective_on = serializers.DateField(required=False)
+    reason = serializers.CharField(max_length=500)
+
+
 class AttendanceRecordSerializer(serializers.Serializer):
     session = serializers.IntegerField(min_value=1)
     enrolment = serializers.IntegerField(min_value=1)
@@ -361,7 +368,7 @@ class SessionViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.
 class EnrolmentViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSet):
     serializer_class = EnrolmentSerializer
     filterset_class = EnrolmentFilter
-    permission_required = {"withdraw": "courses.manage_cohort"}
+    permission_required = {"withdraw": "courses.manage_cohort", "move": "courses.manage_cohort"}
 
     def scoped_queryset(self, user):
         return (
@@ -394,6 +401,30 @@ class EnrolmentViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixin
         enrolment = self.get_object()
         data = _valid(WithdrawSerializer, request.data)
         enrolment = services.enrolment_withdraw(enrolment=enrolment, reason=data["reason"], actor=request.user)
+        return Response(EnrolmentSerializer(enrolment).data)
+
+    @extend_schema(request=MoveSerializer, responses=EnrolmentSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the trainee to another team and/or community of its cohort, with a reason (and a date)."""
+        from courses.services.moves import enrolment_move
+
+        enrolment = self.get_object()
+        data = _valid(MoveSerializer, request.data)
+        communities = Community.objects.select_related("town").filter(town__district_id=enrolment.cohort.district_id)
+        community = _get_or_invalid(communities, data["community"], "community")
+        # Another district's team answers as unknown; one of another cohort of this district is named as such.
+        teams = Team.objects.filter(cohort__district_id=enrolment.cohort.district_id)
+        team = _get_or_invalid(teams, data["team"], "team") if data.get("team") else None
+        enrolment_move(
+            enrolment=enrolment,
+            team=team,
+            community=community,
+            effective_on=data.get("effective_on"),
+            reason=data["reason"],
+            actor=request.user,
+        )
+        enrolment.refresh_from_db()
         return Response(EnrolmentSerializer(enrolment).data)
 
 

@@ -37,6 +37,13 @@ class InstructorForm(forms.Form):
     handle = forms.CharField(label=_("Username or mobile number"), max_length=150, required=False)
 
 
+class MoveForm(forms.Form):
+    community = forms.IntegerField(label=_("Community"), min_value=1)
+    team = forms.IntegerField(label=_("Team"), min_value=1, required=False)
+    effective_on = forms.DateField(label=_("Moves on"))
+    reason = forms.CharField(label=_("Reason for the move"), max_length=500)
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason for withdrawal"), max_length=500)
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -194,6 +194,32 @@ class EnrolmentQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=EnrolmentStatus.ACTIVE)
 
+    def expected_at(self, session: "Session"):
+        """Enrolments expected at the session: the twin of `SessionQuerySet.expected_of`, by the same rule."""
+        return self.filter(
+            cohort_id=session.cohort_id,
+            **({"team_id": session.team_id} if session.team_id else {}),
+            **({"community_id": session.community_id} if not session.team_id and session.community_id else {}),
+        )
+
+    def with_held_sessions(self, *, held_by):
+        """Annotate `held`: the sessions expected of the enrolment (see `expected_sessions_q`) started by `held_by`."""
+        expected = expected_sessions_q(
+            prefix="cohort__sessions__", cohort=F("cohort_id"), team=F("team_id"), community=F("community_id")
+        )
+        return self.annotate(
+            held=Count("cohort__sessions", filter=expected & Q(cohort__sessions__starts_at__lte=held_by))
+        )
+
+
+def count_of(queryset):
+    """The number of rows of a (correlated) queryset, as an expression: 0 when there are none."""
+    from django.db.models import Func, IntegerField, Subquery
+    from django.db.models.functions import Coalesce
+
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
 
 class Enrolment(TimeStamped):
     """The trainee role: one per trainee per cohort."""
@@ -229,6 +255,53 @@ class Enrolment(TimeStamped):
         return f"{self.trainee} · {self.cohort}"
 
 
+class EnrolmentChangeKind(models.TextChoices):
+    MOVE = "move", _("Moved")
+    WITHDRAWAL = "withdrawal", _("Withdrawn")
+    RESTORATION = "restoration", _("Enrolment restored")
+
+
+class EnrolmentChange(models.Model):
+    """A change in an enrolment's life: a move between teams or communities of the cohort, a withdrawal, a
+    restoration. Team and community names are copied as they were, so the history reads true after renames."""
+
+    district_lookup = "enrolment__cohort__district"
+    cohort_lookup = "enrolment__cohort"
+
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.PROTECT, related_name="changes", verbose_name=_("enrolment")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=EnrolmentChangeKind.choices)
+    effective_on = models.DateField(_("effective on"))
+    reason = models.TextField(_("reason"))
+    from_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("from team")
+    )
+    to_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("to team")
+    )
+    from_team_name = models.CharField(_("from team"), max_length=64, blank=True)
+    to_team_name = models.CharField(_("to team"), max_length=64, blank=True)
+    from_community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("from community")
+    )
+    to_community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("to community")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrolment change")
+        verbose_name_plural = _("enrolment changes")
+        ordering = ["enrolment", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} · {self.get_kind_display()} {self.effective_on}"
+
+
 class LessonCompletion(TimeStamped):
     district_lookup = "enrolment__cohort__district"
     cohort_lookup = "enrolment__cohort"
@@ -245,6 +318,63 @@ class LessonCompletion(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.enrolment} ✓ {self.lesson}"
+
+
+def expected_sessions_q(*, cohort, team, community, prefix: str = "") -> Q:
+    """Sessions expected of an enrolment of `cohort`, `team`, `community` (values, or expressions such as
+    OuterRef/F for a query that joins enrolments): the one home of "whose session is it".
+
+    A session without team and community is for everyone of its cohort; a session for a team is for that
+    team's members only; a session for a community (and no team) is for the cohort's trainees of that
+    community only. `Session.is_expected_of` is the predicate twin; `EnrolmentQuerySet.expected_at` the
+    reverse direction. A value of None (no team) matches no team's or community's session.
+    """
+    p = prefix
+    for_everyone = Q(**{f"{p}team__isnull": True, f"{p}community__isnull": True})
+    q = for_everyone
+    if team is not None:
+        q |= Q(**{f"{p}team_id": team})
+    if community is not None:
+        q |= Q(**{f"{p}team__isnull": True, f"{p}community_id": community})
+    return Q(**{f"{p}cohort_id": cohort}) & q
+
+
+class SessionQuerySet(models.QuerySet):
+    def expected_of(self, enrolment: "Enrolment"):
+        """Sessions the enrolment is expected at: everyone's of its cohort, plus its team's and its community's."""
+        return self.filter(
+            expected_sessions_q(cohort=enrolment.cohort_id, team=enrolment.team_id, community=enrolment.community_id)
+        )
+
+    def expected_of_any(self, enrolments):
+        """Sessions expected of at least one of the enrolments (a person enrolled in several cohorts)."""
+        q = Q(pk__in=[])
+        for enrolment in enrolments:
+            q |= expected_sessions_q(
+                cohort=enrolment.cohort_id, team=enrolment.team_id, community=enrolment.community_id
+            )
+        return self.filter(q)
+
+    def check_in_open_at(self, when):
+        """Sessions whose check-in window contains `when` (both ends included): the one home of "check-in open"."""
+        return self.filter(check_in_opens_at__lte=when, check_in_closes_at__gte=when)
+
+    def with_expected(self, *, community_id=None):
+        """Annotate `expected`: the active trainees each session is for (see `expected_sessions_q`), optionally
+        only those of one community. With `AttendanceQuerySet.counted().share_counts(by="session_id")` these are
+        a session's share (`courses.selectors.sessions_with_attendance`)."""
+        from django.db.models import Case, OuterRef, When
+
+        enrolments = Enrolment.objects.active().filter(cohort_id=OuterRef("cohort_id"))
+        if community_id is not None:
+            enrolments = enrolments.filter(community_id=community_id)
+        return self.annotate(
+            expected=Case(
+                When(team__isnull=False, then=count_of(enrolments.filter(team_id=OuterRef("team_id")))),
+                When(community__isnull=False, then=count_of(enrolments.filter(community_id=OuterRef("community_id")))),
+                default=count_of(enrolments),
+            )
+        )
 
 
 class Session(TimeStamped):
@@ -288,6 +418,8 @@ class Session(TimeStamped):
         _("check-in closes (minutes after the start)"), default=30
     )
 
+    objects = SessionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
@@ -302,6 +434,20 @@ class Session(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.lesson} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def is_expected_of(self, enrolment: Enrolment) -> bool:
+        """The predicate twin of `SessionQuerySet.expected_of` (see `expected_sessions_q`)."""
+        if self.cohort_id != enrolment.cohort_id:
+            return False
+        if self.team_id is not None:
+            return self.team_id == enrolment.team_id
+        if self.community_id is not None:
+            return self.community_id == enrolment.community_id
+        return True
+
+    def is_check_in_open_at(self, when) -> bool:
+        """The predicate twin of `SessionQuerySet.check_in_open_at`."""
+        return self.check_in_opens_at <= when <= self.check_in_closes_at
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
@@ -325,6 +471,53 @@ class AttendanceSource(models.TextChoices):
     OFFLINE = "offline", _("Offline check-in")
 
 
+class AttendanceQuerySet(models.QuerySet):
+    """What "attended" means, for every page, export and rule (the cohort page, the homes, the dashboard,
+    eligibility): present or late. Excused is neither attended nor missed: it leaves the session out of the
+    trainee's share. Absent, or no record at all at a session held, counts against.
+
+    Counted (`counted`) are the records of active trainees at sessions expected of them: a withdrawn trainee
+    leaves every count (neither attended nor expected), and a record at a session for another team or
+    community (entered before the rule, or by hand) counts for nobody.
+    """
+
+    def attended(self):
+        return self.filter(status__in=ATTENDED)
+
+    def excused(self):
+        return self.filter(status=AttendanceStatus.EXCUSED)
+
+    def at_expected_sessions(self):
+        """Records at sessions expected of their enrolment (see `expected_sessions_q`)."""
+        return self.filter(
+            expected_sessions_q(
+                prefix="session__",
+                cohort=F("enrolment__cohort_id"),
+                team=F("enrolment__team_id"),
+                community=F("enrolment__community_id"),
+            )
+        )
+
+    def counted(self):
+        """The records that count in any share or total: active trainees at sessions expected of them."""
+        return self.filter(enrolment__status=EnrolmentStatus.ACTIVE).at_expected_sessions()
+
+    def share_counts(self, *, by: str) -> dict:
+        """`by` value → {"attended": n, "excused": n, "absent": n} over these records at sessions expected of
+        them. 1 query."""
+        return {
+            row[by]: row
+            for row in self.at_expected_sessions()
+            .values(by)
+            .annotate(
+                attended=Count("id", filter=Q(status__in=ATTENDED)),
+                excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
+                absent=Count("id", filter=Q(status=AttendanceStatus.ABSENT)),
+            )
+            .order_by()
+        }
+
+
 class Attendance(TimeStamped):
     """One trainee's attendance at one session: at most one row, however many scans."""
 
@@ -344,6 +537,8 @@ class Attendance(TimeStamped):
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
 
+    objects = AttendanceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("attendance")
         verbose_name_plural = _("attendance records")
@@ -351,6 +546,11 @@ class Attendance(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.enrolment.trainee} · {self.session} · {self.get_status_display()}"
+
+    @property
+    def is_attended(self) -> bool:
+        """The predicate twin of `AttendanceQuerySet.attended`."""
+        return self.status in ATTENDED
 
 
 class AttendanceCorrection(models.Model):

@@ -6,10 +6,8 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from courses.models import (
-    ATTENDED,
     Attendance,
     AttendanceCorrection,
-    AttendanceStatus,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -285,15 +283,16 @@ class SheetRow:
 
     @property
     def checked_in(self) -> bool:
-        return self.attendance is not None and self.attendance.status in ATTENDED
+        return self.attendance is not None and self.attendance.is_attended
 
 
 def attendance_sheet(*, session: Session) -> list[SheetRow]:
-    """Every active trainee of the session's cohort with its attendance row, if any, and its corrections. 3 queries."""
+    """Every active trainee the session is for (its team's or community's only, when it names one) with its
+    attendance row, if any, and its corrections. 3 queries."""
     enrolments = (
         Enrolment.objects.active()
-        .filter(cohort_id=session.cohort_id)
-        .select_related("trainee", "team")
+        .expected_at(session)
+        .select_related("trainee", "team", "community")
         .order_by("team__name", "trainee__full_name", "pk")
     )
     attendances = {a.enrolment_id: a for a in Attendance.objects.filter(session=session)}
@@ -315,10 +314,10 @@ def attendance_sheet(*, session: Session) -> list[SheetRow]:
 
 
 def not_checked_in(*, session: Session) -> list[Enrolment]:
-    """Active trainees with no attendance row yet. 1 query."""
+    """Active trainees the session is for with no attendance row yet. 1 query."""
     return list(
         Enrolment.objects.active()
-        .filter(cohort_id=session.cohort_id)
+        .expected_at(session)
         .exclude(attendances__session=session)
         .select_related("trainee", "team")
         .order_by("team__name", "trainee__full_name", "pk")
@@ -326,22 +325,39 @@ def not_checked_in(*, session: Session) -> list[Enrolment]:
 
 
 def cohort_sessions(*, cohort: Cohort) -> list[Session]:
-    """The cohort's sessions in date order, each with `attended_count`. 1 query."""
-    return list(
-        Session.objects.filter(cohort=cohort)
-        .select_related("lesson")
-        .annotate(attended_count=Count("attendances", filter=Q(attendances__status__in=ATTENDED)))
-        .order_by("starts_at", "pk")
+    """The cohort's sessions in date order, each with `expected`, `attended`, `excused` and, once held, `share`.
+    2 queries."""
+    now = timezone.now()
+    sessions = sessions_with_attendance(
+        Session.objects.filter(cohort=cohort).select_related("lesson", "team", "community").order_by("starts_at", "pk")
     )
+    for session in sessions:
+        session.share = session_share(session) if session.starts_at <= now else None
+    return sessions
+
+
+def session_attendance(*, cohort: Cohort, community_id: int | None = None) -> list[Session]:
+    """The cohort's sessions in date order, each with its counts (`expected`, `attended`, `excused`, `absent`)
+    and `share`, for the trainees of one community when given. 2 queries."""
+    sessions = sessions_with_attendance(
+        Session.objects.filter(cohort=cohort).select_related("lesson").order_by("starts_at", "pk"),
+        community_id=community_id,
+    )
+    for session in sessions:
+        session.share = session_share(session)
+    return sessions
 
 
 def open_sessions_for_trainee(*, user) -> list[Session]:
-    """Sessions of the user's cohorts whose check-in window is open now. 1 query beyond the roles."""
-    now = timezone.now()
+    """Sessions expected of the user (as an active trainee) whose check-in is open now. 2 queries."""
+    enrolments = list(
+        Enrolment.objects.active().filter(trainee=user).only("id", "cohort_id", "team_id", "community_id")
+    )
+    if not enrolments:
+        return []
     return list(
-        Session.objects.filter(
-            cohort_id__in=roles_of(user).trainee_cohort_ids, check_in_opens_at__lte=now, check_in_closes_at__gte=now
-        )
+        Session.objects.expected_of_any(enrolments)
+        .check_in_open_at(timezone.now())
         .select_related("lesson")
         .order_by("starts_at")
     )
@@ -352,10 +368,12 @@ def open_sessions_for_trainee(*, user) -> list[Session]:
 
 @dataclass(frozen=True)
 class AttendanceShare:
-    """A trainee's attendance at the cohort's sessions held so far (started by now).
+    """Attendance at the sessions held so far (started by now) that were for the trainee: its cohort's
+    sessions for everyone and its own team's and community's (`Session.is_expected_of`); for one session,
+    `held` is the number of active trainees it was for.
 
     Present or late counts as attended; absent, or no record at all, counts against; excused leaves
-    the session out of the share altogether (neither for nor against).
+    the session out of the share altogether (neither for nor against). See `AttendanceQuerySet`.
     """
 
     attended: int
@@ -372,40 +390,43 @@ class AttendanceShare:
         return round(100 * self.attended / self.counted) if self.counted > 0 else None
 
 
-def _attendance_counts(attendances, *, by: str) -> dict:
-    """`by` value → {"attended": n, "excused": n} over the sessions held so far. 1 query."""
-    return {
-        row[by]: row
-        for row in attendances.filter(session__starts_at__lte=timezone.now())
-        .values(by)
-        .annotate(
-            attended=Count("id", filter=Q(status__in=ATTENDED)),
-            excused=Count("id", filter=Q(status=AttendanceStatus.EXCUSED)),
-        )
-        .order_by()
-    }
+def session_share(session: Session) -> AttendanceShare:
+    """A session's share from `sessions_with_attendance`'s counts: the same rule as a trainee's."""
+    return AttendanceShare(attended=session.attended, excused=session.excused, held=session.expected)
+
+
+def sessions_with_attendance(sessions, *, community_id: int | None = None) -> list[Session]:
+    """The sessions, each with `expected` (active trainees it is for), `attended`, `excused`, `absent` (their
+    records, as `AttendanceQuerySet.counted` counts them), optionally for one community's trainees. 2 queries."""
+    sessions = list(sessions.with_expected(community_id=community_id))
+    records = Attendance.objects.counted().filter(session_id__in=[s.pk for s in sessions])
+    if community_id is not None:
+        records = records.filter(enrolment__community_id=community_id)
+    counts = records.share_counts(by="session_id")
+    empty = {"attended": 0, "excused": 0, "absent": 0}
+    for session in sessions:
+        row = counts.get(session.pk, empty)
+        session.attended, session.excused, session.absent = row["attended"], row["excused"], row["absent"]
+    return sessions
 
 
 def attendance_shares(*, enrolments) -> dict[int, AttendanceShare]:
-    """Enrolment id → its attendance share, for enrolments of any cohorts. 2 queries."""
-    enrolments = list(enrolments)
+    """Enrolment id → its attendance share, for enrolments of any cohorts: the one definition that the cohort
+    page, the homes, the dashboard, eligibility, the API and the exports ask. 2 queries."""
+    ids = [e.pk for e in enrolments]
+    if not ids:
+        return {}
     now = timezone.now()
-    held = {
-        row["cohort_id"]: row["n"]
-        for row in Session.objects.filter(cohort_id__in={e.cohort_id for e in enrolments}, starts_at__lte=now)
-        .values("cohort_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
-    counts = _attendance_counts(Attendance.objects.filter(enrolment__in=[e.pk for e in enrolments]), by="enrolment_id")
+    held = dict(Enrolment.objects.filter(pk__in=ids).with_held_sessions(held_by=now).values_list("pk", "held"))
+    counts = Attendance.objects.filter(enrolment_id__in=ids, session__starts_at__lte=now).share_counts(
+        by="enrolment_id"
+    )
     empty = {"attended": 0, "excused": 0}
     return {
-        e.pk: AttendanceShare(
-            attended=counts.get(e.pk, empty)["attended"],
-            excused=counts.get(e.pk, empty)["excused"],
-            held=held.get(e.cohort_id, 0),
+        pk: AttendanceShare(
+            attended=counts.get(pk, empty)["attended"], excused=counts.get(pk, empty)["excused"], held=held.get(pk, 0)
         )
-        for e in enrolments
+        for pk in ids
     }
 
 
@@ -505,16 +526,26 @@ class CohortOverview:
         return round(100 * self.attended / self.expected) if self.expected else None
 
 
-def district_cohort_overview(*, user) -> list[CohortOverview]:
-    """The cohorts of the districts the user staffs: enrolled, mean progress per phase, attendance rate. 4 queries."""
-    cohorts = list(
+def staffed_cohorts(*, user):
+    """The cohorts of the districts the user staffs, newest first."""
+    return (
         Cohort.objects.filter(district_scope_q(user, Cohort))
         .select_related("course", "district")
-        .annotate(
-            enrolled=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE), distinct=True),
-            sessions_held=Count("sessions", filter=Q(sessions__starts_at__lte=timezone.now()), distinct=True),
-        )
         .order_by("-year", "name")
+    )
+
+
+def district_cohort_overview(*, user) -> list[CohortOverview]:
+    """The cohorts of the districts the user staffs: enrolled, mean progress per phase, attendance rate. 4 queries."""
+    return cohort_overviews(cohorts=staffed_cohorts(user=user))
+
+
+def cohort_overviews(*, cohorts) -> list[CohortOverview]:
+    """Each cohort's enrolled count, mean progress per phase and attendance rate. 5 queries."""
+    cohorts = list(
+        cohorts.annotate(
+            enrolled=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE), distinct=True),
+        )
     )
     ids = [c.pk for c in cohorts]
     totals = _lesson_totals(ids)
@@ -527,12 +558,12 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
         .annotate(n=Count("id"))
         .order_by()
     }
-    # The same share as attendance_shares, summed over the cohort: excused sessions leave the expected count.
-    counts = _attendance_counts(
-        Attendance.objects.filter(session__cohort_id__in=ids, enrolment__status=EnrolmentStatus.ACTIVE),
-        by="session__cohort_id",
-    )
-    empty = {"attended": 0, "excused": 0}
+    # The sessions' shares summed over the cohort: the same rule as every trainee's and every session's.
+    attendance: dict[int, list[int]] = {}
+    for session in sessions_with_attendance(Session.objects.filter(cohort_id__in=ids, starts_at__lte=timezone.now())):
+        sums = attendance.setdefault(session.cohort_id, [0, 0])
+        sums[0] += session.attended
+        sums[1] += session.expected - session.excused
     return [
         CohortOverview(
             cohort=c,
@@ -545,23 +576,29 @@ def district_cohort_overview(*, user) -> list[CohortOverview]:
                 )
                 for value, _label in Phase.choices
             ],
-            attended=counts.get(c.pk, empty)["attended"],
-            expected=c.sessions_held * c.enrolled - counts.get(c.pk, empty)["excused"],
+            attended=attendance.get(c.pk, [0, 0])[0],
+            expected=attendance.get(c.pk, [0, 0])[1],
         )
         for c in cohorts
     ]
 
 
+# A matrix cell for a session that was not for the trainee (another team's or community's).
+NOT_EXPECTED = "not_expected"
+
+
 @dataclass
 class AttendanceMatrix:
-    """Active trainees × the cohort's sessions: each cell the attendance status, or None when none was recorded."""
+    """Active trainees × the cohort's sessions: each cell the attendance status, None when none was recorded, or
+    NOT_EXPECTED for a session for another team or community; with each trainee's attendance share."""
 
     sessions: list[Session]
     rows: list[tuple[Enrolment, list[str | None]]]
+    shares: dict[int, AttendanceShare] = field(default_factory=dict)
 
 
 def cohort_attendance_matrix(*, cohort: Cohort) -> AttendanceMatrix:
-    """The whole cohort's attendance in one table. 3 queries."""
+    """The whole cohort's attendance in one table. 5 queries."""
     sessions = list(Session.objects.filter(cohort=cohort).select_related("lesson").order_by("starts_at", "pk"))
     enrolments = list(cohort_roster(cohort))
     statuses = {
@@ -570,8 +607,10 @@ def cohort_attendance_matrix(*, cohort: Cohort) -> AttendanceMatrix:
             "enrolment_id", "session_id", "status"
         )
     }
-    rows = [(e, [statuses.get((e.pk, s.pk)) for s in sessions]) for e in enrolments]
-    return AttendanceMatrix(sessions=sessions, rows=rows)
+    rows = [
+        (e, [statuses.get((e.pk, s.pk)) if s.is_expected_of(e) else NOT_EXPECTED for s in sessions]) for e in enrolments
+    ]
+    return AttendanceMatrix(sessions=sessions, rows=rows, shares=attendance_shares(enrolments=enrolments))
 
 
 # --- what holds a set-up row in place: each reason a sentence; an empty list means it may be deleted

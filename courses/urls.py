@@ -36,4 +36,5 @@ urlpatterns = [
         name="enrol-sheet-template",
     ),
     path("enrolments/<int:enrolment_id>/withdraw/", cohorts.enrolment_withdraw, name="enrolment-withdraw"),
+    path("enrolments/<int:enrolment_id>/move/", cohorts.enrolment_move, name="enrolment-move"),
 ]

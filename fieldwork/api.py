@@ -13,6 +13,7 @@ from fieldwork.models import Assignment, Objection, Submission, SubmissionFile
 from lms import uploads
 from lms.access import id_or_zero, parse_id
 from lms.api import ScopedViewSet
+from lms.bodies import UPLOAD_CEILING
 from lms.downloads import serve_stored
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import PreviewState
@@ -315,6 +316,9 @@ class SubmissionViewSet(ScopedViewSet):
 
     lookup_value_regex = r"\d+"  # a non-numeric id is a 404 from the resolver, like projects' routes
     serializer_class = SubmissionSerializer
+    # Read by lms.bodies before any middleware: the assignment's own total is checked in `initial`.
+    upload_max_body = UPLOAD_CEILING
+    upload_actions = frozenset({"files"})
     permission_required = SIGNED_IN
 
     def scoped_queryset(self, user):

@@ -1,6 +1,5 @@
 """Demo assignments open now in the current Nanhai cohort (see courses.demo_current). Idempotent."""
 
-
 from courses.demo_current import current_cohort
 from fieldwork.demo import _assignments
 from fieldwork.models import WorkMode

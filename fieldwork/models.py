@@ -184,12 +184,32 @@ TRANSITIONS: dict[str, set[str]] = {
     SubmissionState.SUBMITTED: {SubmissionState.RETURNED, SubmissionState.GRADED},
     SubmissionState.RETURNED: {SubmissionState.SUBMITTED},
     SubmissionState.GRADED: {SubmissionState.GRADED, SubmissionState.RELEASED},
-    SubmissionState.RELEASED: {SubmissionState.OBJECTED},
+    # Released becomes final by an answered objection or, without one, when the objection window ends.
+    SubmissionState.RELEASED: {SubmissionState.OBJECTED, SubmissionState.FINAL},
     SubmissionState.OBJECTED: {SubmissionState.FINAL},
     SubmissionState.FINAL: set(),
 }
+# A correction changes the score of a released or final grade and leaves its state as it is.
+CORRECTABLE_STATES = {SubmissionState.RELEASED, SubmissionState.FINAL}
 RELEASED_STATES = {SubmissionState.RELEASED, SubmissionState.OBJECTED, SubmissionState.FINAL}
 EDITABLE_STATES = {SubmissionState.DRAFT, SubmissionState.RETURNED}
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def objection_window_ended(self, now=None):
+        """Released grades nobody objected to whose objection window has ended: the twin of
+        `Submission.objection_window_ended`."""
+        from django.db.models import DateTimeField, ExpressionWrapper, Value
+
+        deadline = ExpressionWrapper(
+            F("released_at") + F("assignment__objection_window_days") * Value(timedelta(days=1)),
+            output_field=DateTimeField(),
+        )
+        return (
+            self.filter(state=SubmissionState.RELEASED, released_at__isnull=False)
+            .alias(objection_deadline_at=deadline)
+            .filter(objection_deadline_at__lt=now or timezone.now())
+        )
 
 
 class Submission(TimeStamped):
@@ -218,6 +238,8 @@ class Submission(TimeStamped):
     is_late = models.BooleanField(_("late"), default=False)
     score = models.DecimalField(_("score"), max_digits=7, decimal_places=1, null=True, blank=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("submission")
@@ -261,6 +283,15 @@ class Submission(TimeStamped):
     def objection_open(self) -> bool:
         deadline = self.objection_deadline
         return self.state == SubmissionState.RELEASED and deadline is not None and timezone.now() <= deadline
+
+    def objection_window_ended(self, now=None) -> bool:
+        """Released, not objected to, and the window is over: the grade is final by itself."""
+        deadline = self.objection_deadline
+        return self.state == SubmissionState.RELEASED and deadline is not None and (now or timezone.now()) > deadline
+
+    @property
+    def is_correctable(self) -> bool:
+        return self.state in CORRECTABLE_STATES
 
 
 class SubmissionVersion(TimeStamped):
@@ -463,8 +494,14 @@ class GradeChange(models.Model):
     submission = models.ForeignKey(
         Submission, on_delete=models.PROTECT, related_name="grade_changes", verbose_name=_("submission")
     )
+    # Empty when the system made the change (a grade became final when its objection window ended).
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
     changed_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("changed at"))
     old_score = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, verbose_name=_("old score"))

@@ -2,6 +2,7 @@ import rules
 
 from lms.predicates import (
     can_grade_submission,
+    can_release_grade,
     can_teach_cohort,
     can_view_cohort,
     can_view_grade,
@@ -15,7 +16,8 @@ rules.add_perm("fieldwork.view_assignment_content", can_view_cohort)
 rules.add_perm("fieldwork.view_submission_content", can_view_submission)
 rules.add_perm("fieldwork.work_on_submission", is_submission_owner)
 rules.add_perm("fieldwork.grade_submission", can_grade_submission)
-rules.add_perm("fieldwork.release_grades", can_teach_cohort)
+rules.add_perm("fieldwork.release_grades", can_release_grade)
+rules.add_perm("fieldwork.correct_grade", can_release_grade)  # instructors and staff, never a member of the work
 rules.add_perm("fieldwork.grant_extension", can_teach_cohort)
 rules.add_perm("fieldwork.view_grade", can_view_grade)
 rules.add_perm("fieldwork.view_gradebook", can_teach_cohort)

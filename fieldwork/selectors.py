@@ -4,8 +4,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 
-from courses.models import Cohort, Enrolment, EnrolmentStatus, Module, Team
+from courses.models import Cohort, Enrolment, EnrolmentChange, EnrolmentChangeKind, EnrolmentStatus, Module, Team
 from fieldwork.models import (
     RELEASED_STATES,
     Assessment,
@@ -180,6 +181,7 @@ class SubmissionDetail:
     grade_visible: bool
     objection: Objection | None
     grade_changes: list[GradeChange] = field(default_factory=list)
+    corrections: list[GradeChange] = field(default_factory=list)
     score: Decimal | None = None  # what this viewer sees: its own adjusted total on team work, if it has one
 
     @property
@@ -228,13 +230,16 @@ def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
     )
     draft_files = list(submission.files.filter(in_draft=True).order_by("created_at", "pk"))
     objection = Objection.objects.filter(submission=submission).first()
-    changes = (
+    history = (
         list(
             GradeChange.objects.filter(submission=submission).select_related("changed_by").order_by("changed_at", "pk")
         )
-        if teaches
+        if teaches or grade_visible
         else []
     )
+    changes = history if teaches else []
+    # Trainees see the corrections of a released grade (score changed, state kept) with their reasons.
+    corrections = [c for c in history if c.old_state == c.new_state and c.new_state in RELEASED_STATES]
     return SubmissionDetail(
         submission=submission,
         draft_files=draft_files,
@@ -242,6 +247,7 @@ def submission_detail(*, submission: Submission, user) -> SubmissionDetail:
         grade_visible=grade_visible,
         objection=objection,
         grade_changes=changes,
+        corrections=corrections,
         score=viewer_scores(submissions=[submission], user=user)[submission.pk],
     )
 
@@ -330,7 +336,10 @@ class Gradebook:
 
 
 def gradebook(*, cohort: Cohort, team_id: int | None = None, community_id: int | None = None) -> Gradebook:
-    """Trainees × assignments with state and score (a member's adjustment replacing its team's). 5 queries."""
+    """Trainees × assignments with state and score (a member's adjustment replacing its team's). 6 queries.
+
+    Team work counts for a trainee from the team it is in now; where that team has handed in nothing for an
+    assignment, the work a team it left handed in before the move counts (README, "Moving people")."""
     assignments = list(
         Assignment.objects.filter(module__cohort=cohort)
         .select_related("module")
@@ -348,6 +357,13 @@ def gradebook(*, cohort: Cohort, team_id: int | None = None, community_id: int |
     by_enrolment = {(s.assignment_id, s.enrolment_id): s for s in submissions if s.enrolment_id}
     by_team = {(s.assignment_id, s.team_id): s for s in submissions if s.team_id}
     adjustments = member_adjustments(submission_ids=[s.pk for s in submissions if s.team_id])
+    left_teams: dict[int, list[tuple[int, object]]] = {}  # enrolment → (team left, the move's date), newest first
+    for enrolment_id, team_left, moved_on in (
+        EnrolmentChange.objects.filter(enrolment__cohort=cohort, kind=EnrolmentChangeKind.MOVE, from_team__isnull=False)
+        .order_by("-created_at", "-pk")
+        .values_list("enrolment_id", "from_team_id", "effective_on")
+    ):
+        left_teams.setdefault(enrolment_id, []).append((team_left, moved_on))
     labels = dict(SubmissionState.choices)
     rows = []
     for enrolment in enrolments:
@@ -355,6 +371,11 @@ def gradebook(*, cohort: Cohort, team_id: int | None = None, community_id: int |
         for assignment in assignments:
             if assignment.mode == WorkMode.TEAM:
                 submission = by_team.get((assignment.pk, enrolment.team_id))
+                for team_left, moved_on in left_teams.get(enrolment.pk, ()) if submission is None else ():
+                    earlier = by_team.get((assignment.pk, team_left))
+                    if earlier and earlier.submitted_at and timezone.localdate(earlier.submitted_at) <= moved_on:
+                        submission = earlier
+                        break
             else:
                 submission = by_enrolment.get((assignment.pk, enrolment.pk))
             if submission is None:

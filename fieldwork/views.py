@@ -13,14 +13,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors as course_selectors
 from fieldwork import exports, selectors, services
-from fieldwork.models import Objection, ObjectionOutcome, WorkMode
+from fieldwork.models import Objection, ObjectionOutcome, SubmissionState, WorkMode
+from fieldwork.services.grading import OwnWork, grading_refusal
 from lms import uploads
 from lms.access import parse_id
+from lms.bodies import MULTIPART_MARGIN, UPLOAD_CEILING, accepts_body
 from lms.downloads import preview_status, serve_stored
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.middleware import refuse_nul_bytes
 from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
+
+FEEDBACK_MAX_BYTES = 50 * 1024 * 1024  # files an instructor attaches to its feedback, in one request
+GRADABLE_STATES = {SubmissionState.SUBMITTED, SubmissionState.GRADED, SubmissionState.OBJECTED}
 
 
 def _enrolment(request, cohort):
@@ -70,6 +75,7 @@ def assignment_detail(request, assignment_id: int):
     return _assignment_page(request, assignment)
 
 
+@accepts_body(UPLOAD_CEILING)  # the assignment's own total is checked below
 @csrf_exempt  # the token is checked below, after the upload limits are in place
 @login_required
 @require_POST
@@ -228,6 +234,7 @@ def _grade_page(request, submission, *, error=None):
         criterion.current = scores.get(criterion.pk)
     for member in members:
         member.current_adjustment = adjustments.get(member.pk)
+    can_grade = request.user.has_perm("fieldwork.grade_submission", submission)
     return render(
         request,
         "fieldwork/grade.html",
@@ -240,12 +247,17 @@ def _grade_page(request, submission, *, error=None):
             "members": members,
             "error": error,
             "posted": request.POST if error else {},
-            "can_grade": request.user.has_perm("fieldwork.grade_submission", submission),
+            "can_grade": can_grade,
+            "gradable": can_grade and submission.state in GRADABLE_STATES,
+            "correcting": submission.is_correctable and request.user.has_perm("fieldwork.correct_grade", submission),
+            "is_final": submission.state == SubmissionState.FINAL,
+            "own_work": isinstance(grading_refusal(submission, request.user), OwnWork),
         },
         status=error.status_code if error else 200,
     )
 
 
+@accepts_body(FEEDBACK_MAX_BYTES + MULTIPART_MARGIN)
 @csrf_exempt
 @login_required
 def submission_grade(request, submission_id: int):
@@ -254,10 +266,13 @@ def submission_grade(request, submission_id: int):
     if not request.user.has_perm("courses.teach_cohort", submission.assignment.module.cohort):
         raise NotAllowed(_("Only instructors of this cohort can grade its work."))
     if request.method == "POST":
-        if not request.user.has_perm("fieldwork.grade_submission", submission):
-            raise NotAllowed(_("Only instructors of this cohort can grade its work."))
-        uploads.guard_content_length(request, max_body=50 * 1024 * 1024)
-        uploads.install_upload_limits(request, max_file_size=50 * 1024 * 1024)
+        if not (
+            request.user.has_perm("fieldwork.grade_submission", submission)
+            or request.user.has_perm("fieldwork.correct_grade", submission)
+        ):
+            raise grading_refusal(submission, request.user)
+        uploads.guard_content_length(request, max_body=FEEDBACK_MAX_BYTES)
+        uploads.install_upload_limits(request, max_file_size=FEEDBACK_MAX_BYTES)
         refuse_nul_bytes(request)  # after the guard: the middleware left this body unread
     return _submission_grade(request, submission)
 
@@ -275,6 +290,16 @@ def _submission_grade(request, submission):
                 submission=submission, feedback=feedback, feedback_files=files, actor=request.user
             )
             messages.success(request, _("The work was returned for revision."))
+        elif action == "correct":
+            services.grade_correct(
+                submission=submission,
+                scores=parse_scores(request.POST, submission.assignment.criteria.all()),
+                feedback=feedback,
+                adjustments=parse_adjustments(request.POST, submission),
+                reason=request.POST.get("reason", ""),
+                actor=request.user,
+            )
+            messages.success(request, _("The grade was corrected; the trainee is told why."))
         elif action in {"uphold", "regrade"}:
             objection = Objection.objects.filter(submission=submission).first()
             if objection is None:

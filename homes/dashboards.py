@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.models import ATTENDED, AttendanceStatus, Cohort, Phase
-from courses.selectors import AttendanceShare, cohort_attendance_matrix, cohort_progress_table
+from courses.models import Cohort, Phase
+from courses.selectors import cohort_progress_table, session_attendance
 from fieldwork.models import SubmissionState
 from fieldwork.projects.selectors import activities_by_month, cohort_totals
 from fieldwork.selectors import assignment_state_counts
+from lms.cohort_cache import cohort_cached
 from lms.errors import ValidationFailed
 from lms.models import Community
 
@@ -64,7 +65,20 @@ def dashboard_community(*, cohort: Cohort, value: str) -> Community | None:
 
 
 def cohort_dashboard(*, cohort: Cohort, community: Community | None = None) -> CohortDashboard:
-    """Everything the dashboard shows, optionally for one community. A fixed number of queries."""
+    """Everything the dashboard shows, optionally for one community. The same for everyone who may see it, so
+    kept per cohort and filter in `lms.cohort_cache` (stale after no change); else a fixed number of queries."""
+
+    def compute(_ids):
+        board = _cohort_dashboard(cohort=cohort, community=community)
+        now = timezone.now()
+        upcoming = [row["session"].starts_at for row in board.sessions if row["session"].starts_at > now]
+        return {cohort.pk: (board, min(upcoming, default=None))}
+
+    variant = str(community.pk) if community else ""
+    return cohort_cached("dashboard", [cohort.pk], compute, variant=variant)[cohort.pk]
+
+
+def _cohort_dashboard(*, cohort: Cohort, community: Community | None = None) -> CohortDashboard:
     community_id = community.pk if community else None
     board = CohortDashboard(
         cohort=cohort,
@@ -87,25 +101,21 @@ def cohort_dashboard(*, cohort: Cohort, community: Community | None = None) -> C
             counts[bucket] += 1
         board.phases.append({"label": str(phase_labels[value]), "lessons": lessons, "values": counts})
 
-    matrix = cohort_attendance_matrix(cohort=cohort)
-    chosen = [statuses for e, statuses in matrix.rows if community_id is None or e.community_id == community_id]
     now = timezone.now()
     sessions = []
-    for index, session in enumerate(matrix.sessions):
-        column = [statuses[index] for statuses in chosen]
-        attended = sum(1 for status in column if status in ATTENDED)
-        excused = column.count(AttendanceStatus.EXCUSED)
+    for session in session_attendance(cohort=cohort, community_id=community_id):
+        share = session.share
         sessions.append(
             {
                 "label": f"{timezone.localtime(session.starts_at):%m-%d} {session.lesson.title}",
                 "session": session,
                 "held": session.starts_at <= now,
-                "value": attended,
-                "excused": excused,
-                "absent": column.count(AttendanceStatus.ABSENT),
-                "unrecorded": column.count(None),
+                "value": share.attended,
+                "excused": share.excused,
+                "absent": session.absent,
+                "unrecorded": max(session.expected - share.attended - share.excused - session.absent, 0),
                 # The session's share by courses' one rule of attendance (excused left out).
-                "share": AttendanceShare(attended=attended, excused=excused, held=len(column)).percent or 0,
+                "share": share.percent or 0,
             }
         )
     board.sessions = [{**row, "percent": row["share"]} for row in sessions]

@@ -8,17 +8,25 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.eligibility import UNMET, cohort_eligibility
 from certificates.models import Certificate, CertificateStatus
-from courses.models import ATTENDED, Cohort, Enrolment, EnrolmentStatus, Phase, Session
-from courses.selectors import CohortOverview, district_cohort_overview
+from courses.models import Attendance, Cohort, Enrolment, EnrolmentStatus, Phase, Session
+from courses.selectors import (
+    AttendanceShare,
+    CohortOverview,
+    cohort_overviews,
+    session_share,
+    sessions_with_attendance,
+    staffed_cohorts,
+)
 from fieldwork.models import EDITABLE_STATES, RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
 from fieldwork.projects.models import CaseStatus, ModelCase, NextStep
 from fieldwork.selectors import DueDate, grading_queue, trainee_due_dates
+from lms.cohort_cache import cohort_cached
 from lms.predicates import roles_of
 
 # A grade counts as newly released for this long.
@@ -49,6 +57,7 @@ class TraineeCohortHome:
     released: list[Submission]
     next_session: Session | None
     check_in_open: bool
+    checked_in: bool
     next_steps: list[NextStep]
     eligible: bool
     reasons: list[str]
@@ -105,8 +114,10 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
             reverse=True,
         )
         next_session = (
-            Session.objects.filter(cohort=cohort, check_in_closes_at__gte=now)
+            Session.objects.expected_of(enrolment)
+            .filter(check_in_closes_at__gte=now)
             .select_related("lesson")
+            .annotate(checked_in=Exists(Attendance.objects.filter(session=OuterRef("pk"), enrolment=enrolment)))
             .order_by("starts_at", "pk")
             .first()
         )
@@ -127,7 +138,8 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
                 returned=returned,
                 released=released[:LIST_LIMIT],
                 next_session=next_session,
-                check_in_open=bool(next_session and next_session.check_in_opens_at <= now),
+                check_in_open=bool(next_session and next_session.is_check_in_open_at(now)),
+                checked_in=bool(next_session and next_session.checked_in),
                 next_steps=steps,
                 eligible=bool(eligibility and eligibility.eligible),
                 reasons=eligibility.reasons if eligibility else [],
@@ -194,12 +206,19 @@ def instructor_home(*, user) -> InstructorHome:
 @dataclass
 class SessionAttendance:
     session: Session
-    attended: int
-    expected: int
+    share: AttendanceShare
+
+    @property
+    def attended(self) -> int:
+        return self.share.attended
+
+    @property
+    def expected(self) -> int:
+        return self.share.counted
 
     @property
     def percent(self) -> int | None:
-        return round(100 * self.attended / self.expected) if self.expected else None
+        return self.share.percent
 
 
 @dataclass
@@ -233,23 +252,29 @@ def _reason_labels() -> dict[str, str]:
 
 def staff_home(*, user) -> list[StaffCohortHome]:
     """For each cohort of the user's districts: phase progress, attendance per session, submissions by state,
-    who is not yet eligible and why, certificates waiting or failed. 4 queries, then ~10 per cohort (eligibility)."""
-    overviews = district_cohort_overview(user=user)
+    who is not yet eligible and why, certificates waiting or failed.
+
+    The same for every staff member, so kept per cohort in `lms.cohort_cache` (stale after no change): 1 query
+    and 2 cache reads when current; else 8 queries, then ~10 per cohort changed (eligibility)."""
+    cohorts = list(staffed_cohorts(user=user))
+    by_cohort = cohort_cached("staff-home", [c.pk for c in cohorts], _staff_cohort_homes)
+    return [by_cohort[c.pk] for c in cohorts]
+
+
+def _staff_cohort_homes(cohort_ids: list[int]) -> dict[int, tuple[StaffCohortHome, object]]:
+    """cohort id → (its staff home, when it goes stale by the clock: its next session's start)."""
+    overviews = cohort_overviews(cohorts=Cohort.objects.filter(pk__in=cohort_ids).select_related("course", "district"))
     ids = [o.cohort.pk for o in overviews]
     held = timezone.now()
+    next_start: dict[int, object] = {}
     sessions: dict[int, list[SessionAttendance]] = {}
-    for session in (
-        Session.objects.filter(cohort_id__in=ids, starts_at__lte=held)
-        .select_related("lesson")
-        .annotate(
-            attended=Count(
-                "attendances",
-                filter=Q(attendances__status__in=ATTENDED, attendances__enrolment__status=EnrolmentStatus.ACTIVE),
-            )
-        )
-        .order_by("-starts_at", "pk")
+    for session in sessions_with_attendance(
+        Session.objects.filter(cohort_id__in=ids).select_related("lesson").order_by("-starts_at", "pk")
     ):
-        sessions.setdefault(session.cohort_id, []).append(session)
+        if session.starts_at <= held:
+            sessions.setdefault(session.cohort_id, []).append(session)
+        else:  # the cohort's figures change when its next session starts ("held")
+            next_start[session.cohort_id] = session.starts_at
     states: dict[int, dict[str, int]] = {}
     for row in (
         Submission.objects.filter(assignment__module__cohort_id__in=ids)
@@ -268,17 +293,17 @@ def staff_home(*, user) -> list[StaffCohortHome]:
         .order_by()
     }
     labels = _reason_labels()
-    homes = []
+    homes = {}
     for overview in overviews:
         cohort = overview.cohort
         rows = cohort_eligibility(cohort=cohort)
         unmet = Counter(r.key for row in rows for r in row.results if r.status == UNMET)
         by_state = states.get(cohort.pk, {})
-        homes.append(
+        homes[cohort.pk] = (
             StaffCohortHome(
                 overview=overview,
                 sessions=[
-                    SessionAttendance(session=s, attended=s.attended, expected=overview.enrolled)
+                    SessionAttendance(session=s, share=session_share(s))
                     for s in sessions.get(cohort.pk, [])[:LIST_LIMIT]
                 ],
                 submissions_by_state=[
@@ -288,7 +313,8 @@ def staff_home(*, user) -> list[StaffCohortHome]:
                 common_reasons=[(labels.get(key, key), n) for key, n in unmet.most_common(4)],
                 certificates_pending=certificates.get((cohort.pk, CertificateStatus.PENDING), 0),
                 certificates_failed=certificates.get((cohort.pk, CertificateStatus.FAILED), 0),
-            )
+            ),
+            next_start.get(cohort.pk),
         )
     return homes
 

@@ -7,4 +7,6 @@ class LmsConfig(AppConfig):
     verbose_name = _("People and places")
 
     def ready(self):
-        from lms import storage  # noqa: F401 -- registers the storage system check
+        from lms import cohort_cache, storage  # noqa: F401 -- registers the storage system check
+
+        cohort_cache.connect()

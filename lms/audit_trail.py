@@ -97,6 +97,11 @@ PHRASES = {
     "certificate.retried": gettext_lazy("%(actor)s rendered the certificate %(target)s again"),
     "completion_rule.saved": gettext_lazy("%(actor)s changed the completion rules of %(target)s"),
     "certificate_template.saved": gettext_lazy("%(actor)s changed the certificate template of %(target)s"),
+    # --- roles
+    "grade.corrected": gettext_lazy("%(actor)s corrected the released grade of %(target)s"),
+    "grade.finalised": gettext_lazy("The grade of %(target)s became final: the window for objections ended"),
+    "enrolment.moved": gettext_lazy("%(actor)s moved %(target)s"),
+    "enrolment.restored": gettext_lazy("%(actor)s restored the enrolment of %(target)s"),
 }
 UNKNOWN_PHRASE = gettext_lazy("%(actor)s: %(verb)s on %(target)s")
 
@@ -162,7 +167,27 @@ DETAILS = {
     "lesson.deleted": lambda data: data.get("title", ""),
     "assignment.deleted": lambda data: data.get("title", ""),
     "session.deleted": _deleted_session,
+    "grade.corrected": lambda data: _grade_correction(data),
+    "enrolment.moved": lambda data: _enrolment_move(data),
+    "enrolment.restored": lambda data: data.get("reason", ""),
 }
+
+
+def _grade_correction(data) -> str:
+    return _("%(old)s → %(new)s points, %(reason)s") % {
+        "old": data.get("old") or "—",
+        "new": data.get("new") or "—",
+        "reason": data.get("reason", ""),
+    }
+
+
+def _enrolment_move(data) -> str:
+    return _("%(from)s → %(to)s from %(on)s, %(reason)s") % {
+        "from": data.get("from", ""),
+        "to": data.get("to", ""),
+        "on": data.get("on", ""),
+        "reason": data.get("reason", ""),
+    }
 
 
 def _local(moment) -> str:
@@ -370,6 +395,11 @@ ACTION_LABELS = {
         "certificate.retried": gettext_lazy("Certificate rendered again"),
         "completion_rule.saved": gettext_lazy("Completion rules changed"),
         "certificate_template.saved": gettext_lazy("Certificate template changed"),
+        # --- roles
+        "grade.corrected": gettext_lazy("Grade corrected"),
+        "grade.finalised": gettext_lazy("Grade became final"),
+        "enrolment.moved": gettext_lazy("Trainee moved"),
+        "enrolment.restored": gettext_lazy("Enrolment restored"),
     }.items()
 }
 

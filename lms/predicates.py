@@ -243,8 +243,94 @@ def is_released_submission(user, submission) -> bool:
     return submission is not None and submission.is_released
 
 
+# --- roles that cannot collide: one person is never on both sides of a cohort's work
+#
+# A person is trainee or instructor of a cohort, never both (an enrolment of any status counts: a
+# withdrawn trainee's work is still in the gradebook and may be restored); and nobody grades, adjusts,
+# releases, corrects or answers an objection on work they are a member of: their own submission, or
+# their team's (as member now, withdrawn or moved out since).
+
+
+def teaches_cohort(person, cohort) -> bool:
+    """The person is an instructor of the cohort (read from the database: `person` is rarely the requester)."""
+    Teaching = provided("Teaching")
+
+    return Teaching.objects.filter(cohort_id=getattr(cohort, "pk", cohort), instructor_id=person.pk).exists()
+
+
+def is_enrolled_in_cohort(person, cohort) -> bool:
+    """The person has an enrolment in the cohort, whatever its status."""
+    Enrolment = provided("Enrolment")
+
+    return Enrolment.objects.filter(cohort_id=getattr(cohort, "pk", cohort), trainee_id=person.pk).exists()
+
+
+def cohort_role_conflict_q() -> Q:
+    """Enrolments whose trainee also teaches the cohort: the twin of `teaches_cohort(e.trainee, e.cohort)`."""
+    from django.db.models import Exists, OuterRef
+
+    Teaching = provided("Teaching")
+
+    return Q(Exists(Teaching.objects.filter(cohort_id=OuterRef("cohort_id"), instructor_id=OuterRef("trainee_id"))))
+
+
+def work_team_ids_of(user) -> set[int]:
+    """Every team the user is or was a member of (any enrolment status, teams moved out of included)."""
+    Enrolment = provided("Enrolment")
+
+    if not user or not user.is_authenticated:
+        return set()
+
+    ids = set(
+        Enrolment.objects.filter(trainee_id=user.pk, team__isnull=False).order_by().values_list("team_id", flat=True)
+    )
+    EnrolmentChange = provided("EnrolmentChange")
+
+    return ids | set(
+        EnrolmentChange.objects.filter(enrolment__trainee_id=user.pk, from_team__isnull=False)
+        .order_by()
+        .values_list("from_team_id", flat=True)
+    )
+
+
+@rules.predicate
+def is_work_member(user, submission) -> bool:
+    """The user's own submission, or one of a team the user is or was a member of. False for anything else
+    (an assignment), so `~is_work_member` leaves assignment-level checks alone."""
+    Submission = provided("Submission")
+
+    if not isinstance(submission, Submission) or not user.is_authenticated:
+        return False
+    if submission.enrolment_id:
+        return submission.enrolment.trainee_id == user.pk
+    return submission.team_id in work_team_ids_of(user)
+
+
+def work_member_q(user) -> Q:
+    """Submissions the user is a member of: the twin of is_work_member."""
+    if not user or not user.is_authenticated:
+        return Q(pk__in=[])
+    return Q(enrolment__trainee_id=user.pk) | Q(team_id__in=work_team_ids_of(user))
+
+
+def acted_on_own_work_q(*, submission: str, actor: str) -> Q:
+    """Rows (assessments, grade changes, objections) whose `actor` field names a member of the work found at
+    the `submission` lookup path: the row-level twin of is_work_member, for listing what breaks the rule."""
+    from django.db.models import Exists, F, OuterRef
+
+    Enrolment, EnrolmentChange = provided("Enrolment", "EnrolmentChange")
+
+    team = OuterRef(f"{submission}__team_id")
+    return (
+        Q(**{f"{submission}__enrolment__trainee_id": F(actor)})
+        | Q(Exists(Enrolment.objects.filter(team_id=team, trainee_id=OuterRef(actor))))
+        | Q(Exists(EnrolmentChange.objects.filter(from_team_id=team, enrolment__trainee_id=OuterRef(actor))))
+    )
+
+
 can_view_submission = can_teach_cohort | is_submission_owner
-can_grade_submission = is_superuser | is_cohort_instructor
+can_grade_submission = (is_superuser | is_cohort_instructor) & ~is_work_member
+can_release_grade = can_teach_cohort & ~is_work_member
 can_view_grade = can_teach_cohort | (is_submission_owner & is_released_submission)
 
 
@@ -292,20 +378,10 @@ def is_own_certificate(user, certificate) -> bool:
     return certificate is not None and user.is_authenticated and certificate.enrolment.trainee_id == user.pk
 
 
-@rules.predicate
-def is_course_staff(user, course) -> bool:
-    """Staff of every district that runs the course: a template is per course, so editing it must
-    not change the certificates of a district the user does not staff."""
-    staff = roles_of(user).staff_district_ids
-    if course is None or not staff:
-        return False
-    districts = set(course.cohorts.values_list("district_id", flat=True))
-    return bool(districts) and districts <= staff
-
-
 can_manage_certificate = is_superuser | is_district_staff_for
 can_download_certificate = can_manage_certificate | is_own_certificate
-can_edit_certificate_template = is_superuser | is_course_staff
+# A district's issuer, seal and wording are its own: its staff edit them, no other district's.
+can_edit_certificate_template = is_superuser | is_district_staff_for
 
 
 @superuser_sees_all

@@ -5,6 +5,7 @@ Production (DJANGO_ENV=production): DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS a
 `manage.py check --deploy` is clean.
 """
 
+import base64
 import os
 import secrets
 from datetime import timedelta
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lms.bodies.BodyLimitMiddleware",  # first: nothing may read a body before its limit is set
     "lms.net.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "lms.middleware.SecurityHeadersMiddleware",
@@ -106,6 +108,13 @@ if PRODUCTION:  # the dev server and the test live server serve static files the
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
         "whitenoise.middleware.WhiteNoiseMiddleware",
     )
+
+# Request bodies (lms.bodies): forms and JSON take at most LMS_REQUEST_BODY_MAX; views that take files
+# declare their own limit, at most LMS_UPLOAD_BODY_MAX (deploy/nginx.conf caps uploads the same); a body
+# must arrive within LMS_BODY_READ_SECONDS.
+LMS_REQUEST_BODY_MAX = int(os.environ.get("LMS_REQUEST_BODY_MAX", str(1024 * 1024)))
+LMS_UPLOAD_BODY_MAX = int(os.environ.get("LMS_UPLOAD_BODY_MAX", str(110 * 1024 * 1024)))
+LMS_BODY_READ_SECONDS = float(os.environ.get("LMS_BODY_READ_SECONDS", "120"))
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
@@ -322,6 +331,8 @@ LOGGING = {
     "formatters": {"line": {"()": "lms.logs.JsonFormatter" if LOG_FORMAT == "json" else "lms.logs.TextFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # WeasyPrint logs seven "Step n" lines a render at INFO: three quarters of a worker's log.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Certificates: the queue render tasks go to, the public address printed in QR codes, the sweep.
@@ -350,7 +361,25 @@ CERTIFICATES_SENT_IN_REQUEST = 50
 CERTIFICATES_VERIFY_RATE = (int(os.environ.get("CERTIFICATES_VERIFY_PER_MINUTE", "20")), 60)
 # Districts' signing keys (private key + X.509 certificate per district code), outside the database and the
 # repository: var/ is ignored by git; a deployment points this at its own protected folder.
+# Read once, by the migration that moved file-based keys into the database (certificates 0003).
 LMS_SIGNING_KEY_DIR = Path(os.environ.get("LMS_SIGNING_KEY_DIR", VAR_DIR / "signing-keys"))
+
+
+def _key_encryption_key() -> str:
+    """The key (AES-256, base64) that encrypts the districts' signing keys in the database: the same on every host."""
+    if key := os.environ.get("LMS_KEY_ENCRYPTION_KEY"):
+        return key
+    if PRODUCTION:
+        return ""  # signing refuses with a message naming this variable; everything else runs
+    # Development only: generated once into an ignored file, like the secret key.
+    path = BASE_DIR / ".key_encryption_key"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+LMS_KEY_ENCRYPTION_KEY = _key_encryption_key()
 # Resumable uploads (lms.tus, tus 1.0.0 at /api/v1/uploads/): largest file, unfinished ones per person, expiry.
 TUS_MAX_SIZE = int(os.environ.get("TUS_MAX_SIZE", str(15 * 1024 * 1024)))
 TUS_MAX_OPEN = int(os.environ.get("TUS_MAX_OPEN", "20"))
@@ -366,6 +395,7 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
+    "fieldwork-finalise-grades": {"task": "fieldwork.finalise_grades", "schedule": 3600.0},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.

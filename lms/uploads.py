@@ -35,13 +35,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from rest_framework import status
 
+from lms.bodies import MULTIPART_MARGIN
 from lms.errors import ApplicationError, ValidationFailed
 from lms.middleware import refuse_nul_bytes
 from lms.models import PreviewState
 
-# Room for the multipart wrapping (boundaries, part headers, form fields) around the files, so a
-# file exactly at the limit is accepted while anything much larger is refused before it is read.
-MULTIPART_MARGIN = 64 * 1024
 HEAD_BYTES = 8192
 MAX_NAME_LENGTH = 120
 # A picture's decoded size is width × height × 3 bytes or more: a 17 KB PNG of 12000×12000 pixels
@@ -168,6 +166,7 @@ def upload_view(*, max_body: int, max_file_size: int):
                 refuse_nul_bytes(request)  # the middleware left this body unread for the guard
             return protected(request, *args, **kwargs)
 
+        guarded.max_request_body = max_body + MULTIPART_MARGIN  # read by lms.bodies before any middleware
         return guarded
 
     return decorator
@@ -178,7 +177,7 @@ class UploadLimitsMixin:
 
     upload_actions: frozenset[str] = frozenset({"create"})
     upload_max_body: int = 0
-    upload_max_file_size: int = 0
+    upload_max_file_size: int = 0  # lms.bodies reads upload_max_body and upload_actions before any middleware
 
     def initial(self, request, *args, **kwargs):
         if request.method == "POST" and getattr(self, "action", None) in self.upload_actions:

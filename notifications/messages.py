@@ -32,6 +32,14 @@ TEXTS = {
         _("Objection answered"),
         _("Your objection to the grade of “%(title)s” has been answered."),
     ),
+    Kind.GRADE_CORRECTED: (
+        _("Grade corrected"),
+        _("Your grade for “%(title)s” was corrected: %(reason)s"),
+    ),
+    Kind.MEMBER_MOVED: (
+        _("Team or community changed"),
+        _("%(who)s moves from %(from)s to %(to)s on %(on)s."),
+    ),
     Kind.EXTENSION_GRANTED: (_("Extension granted"), _("“%(title)s” is now due on %(due)s.")),
     Kind.CASE_RETURNED: (_("Model case returned"), _("Your model case “%(title)s” was returned for revision.")),
     Kind.CASE_APPROVED: (
@@ -52,5 +60,6 @@ def describe(notification) -> Text:
     p = notification.payload or {}
     head, body = TEXTS[notification.kind]
     values = {"title": p.get("title", ""), "due": _when(p.get("due_at")), "starts": _when(p.get("starts_at"))}
-    values |= {"place": p.get("place", ""), "who": p.get("who", "")}
+    values |= {"place": p.get("place", ""), "who": p.get("who", ""), "reason": p.get("reason", "")}
+    values |= {"from": p.get("from", ""), "to": p.get("to", ""), "on": p.get("on", "")}
     return Text(title=str(head), body=str(body) % values, path=p.get("path", ""))

@@ -13,6 +13,8 @@ class Kind(models.TextChoices):
     WORK_RETURNED = "work_returned", _("Work returned for revision")
     GRADE_RELEASED = "grade_released", _("Grade released")
     OBJECTION_ANSWERED = "objection_answered", _("Objection answered")
+    GRADE_CORRECTED = "grade_corrected", _("Grade corrected")
+    MEMBER_MOVED = "member_moved", _("Team or community changed")
     EXTENSION_GRANTED = "extension_granted", _("Extension granted")
     CASE_RETURNED = "case_returned", _("Model case returned")
     CASE_APPROVED = "case_approved", _("Model case approved")

@@ -252,3 +252,8 @@ def _active_trainees(cohort_ids) -> dict[int, list[int]]:
     ).values_list("trainee_id", "cohort_id"):
         trainees.setdefault(cohort_id, []).append(user_id)
     return trainees
+
+
+def notify_member_moved(*, change) -> list[Notification]:
+    """Tell a moved trainee and the members of the team it left and the team it joined (in the move's transaction)."""
+    return notify(kind=Kind.MEMBER_MOVED, target=change)

@@ -42,6 +42,18 @@ def describe_target(target) -> tuple[Q, int, dict]:
     if label == "certificates.Certificate":
         payload = {"title": target.course_title, "path": reverse("certificates-detail", args=[target.pk])}
         return Q(pk=target.enrolment_id), target.cohort_id, payload
+    if label == "courses.EnrolmentChange":
+        # The moved trainee and the members of the team it left and the team it joined.
+        enrolment = target.enrolment
+        teams = [pk for pk in (target.from_team_id, target.to_team_id) if pk]
+        payload = {
+            "who": str(enrolment.trainee),
+            "from": " · ".join(filter(None, [target.from_community.name, target.from_team_name])),
+            "to": " · ".join(filter(None, [target.to_community.name, target.to_team_name])),
+            "on": target.effective_on.isoformat(),
+            "path": reverse("home"),
+        }
+        return Q(pk=enrolment.pk) | Q(team_id__in=teams), enrolment.cohort_id, payload
     raise ValueError(f"No recipients known for {label}")
 
 

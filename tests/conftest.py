@@ -28,24 +28,39 @@ def private_storage(settings, tmp_path):
     return root
 
 
+TEST_KEY_ENCRYPTION_KEY = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="  # 32 bytes, tests only
+
+
 @pytest.fixture(scope="session")
-def deployment_signing_keys(tmp_path_factory):
+def deployment_key_material():
     """One deployment key for the run (an RSA key takes a moment to make); districts without their own use it."""
     from certificates import signing
 
-    directory = tmp_path_factory.mktemp("signing-keys")
-    signing.generate_district_key(
-        district_code=signing.DEPLOYMENT, issuer_name="佛山市南海区民政局", organisation="测试", directory=directory
-    )
-    return directory
+    return signing.key_material(issuer_name="佛山市南海区民政局", organisation="测试")
+
+
+def _uses_database(request) -> str:
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if "transactional_db" in names or (marker and marker.kwargs.get("transaction")) or "live_server" in names:
+        return "transactional_db"
+    return "db" if marker or "db" in names else ""
 
 
 @pytest.fixture(autouse=True)
-def signing_keys(settings, deployment_signing_keys, monkeypatch):
-    """Certificates are signed with the run's key, in this process and in the workers a test starts."""
-    settings.LMS_SIGNING_KEY_DIR = deployment_signing_keys
-    monkeypatch.setenv("LMS_SIGNING_KEY_DIR", str(deployment_signing_keys))
-    return deployment_signing_keys
+def signing_keys(request, settings, deployment_key_material, monkeypatch):
+    """Certificates are signed with the run's deployment key, stored like any key (in the test's database,
+    encrypted under a test key-encryption key), in this process and in the workers a test starts."""
+    from certificates import signing
+
+    settings.LMS_KEY_ENCRYPTION_KEY = TEST_KEY_ENCRYPTION_KEY
+    monkeypatch.setenv("LMS_KEY_ENCRYPTION_KEY", TEST_KEY_ENCRYPTION_KEY)
+    fixture = _uses_database(request)
+    if not fixture:
+        return None
+    request.getfixturevalue(fixture)
+    private_pem, certificate_pem = deployment_key_material
+    return signing.key_store(owner=signing.DEPLOYMENT, private_pem=private_pem, certificate_pem=certificate_pem)
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.models import Cohort, Enrolment, EnrolmentStatus, Lesson, LessonCompletion, Team
+from courses.models import Cohort, Enrolment, EnrolmentChangeKind, EnrolmentStatus, Lesson, LessonCompletion, Team
 from courses.selectors import unfinished_prerequisites
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
-from lms.predicates import forget_roles
+from lms.predicates import forget_roles, teaches_cohort
 from lms.services.places import check_choosable
 
 
@@ -20,6 +20,19 @@ class PrerequisiteUnfinished(Conflict):
         self.modules = modules
         names = "、".join(f"“{m.title}”" for m in modules)
         super().__init__(_("This lesson is locked: finish %(modules)s first.") % {"modules": names})
+
+
+def instructor_cannot_be_trainee(person) -> str:
+    return _(
+        "%(name)s teaches this cohort and cannot also be its trainee: nobody grades their own work. "
+        "Take them off the cohort's instructors first if they should learn in it."
+    ) % {"name": person}
+
+
+def trainee_cannot_be_instructor(person) -> str:
+    return _("%(name)s is a trainee of this cohort and cannot also teach it: nobody grades their own work.") % {
+        "name": person
+    }
 
 
 @transaction.atomic
@@ -51,8 +64,20 @@ def enrolment_create(
         raise ValidationFailed(
             _("The team belongs to another cohort."), fields={"team": [_("Choose a team of this cohort.")]}
         )
+    if teaches_cohort(trainee, cohort):
+        raise Conflict(
+            instructor_cannot_be_trainee(trainee),
+            code="role_conflict",
+            fields={"trainee": [instructor_cannot_be_trainee(trainee)]},
+        )
     already = _("%(name)s is already enrolled in %(cohort)s.") % {"name": trainee, "cohort": cohort}
-    if Enrolment.objects.filter(cohort=cohort, trainee=trainee).exists():
+    existing = Enrolment.objects.select_for_update().filter(cohort=cohort, trainee=trainee).first()
+    if existing is not None and existing.status == EnrolmentStatus.WITHDRAWN:
+        # Enrolling a withdrawn trainee again restores its enrolment, with its history and its work.
+        from courses.services.moves import enrolment_restore
+
+        return enrolment_restore(enrolment=existing, community=community, team=team, actor=actor)
+    if existing is not None:
         raise Conflict(already, code="already_enrolled")
     if not confirm and Enrolment.objects.filter(trainee=trainee, cohort__course_id=cohort.course_id).exists():
         raise Conflict(
@@ -87,6 +112,19 @@ def enrolment_withdraw(*, enrolment: Enrolment, reason: str, actor: User) -> Enr
         )
     if enrolment.status != EnrolmentStatus.ACTIVE:
         raise Conflict(_("This trainee is not an active member of the cohort."), code="not_active")
+    from courses.services.moves import _record
+
+    _record(
+        enrolment,
+        kind=EnrolmentChangeKind.WITHDRAWAL,
+        effective_on=timezone.localdate(),
+        reason=reason,
+        from_team=enrolment.team,
+        to_team=enrolment.team,
+        from_community=enrolment.community,
+        to_community=enrolment.community,
+        actor=actor,
+    )
     enrolment.status = EnrolmentStatus.WITHDRAWN
     enrolment.withdrawn_reason = reason
     enrolment.withdrawn_at = timezone.now()

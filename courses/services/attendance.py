@@ -49,6 +49,7 @@ class CheckInRefused(ApplicationError):
     STATUS = {
         "not_enrolled": http.HTTP_403_FORBIDDEN,
         "other_cohort": http.HTTP_403_FORBIDDEN,
+        "not_expected": http.HTTP_403_FORBIDDEN,
         "check_in_not_open": http.HTTP_409_CONFLICT,
         "check_in_closed": http.HTTP_409_CONFLICT,
         "too_many_attempts": http.HTTP_429_TOO_MANY_REQUESTS,
@@ -188,6 +189,16 @@ def _refuse_stranger(*, session: Session, user: User) -> None:
     raise CheckInRefused(_("You are not enrolled in this cohort, so you cannot check in here."), code="not_enrolled")
 
 
+def _not_for_you(session: Session) -> str:
+    if session.team_id is not None:
+        return _("This session is for the team “%(team)s” only, so you cannot check in here.") % {
+            "team": session.team.name
+        }
+    return _("This session is for the trainees of %(community)s only, so you cannot check in here.") % {
+        "community": session.community.name
+    }
+
+
 def _failed_attempt(*, session: Session, user: User) -> None:
     counter_hit(f"check-in-failures:{session.pk}:{user.pk}", FAILED_WINDOW_SECONDS)
 
@@ -214,7 +225,7 @@ def _offline_moment(*, session: Session, token: str, now) -> dt.datetime | None:
             % {"hours": checkin_codes.OFFLINE_GRACE.total_seconds() // 3600},
             code="offline_too_late",
         )
-    if not session.check_in_opens_at <= moment <= session.check_in_closes_at:
+    if not session.is_check_in_open_at(moment):
         raise CheckInRefused(
             _("This QR code was scanned outside the session's check-in time."), code="offline_outside_window"
         )
@@ -239,7 +250,7 @@ def attendance_check_in(
                 Attendance.objects.filter(session=session, enrolment=OuterRef("pk")).values("pk")[:1]
             )
         )
-        .only("id", "cohort_id", "trainee_id")
+        .only("id", "cohort_id", "trainee_id", "team_id", "community_id")
         .order_by("pk")
         .first()
     )
@@ -247,16 +258,18 @@ def attendance_check_in(
         _refuse_stranger(session=session, user=user)
     if enrolment.attendance_id is not None:
         return Attendance.objects.get(pk=enrolment.attendance_id), False
+    if not session.is_expected_of(enrolment):
+        raise CheckInRefused(_not_for_you(session), code="not_expected")
     arrived = timezone.now()
     moment = _offline_moment(session=session, token=token, now=arrived) if offline and token else None
     now = moment or arrived
-    if now < session.check_in_opens_at:
-        raise CheckInRefused(
-            _("Check-in opens at %(time)s.")
-            % {"time": timezone.localtime(session.check_in_opens_at).strftime("%H:%M")},
-            code="check_in_not_open",
-        )
-    if now > session.check_in_closes_at:
+    if not session.is_check_in_open_at(now):
+        if now < session.check_in_opens_at:
+            raise CheckInRefused(
+                _("Check-in opens at %(time)s.")
+                % {"time": timezone.localtime(session.check_in_opens_at).strftime("%H:%M")},
+                code="check_in_not_open",
+            )
         raise CheckInRefused(
             _("Check-in closed at %(time)s. Ask the instructor to record your attendance.")
             % {"time": timezone.localtime(session.check_in_closes_at).strftime("%H:%M")},
@@ -332,6 +345,8 @@ def attendance_record(*, session: Session, enrolment: Enrolment, status: str, ac
     _validate_status(status)
     if enrolment.cohort_id != session.cohort_id or enrolment.status != EnrolmentStatus.ACTIVE:
         raise ValidationFailed(_("This trainee is not an active member of the session's cohort."), code="not_in_cohort")
+    if not session.is_expected_of(enrolment):
+        raise ValidationFailed(_not_for_you(session), code="not_expected")
     attendance = Attendance.objects.select_for_update().filter(session=session, enrolment=enrolment).first()
     if attendance is None:
         try:

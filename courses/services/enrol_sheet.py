@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from courses.enrol_sheets import SheetRow
-from courses.models import Cohort, Enrolment, Team
+from courses.models import Cohort, Enrolment, Teaching, Team
 from lms.audit import audit_record, audit_record_many
+from lms.cohort_cache import cohort_changed
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.mobiles import is_mobile, normalise_mobile
 from lms.models import Community, DistrictStaff, User
@@ -155,12 +156,17 @@ def _match_accounts(cohort: Cohort, results: list[RowResult]) -> None:
         accounts = User.objects.filter(mobile__in=mobiles).annotate(
             holds_staff_role=Exists(DistrictStaff.objects.filter(user=OuterRef("pk"))),
             in_cohort=Exists(Enrolment.objects.filter(cohort=cohort, trainee=OuterRef("pk"))),
+            teaches=Exists(Teaching.objects.filter(cohort=cohort, instructor=OuterRef("pk"))),
         )
         for account in accounts:
             for result in by_mobile[account.mobile]:
                 result.account = account
                 if account.is_superuser or account.holds_staff_role:
                     result.refuse(_("the account with this mobile is staff or an administrator; it cannot be enrolled"))
+                elif account.teaches:
+                    result.refuse(
+                        _("this mobile belongs to an instructor of this cohort, who cannot also be its trainee")
+                    )
                 elif not account.is_active:
                     result.refuse(_("the account with this mobile is deactivated"))
                 elif result.outcome != ERROR:
@@ -270,6 +276,7 @@ def enrol_sheet_commit(*, cohort: Cohort, rows: list[SheetRow], actor: User) -> 
         raise Conflict(
             _("Someone enrolled one of these trainees meanwhile; preview the sheet again."), code="already_enrolled"
         ) from None
+    cohort_changed(cohort.pk)  # bulk_create sends no save signal: the cached staff figures must hear of it
     # One row per enrolment (it names the trainee and whether the sheet made its account), not a second
     # row per new account: at 2,000 rows each audit row costs as much as the enrolment itself.
     new_ids = {user.pk for user in new_users}

@@ -8,7 +8,7 @@ from courses.models import Cohort, Enrolment, Teaching
 from lms.audit import audit_record
 from lms.errors import Conflict, NotFound
 from lms.models import DistrictStaff, User
-from lms.predicates import district_people_q, forget_roles, governed_users_q
+from lms.predicates import district_people_q, forget_roles, governed_users_q, is_enrolled_in_cohort
 
 
 def roleless_q() -> Q:
@@ -40,6 +40,11 @@ def teaching_add(*, cohort: Cohort, instructor: User, actor: User) -> Teaching:
         raise _not_found()
     if not User.objects.filter(assignable_instructors_q(actor), pk=instructor.pk).exists():
         raise NotFound(_("No account you may assign matches."), code="not_assignable")
+    if is_enrolled_in_cohort(instructor, cohort):
+        from courses.services import trainee_cannot_be_instructor
+
+        message = trainee_cannot_be_instructor(instructor)
+        raise Conflict(message, code="role_conflict", fields={"handle": [message]})
     already = _("%(name)s already teaches this cohort.") % {"name": instructor}
     if Teaching.objects.filter(cohort=cohort, instructor=instructor).exists():
         raise Conflict(already, code="already_teaching")

@@ -97,16 +97,16 @@ def _screen_state(request, session, *, with_code: bool = True) -> dict:
     """Who is missing, and (for the projected screen) the current code and QR; the sheet asks without them."""
     missing = selectors.not_checked_in(session=session)
     now = timezone.now()
-    closed = now > session.check_in_closes_at
+    is_open = session.is_check_in_open_at(now)
     state = {
-        "open": session.check_in_opens_at <= now <= session.check_in_closes_at,
-        "closed": closed,
+        "open": is_open,
+        "closed": not is_open and now > session.check_in_closes_at,
         "not_checked_in": [
             {"id": e.pk, "name": e.trainee.full_name, "team": e.team.name if e.team else ""} for e in missing
         ],
     }
-    # Once the window has closed the screen shows no code: a late arrival would only be refused.
-    if with_code and not closed:
+    # Outside the window the screen shows no code: before it a code would be refused, after it too.
+    if with_code and is_open:
         token = checkin_codes.token_for(session.pk)
         url = request.build_absolute_uri(reverse("check-in", args=[session.pk])) + f"?t={token}"
         state.update(

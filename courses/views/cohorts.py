@@ -11,15 +11,16 @@ from courses import exports, selectors, services
 from courses.forms import (
     EnrolForm,
     InstructorForm,
+    MoveForm,
     SessionForm,
     WithdrawForm,
     form_error,
 )
 from courses.models import Enrolment, Lesson, LessonKind, Teaching, Team
 from courses.services.teaching import assignable_instructors_q, teaching_add, teaching_remove
-from lms.errors import NotAllowed, NotFound, ValidationFailed
+from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
 from lms.mobiles import normalise_mobile
-from lms.models import User
+from lms.models import Community, User
 from lms.paging import page_of, query_without_page
 from lms.predicates import enrollable_trainees_q, roles_of
 from lms.selectors import choosable_communities
@@ -198,3 +199,84 @@ def attendance_export(request, cohort_id: int, fmt: str):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
     table = exports.attendance_table(selectors.cohort_attendance_matrix(cohort=cohort), title=_("Attendance"))
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('attendance')}")
+
+
+# --- moving a trainee between teams and communities of its cohort
+
+
+def _move_page(request, enrolment, form, *, error=None):
+    cohort = enrolment.cohort
+    fields = dict(error.fields) if error else {}
+    for name, errors in form.errors.items() if form.is_bound else []:
+        fields.setdefault(name, list(errors))
+    return render(
+        request,
+        "courses/enrolment_move.html",
+        {
+            "enrolment": enrolment,
+            "cohort": cohort,
+            "form": form,
+            "error": error,
+            "field_errors": fields,
+            "posted": request.POST if request.method == "POST" else {},
+            "communities": choosable_communities(user=request.user, district_id=cohort.district_id),
+            "teams": Team.objects.filter(cohort=cohort).order_by("name"),
+            "history": enrolment.changes.select_related("changed_by", "from_community", "to_community").order_by(
+                "-created_at", "-pk"
+            ),
+        },
+        status=error.status_code if error else 200,
+    )
+
+
+@login_required
+def enrolment_move(request, enrolment_id: int):
+    """Move a trainee to another team or community of its cohort; every error re-renders the form."""
+    from django.utils import timezone
+
+    from courses.services.moves import enrolment_move as move
+
+    enrolment = (
+        Enrolment.objects.select_related("cohort", "trainee", "team", "community").filter(pk=enrolment_id).first()
+    )
+    if enrolment is None or not request.user.has_perm("courses.manage_cohort", enrolment.cohort):
+        raise NotFound(_("This page does not exist, or you do not have access to it."))
+    if request.method != "POST":
+        form = MoveForm(
+            initial={
+                "community": enrolment.community_id,
+                "team": enrolment.team_id,
+                "effective_on": timezone.localdate(),
+            }
+        )
+        return _move_page(request, enrolment, form)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _move_page(request, enrolment, form, error=form_error(form))
+    data = form.cleaned_data
+    cohort = enrolment.cohort
+    try:
+        community = (
+            Community.objects.select_related("town")
+            .filter(pk=data["community"], town__district_id=cohort.district_id)
+            .first()
+        )
+        if community is None:
+            raise ValidationFailed(_("Choose a community."), fields={"community": [_("Unknown community.")]})
+        team = None
+        if data["team"]:
+            team = Team.objects.filter(pk=data["team"], cohort__district_id=cohort.district_id).first()
+            if team is None:
+                raise ValidationFailed(_("Choose a team of this cohort."), fields={"team": [_("Unknown team.")]})
+        move(
+            enrolment=enrolment,
+            team=team,
+            community=community,
+            effective_on=data["effective_on"],
+            reason=data["reason"],
+            actor=request.user,
+        )
+    except ApplicationError as error:
+        return _move_page(request, enrolment, form, error=error)
+    messages.success(request, _("%(name)s is moved.") % {"name": enrolment.trainee})
+    return redirect("cohort-detail", cohort_id=cohort.pk)

@@ -19,6 +19,7 @@ from courses import selectors
 from courses.enrol_sheets import MAX_BYTES, SheetRefused, SheetRow, link_workbook, read_sheet, template_workbook
 from courses.models import EnrolmentStatus
 from courses.services import enrol_sheet as sheet_services
+from lms.bodies import MULTIPART_MARGIN, accepts_body
 from lms.errors import ValidationFailed
 from lms.models import User
 from lms.predicates import governed_users_q
@@ -42,6 +43,7 @@ def _render(request, cohort, *, preview=None, refused=None, staged="", status=20
     )
 
 
+@accepts_body(MAX_BYTES + MULTIPART_MARGIN)
 @login_required
 def enrol_sheet(request, cohort_id: int):
     """GET: the upload form. POST: store the sheet privately and show what a commit would do."""

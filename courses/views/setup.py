@@ -28,6 +28,7 @@ from courses.setup_forms import (
     SessionSetupForm,
 )
 from lms.access import access
+from lms.bodies import MULTIPART_MARGIN, accepts_body
 from lms.errors import ApplicationError, NotAllowed, NotFound
 from lms.predicates import district_scope_q, roles_of
 from lms.registry import hooks
@@ -262,6 +263,7 @@ def lesson_edit(request, lesson_id: int):
     return _lesson_page(request, lesson.module, lesson)
 
 
+@accepts_body(services.ATTACHMENT_MAX_SIZE + MULTIPART_MARGIN)
 @csrf_exempt  # the token is checked below, after the upload limits are in place
 @login_required
 @require_POST

@@ -27,6 +27,7 @@ from lms import previews, uploads
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import User
+from lms.predicates import is_cohort_instructor, is_work_member, work_member_q
 from notifications.models import Kind
 from notifications.services import notify, notify_instructors
 
@@ -45,11 +46,30 @@ class AdjustmentInput:
     reason: str
 
 
+class OwnWork(NotAllowed):
+    code = "own_work"
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "This is your own work or your team's: another instructor of the cohort grades, releases, "
+                "corrects it and answers objections to it."
+            )
+        )
+
+
+def grading_refusal(submission: Submission, actor: User) -> NotAllowed:
+    """Why the actor may not grade this work: it is their own (or their team's), or they do not teach it."""
+    if (actor.is_superuser or is_cohort_instructor(actor, submission)) and is_work_member(actor, submission):
+        return OwnWork()
+    return NotAllowed(_("Only instructors of this cohort can grade its work."))
+
+
 def _check_grader(submission: Submission, actor: User) -> None:
     if not actor.has_perm("fieldwork.view_submission_content", submission):
         raise NotFound(_("This page does not exist, or you do not have access to it."))
     if not actor.has_perm("fieldwork.grade_submission", submission):
-        raise NotAllowed(_("Only instructors of this cohort can grade its work."))
+        raise grading_refusal(submission, actor)
 
 
 def _latest_version(submission: Submission) -> SubmissionVersion:
@@ -225,6 +245,8 @@ def _release(submission: Submission, actor: User, now) -> None:
 def grade_release(*, submission: Submission, actor: User) -> Submission:
     submission = _lock(submission)
     if not actor.has_perm("fieldwork.release_grades", submission):
+        if is_work_member(actor, submission) and actor.has_perm("courses.teach_cohort", submission):
+            raise OwnWork()
         raise NotFound(_("This page does not exist, or you do not have access to it."))
     _release(submission, actor, timezone.now())
     audit_record(actor=actor, verb="grade.released", target=submission)
@@ -241,6 +263,7 @@ def assignment_release_grades(*, assignment: Assignment, actor: User) -> int:
         Submission.objects.select_for_update(of=("self",))
         .select_related("assignment")
         .filter(assignment=assignment, state=SubmissionState.GRADED)
+        .exclude(work_member_q(actor))  # one's own work waits for another instructor
     )
     for submission in submissions:
         _release(submission, actor, now)
@@ -319,3 +342,88 @@ def objection_resolve(
     audit_record(actor=actor, verb="objection.resolved", target=objection, outcome=outcome)
     notify(kind=Kind.OBJECTION_ANSWERED, target=objection)
     return objection
+
+
+@transaction.atomic
+def grade_correct(
+    *,
+    submission: Submission,
+    scores: list[ScoreInput],
+    reason: str,
+    actor: User,
+    feedback: str = "",
+    adjustments: list[AdjustmentInput] = (),
+) -> Assessment:
+    """Correct a released (or final) grade with the rubric and a reason; the state stays, the trainees are told,
+    the grade history keeps old → new. An instructor of the cohort or its staff, never a member of the work."""
+    submission = _lock(submission)
+    if not actor.has_perm("fieldwork.view_submission_content", submission):
+        raise NotFound(_("This page does not exist, or you do not have access to it."))
+    if not actor.has_perm("fieldwork.correct_grade", submission):
+        if is_work_member(actor, submission) and actor.has_perm("courses.teach_cohort", submission):
+            raise OwnWork()
+        raise NotAllowed(_("Only instructors and staff of this cohort can correct its grades."))
+    if submission.state == SubmissionState.OBJECTED:
+        raise Conflict(
+            _("The trainee objects to this grade: answer the objection instead of correcting it."),
+            code="objection_pending",
+        )
+    if not submission.is_correctable:
+        raise Conflict(
+            _("Only a released grade can be corrected; before release, grade the work again."),
+            code="not_released",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Say why the grade is corrected: the trainee reads it."),
+            code="reason_required",
+            fields={"reason": [_("This field is required.")]},
+        )
+    old_score = submission.score
+    assessment = _write_assessment(
+        submission=submission,
+        actor=actor,
+        scores=scores,
+        feedback=feedback or reason,
+        adjustments=adjustments,
+        feedback_files=(),
+    )
+    submission.score = assessment.total
+    submission.save(update_fields=["score", "updated_at"])
+    _grade_change(submission=submission, actor=actor, old_state=submission.state, old_score=old_score, reason=reason)
+    audit_record(
+        actor=actor,
+        verb="grade.corrected",
+        target=submission,
+        old=str(old_score) if old_score is not None else None,
+        new=str(assessment.total),
+        reason=reason,
+    )
+    notify(kind=Kind.GRADE_CORRECTED, target=submission, reason=reason)
+    return assessment
+
+
+@transaction.atomic
+def grades_finalise_due(*, now=None) -> int:
+    """Make final every released grade whose objection window has ended without an objection (beat, hourly).
+    Idempotent; rows another transaction holds are left for the next run."""
+    now = now or timezone.now()
+    submissions = list(
+        Submission.objects.objection_window_ended(now)
+        .select_for_update(of=("self",), skip_locked=True)
+        .select_related("assignment__module__cohort")
+        .order_by("pk")[:1000]
+    )
+    for submission in submissions:
+        old_state = _move(submission, SubmissionState.FINAL)
+        submission.save(update_fields=["state", "updated_at"])
+        _grade_change(
+            submission=submission,
+            actor=None,
+            old_state=old_state,
+            old_score=submission.score,
+            reason=_("The window for objections ended"),
+        )
+        audit_record(actor=None, verb="grade.finalised", target=submission)
+    return len(submissions)

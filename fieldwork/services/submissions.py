@@ -45,7 +45,7 @@ def _lock(submission: Submission) -> Submission:
     )
 
 
-def _grade_change(*, submission: Submission, actor: User, old_state: str, old_score, reason: str = "") -> None:
+def _grade_change(*, submission: Submission, actor: User | None, old_state: str, old_score, reason: str = "") -> None:
     GradeChange.objects.create(
         submission=submission,
         changed_by=actor,

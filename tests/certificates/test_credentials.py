@@ -63,7 +63,9 @@ def test_trainee_downloads_the_same_credential_and_nobody_else_can(signed_certif
 
 
 def other_key(tmp_path) -> signing.DistrictKey:
-    return signing.generate_district_key(district_code="attacker", issuer_name="佛山市南海区民政局", directory=tmp_path)
+    from tests.certificates.factories import unpublished_key
+
+    return unpublished_key()
 
 
 def resigned(certificate, key, *, kid=None, **extra) -> bytes:
@@ -128,7 +130,9 @@ def test_published_pem_and_jwks_are_the_same_key_and_need_no_login(signed_certif
     key = published_key(client, district)
     assert key.thumbprint() == jwk.JWK.from_pyca(certificate.public_key()).thumbprint()
     everything = client.get("/.well-known/jwks.json").json()["keys"]
-    assert key.thumbprint() in {k["kid"] for k in everything}
+    assert key["kid"] in {k["kid"] for k in everything}
+    assert key["kid"] == signing.public_key_of(signed_certificate.signing_key).kid
+    assert key["kid"].endswith("/issuers/_deployment/keys/1")  # a URI naming the key (the deployment's here)
     profile = client.get(f"/issuers/{district}/").json()
     assert profile["type"] == "Profile" and profile["id"].endswith(f"/issuers/{district}/")
     assert client.get("/issuers/nowhere/jwks.json").status_code == 404
@@ -137,8 +141,9 @@ def test_published_pem_and_jwks_are_the_same_key_and_need_no_login(signed_certif
 
 def test_verify_page_prints_the_fingerprint_of_the_published_certificate(signed_certificate, client):
     district = signed_certificate.cohort.district.code
-    fingerprint = signing.load_public_key(district).fingerprint
+    key = signing.load_public_key(district)
+    fingerprint = key.fingerprint
     page = client.get(f"/verify/{signed_certificate.code}/").content.decode()
-    assert fingerprint in page and f"/issuers/{district}/certificate.pem" in page
+    assert fingerprint in page and f"/issuers/{key.district_code}/keys/{key.number}/certificate.pem" in page
     line_prefix = fingerprint[:23]
     assert line_prefix in signing.signature_line(signing.load_district_key(district))

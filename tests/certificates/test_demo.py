@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 from certificates.eligibility import cohort_eligibility
-from certificates.models import CertificateTemplate, CompletionRule
+from certificates.models import CompletionRule, IssuerProfile
 from courses.models import Cohort
 from lms.models import AuditEntry
 
@@ -12,9 +12,9 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_sets_rules_and_template_and_running_twice_changes_nothing():
     call_command("seed_demo")
-    counts = [m.objects.count() for m in (CompletionRule, CertificateTemplate, AuditEntry)]
+    counts = [m.objects.count() for m in (CompletionRule, IssuerProfile, AuditEntry)]
     call_command("seed_demo")
-    assert [m.objects.count() for m in (CompletionRule, CertificateTemplate, AuditEntry)] == counts
+    assert [m.objects.count() for m in (CompletionRule, IssuerProfile, AuditEntry)] == counts
     cohort = Cohort.objects.get(year=2022, district__code="nh")
     with translation.override("en"):
         rows = {row.enrolment.trainee.username: row for row in cohort_eligibility(cohort=cohort)}

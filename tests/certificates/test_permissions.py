@@ -40,4 +40,4 @@ def test_who_may_issue_and_manage_certificates(certified_world, role, allowed):
     ).certificates.get()
     assert user.has_perm("certificates.issue_certificates", w.cohort) is allowed
     assert user.has_perm("certificates.manage_certificate", certificate) is allowed
-    assert user.has_perm("certificates.edit_template", w.cohort.course) is allowed
+    assert user.has_perm("certificates.edit_template", w.district) is allowed

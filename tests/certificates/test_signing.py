@@ -3,7 +3,6 @@
 import contextlib
 import io
 import logging
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -28,79 +27,92 @@ def run(*args) -> str:
 
 
 @pytest.mark.django_db
-def test_keygen_makes_a_private_key_and_a_certificate_naming_the_issuing_body(world, tmp_path, settings):
-    settings.LMS_SIGNING_KEY_DIR = tmp_path
+def test_keygen_stores_an_encrypted_key_and_a_certificate_naming_the_issuing_body(world):
+    from certificates.models import SigningKey
+
     out = io.StringIO()
     call_command("certificates_keygen", district=world.district.code, issuer="佛山市南海区民政局", stdout=out)
-    folder = tmp_path / world.district.code.lower()
-    key_file = folder / signing.KEY_FILE
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    row = SigningKey.objects.get(owner=world.district.code.lower())
+    assert b"PRIVATE KEY" not in bytes(row.private_key)  # encrypted under the key-encryption key
     key = signing.load_district_key(world.district.code)
-    assert key.issuer_name == "佛山市南海区民政局"
-    assert key.public.fingerprint in out.getvalue()
-    # Never replaced by accident: old credentials name this key.
-    with pytest.raises(CommandError, match="exists"):
+    assert key.issuer_name == "佛山市南海区民政局" and key.public.pk == row.pk
+    assert key.public.fingerprint in out.getvalue() and key.public.kid in out.getvalue()
+    # Never a second key by accident, on this host or any other: certificates name the published one.
+    with pytest.raises(CommandError, match=r"already has a published signing key.*--rotate"):
         call_command("certificates_keygen", district=world.district.code, stdout=io.StringIO())
     call_command("certificates_keygen", district=world.district.code, if_missing=True, stdout=io.StringIO())
-    assert signing.load_district_key(world.district.code).public.fingerprint == key.public.fingerprint
+    assert list(SigningKey.objects.filter(owner=world.district.code.lower())) == [row]
 
 
 @pytest.mark.django_db
-def test_keygen_refuses_an_unknown_district_and_writes_nothing(tmp_path, settings):
-    settings.LMS_SIGNING_KEY_DIR = tmp_path / "keys"
+def test_keygen_refuses_an_unknown_district_and_writes_nothing():
+    from certificates.models import SigningKey
+
+    before = SigningKey.objects.count()
     with pytest.raises(CommandError, match="No district"):
         call_command("certificates_keygen", district="nowhere", stdout=io.StringIO())
-    assert not (tmp_path / "keys").exists()
+    assert SigningKey.objects.count() == before
 
 
-def test_the_key_folder_defaults_to_var_which_git_ignores():
-    import lms.settings as project_settings
+@pytest.mark.django_db
+def test_a_host_with_another_key_encryption_key_cannot_read_the_keys_and_says_so(world, settings):
+    signing.generate_district_key(district_code=world.district.code, issuer_name="佛山市南海区民政局")
+    settings.LMS_KEY_ENCRYPTION_KEY = "b3RoZXItaG9zdC1rZXktZW5jcnlwdGlvbi1rZXktMzI="
+    with pytest.raises(signing.KeyNotReadableHere, match="LMS_KEY_ENCRYPTION_KEY does not open"):
+        signing.load_district_key(world.district.code)
+    settings.LMS_KEY_ENCRYPTION_KEY = ""
+    with pytest.raises(signing.KeyNotReadableHere, match="LMS_KEY_ENCRYPTION_KEY is not set"):
+        signing.load_district_key(world.district.code)
 
-    assert project_settings.LMS_SIGNING_KEY_DIR == project_settings.VAR_DIR / "signing-keys"
-    gitignore = (project_settings.BASE_DIR / ".gitignore").read_text().splitlines()
-    assert "/var/" in gitignore
 
+@pytest.mark.django_db
+def test_worker_warm_up_loads_and_checks_every_usable_key_once_and_skips_an_unreadable_one(world):
+    from certificates.models import SigningKey
 
-def test_worker_warm_up_loads_and_checks_every_readable_key_once_and_skips_an_unreadable_one(tmp_path, settings):
-    """A worker's first certificate does not pay for the key checks; a broken district key stops nothing."""
-    signing.generate_district_key(district_code="nh", issuer_name="佛山市南海区民政局", directory=tmp_path)
-    (tmp_path / "sd").mkdir()
-    (tmp_path / "sd" / signing.CERTIFICATE_FILE).write_bytes(b"not a certificate")
-    (tmp_path / "sd" / signing.KEY_FILE).write_bytes(b"not a key")
-    settings.LMS_SIGNING_KEY_DIR = tmp_path
-    signing._district_key.cache_clear()
+    good = signing.generate_district_key(district_code=world.district.code, issuer_name="佛山市南海区民政局")
+    broken = signing.generate_district_key(district_code=world.other_cohort.district.code, issuer_name="顺德")
+    SigningKey.objects.filter(pk=broken.public.pk).update(private_key=b"v1" + b"0" * 40)
+    signing._kept_keys.clear()
     signing.warm_up()
-    assert signing._district_key.cache_info().currsize == 1
-    misses = signing._district_key.cache_info().misses
-    key = signing.load_district_key("nh")
-    assert signing._district_key.cache_info().misses == misses  # loaded by the warm-up, not now
+    key = signing.load_district_key(world.district.code)
+    assert key is signing._kept_keys[good.public.fingerprint]  # loaded by the warm-up, not now
     assert "pdf_signer" in key.__dict__ and "private_jwk" in key.__dict__
+
+
+def trust_file(tmp_path, client, code: str):
+    """The district's published certificates (every key that ever signed), as any verifier downloads them."""
+    response = client.get(f"/issuers/{code}/certificate.pem")
+    assert response.status_code == 200
+    path = tmp_path / f"{code}.pem"
+    path.write_bytes(response.content)
+    return path
 
 
 # --- the signed archival PDF -----------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_issued_pdf_verifies_in_pyhankos_validator_signed_by_the_district(signed_certificate, tmp_path, signing_keys):
+def test_issued_pdf_verifies_in_pyhankos_validator_signed_by_the_district(signed_certificate, tmp_path, client):
     path = tmp_path / "certificate.pdf"
     data = certificate_bytes(signed_certificate)
     path.write_bytes(data)
     assert signed_certificate.sha256 == rendering.sha256_of(data)  # the hash is that of the signed file
-    trust = signing_keys / signing.DEPLOYMENT / signing.CERTIFICATE_FILE
+    trust = trust_file(tmp_path, client, signed_certificate.cohort.district.code)
     report = run(PYHANKO, "sign", "validate", "--pretty-print", "--trust", str(trust), "--trust-replace", str(path))
     assert "The signature is judged VALID." in report
     assert "The signature covers the entire file." in report
     assert "佛山市南海区民政局" in report
 
 
-def test_every_signature_names_the_district_certificate_with_the_attribute_encoded_once_per_key():
+@pytest.mark.django_db
+def test_every_signature_names_the_district_certificate_with_the_attribute_encoded_once_per_key(signing_keys):
     """PAdES' signed attributes: content type, digest and signing-certificate-v2 (the signer certificate's
     SHA-256), as pyHanko builds them; kept on the key's signer rather than rebuilt per PDF (7 ms of 25)."""
     import hashlib
 
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    key = signing.load_district_key("nh")
+    key = signing.district_key_of(signing_keys)
     assert key.pdf_signer.signed_attr_prov_spec is key.pdf_signer.signed_attr_prov_spec is not None
     pdf, _refused = rendering.render_pdf(template_html="<p>刘䶮</p>", css="", values={})
     attributes = []
@@ -116,12 +128,12 @@ def test_every_signature_names_the_district_certificate_with_the_attribute_encod
 
 
 @pytest.mark.django_db
-def test_pyhankos_validator_catches_a_copy_with_one_byte_changed(signed_certificate, tmp_path, signing_keys):
+def test_pyhankos_validator_catches_a_copy_with_one_byte_changed(signed_certificate, tmp_path, client):
     data = bytearray(certificate_bytes(signed_certificate))
     data[len(data) // 3] ^= 0x01
     path = tmp_path / "altered.pdf"
     path.write_bytes(bytes(data))
-    trust = signing_keys / signing.DEPLOYMENT / signing.CERTIFICATE_FILE
+    trust = trust_file(tmp_path, client, signed_certificate.cohort.district.code)
     result = subprocess.run(
         [PYHANKO, "sign", "validate", "--pretty-print", "--trust", str(trust), "--trust-replace", str(path)],
         capture_output=True,
@@ -314,23 +326,24 @@ def test_a_face_drawing_the_same_glyphs_again_is_not_subset_again(monkeypatch, t
 @pytest.mark.django_db
 @pytest.mark.parametrize("damage", ["missing", "unreadable"])
 def test_missing_or_unreadable_key_leaves_the_certificate_pending_with_a_clear_error(
-    certified_world, tmp_path, settings, caplog, damage
+    certified_world, settings, caplog, damage
 ):
+    from certificates.models import SigningKey
     from certificates.tasks import render_certificate
 
-    settings.LMS_SIGNING_KEY_DIR = tmp_path / "keys"
+    advice = "certificates_keygen"
     if damage == "unreadable":
-        folder = tmp_path / "keys" / certified_world.district.code.lower()
-        folder.mkdir(parents=True)
-        (folder / signing.KEY_FILE).write_text("not a key")
-        (folder / signing.CERTIFICATE_FILE).write_text("not a certificate")
+        settings.LMS_KEY_ENCRYPTION_KEY = "b3RoZXItaG9zdC1rZXktZW5jcnlwdGlvbi1rZXktMzI="
+        advice = "LMS_KEY_ENCRYPTION_KEY"
     w = certified_world
     services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.done.pk])
+    if damage == "missing":
+        SigningKey.objects.all().delete()  # after issuing (which refuses without a key): a key lost on the way
     certificate = Certificate.objects.get(enrolment=w.done)
     with caplog.at_level(logging.ERROR, logger="certificates.tasks"):
         result = render_certificate.apply(args=[certificate.pk])
     assert result.failed() and isinstance(result.result, signing.SigningKeyUnavailable)
-    assert "left pending" in caplog.text and "certificates_keygen" in caplog.text
+    assert "left pending" in caplog.text and advice in caplog.text
     certificate.refresh_from_db()
     assert (certificate.status, certificate.pdf.name, certificate.sha256, certificate.attempts) == (
         CertificateStatus.PENDING,
@@ -345,7 +358,8 @@ def test_a_real_worker_without_the_key_logs_why_and_issues_nothing(certified_wor
     from tests.certificates.workers import Worker, wait_for
 
     w = certified_world
-    worker = Worker(render_queue, media_root, extra_env={"LMS_SIGNING_KEY_DIR": str(tmp_path / "empty")})
+    other_host = {"LMS_KEY_ENCRYPTION_KEY": "b3RoZXItaG9zdC1rZXktZW5jcnlwdGlvbi1rZXktMzI="}
+    worker = Worker(render_queue, media_root, extra_env=other_host)
     try:
         worker.wait_ready()
         services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.done.pk])
@@ -354,4 +368,4 @@ def test_a_real_worker_without_the_key_logs_why_and_issues_nothing(certified_wor
         worker.stop()
     certificate = Certificate.objects.get(enrolment=w.done)
     assert certificate.status == CertificateStatus.PENDING and not certificate.pdf
-    assert "SigningKeyUnavailable" in worker.log_path.read_text()
+    assert "KeyNotReadableHere" in worker.log_path.read_text()

@@ -3,7 +3,7 @@
 import pytest
 
 from certificates import rendering, services
-from certificates.models import Certificate, CertificateStatus, CertificateTemplate
+from certificates.models import Certificate, CertificateStatus, IssuerProfile
 from certificates.tasks import render_certificate
 from lms.models import AuditEntry
 from tests.certificates.workers import Worker, wait_for
@@ -21,7 +21,11 @@ def english(client, user):
 
 
 def template_url(world):
-    return f"/courses/{world.cohort.course_id}/certificate-template/"
+    return f"/districts/{world.district.pk}/certificate/"
+
+
+def form(html, css):
+    return {"name": "佛山市南海区民政局", "short_name": "南海区民政局", "html": html, "css": css}
 
 
 @pytest.mark.django_db
@@ -37,28 +41,28 @@ def test_a_template_that_fails_its_trial_render_is_refused_with_the_reason(
     client, world, settings, html, css, seconds, message
 ):
     settings.CERTIFICATES_TEMPLATE_RENDER_SECONDS = seconds
-    response = english(client, world.staff).post(template_url(world), {"html": html, "css": css})
+    response = english(client, world.staff).post(template_url(world), form(html, css))
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert not CertificateTemplate.objects.exists()
+    assert not IssuerProfile.objects.exists()
     assert not AuditEntry.objects.filter(verb="certificate_template.saved").exists()
 
 
 @pytest.mark.django_db
 def test_a_template_that_renders_on_one_page_is_saved(client, world):
     css = rendering.DEFAULT_CSS + "\nh1 { color: #7a1f1f; }"
-    response = english(client, world.staff).post(template_url(world), {"html": rendering.DEFAULT_HTML, "css": css})
+    response = english(client, world.staff).post(template_url(world), form(rendering.DEFAULT_HTML, css))
     assert response.status_code == 302
-    assert CertificateTemplate.objects.get().css == css
+    assert IssuerProfile.objects.get().css == css
     assert AuditEntry.objects.filter(verb="certificate_template.saved").count() == 1
 
 
 @pytest.mark.django_db
 def test_one_line_more_than_fits_is_refused_as_a_second_page(client, world):
     html = rendering.DEFAULT_HTML.replace("</body>", "<p>南海区</p></body>")
-    response = english(client, world.staff).post(template_url(world), {"html": html, "css": rendering.DEFAULT_CSS})
+    response = english(client, world.staff).post(template_url(world), form(html, rendering.DEFAULT_CSS))
     assert response.status_code == 400 and "would have 2 pages" in response.content.decode()
-    assert not CertificateTemplate.objects.exists()
+    assert not IssuerProfile.objects.exists()
 
 
 @pytest.mark.django_db
@@ -80,7 +84,7 @@ def test_preview_answers_a_message_within_the_limit(client, world, settings, htm
 def test_render_task_marks_a_certificate_of_more_than_one_page_failed_with_the_reason(certified_world):
     w = certified_world
     # A template stored before trial renders existed (or written around them): the task still refuses it.
-    CertificateTemplate.objects.create(course=w.cohort.course, html=TWO_PAGES, css="", updated_by=w.staff)
+    IssuerProfile.objects.create(district=w.district, name="南海", html=TWO_PAGES, css="", updated_by=w.staff)
     batch = services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.done.pk])
     certificate = batch.certificates.get()
     render_certificate.apply(args=[certificate.pk])
@@ -100,7 +104,7 @@ def test_a_render_over_the_time_limit_is_marked_failed_and_the_worker_goes_on(
     certified_world, render_queue, media_root, soft, hard, error
 ):
     w = certified_world
-    CertificateTemplate.objects.create(course=w.cohort.course, html=HEAVY, css="", updated_by=w.staff)
+    IssuerProfile.objects.create(district=w.district, name="南海", html=HEAVY, css="", updated_by=w.staff)
     worker = Worker(
         render_queue,
         media_root,

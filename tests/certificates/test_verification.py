@@ -8,7 +8,7 @@ import zlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certificates import rendering, services, signing
+from certificates import services, signing
 from certificates.models import Certificate, CertificateStatus, RevocationReason
 from tests.certificates.conftest import certificate_bytes
 
@@ -141,9 +141,9 @@ def test_the_name_replaced_in_the_file_is_reported(signed_certificate, client, t
 def test_a_copy_re_rendered_with_another_name_and_signed_by_another_key_is_refused(
     signed_certificate, client, tmp_path
 ):
-    attacker = signing.generate_district_key(
-        district_code="attacker", issuer_name="佛山市南海区民政局", directory=tmp_path
-    )
+    from tests.certificates.factories import unpublished_key
+
+    attacker = unpublished_key()
     forged = Certificate(
         cohort=signed_certificate.cohort,
         trainee_name="张三",
@@ -154,14 +154,7 @@ def test_a_copy_re_rendered_with_another_name_and_signed_by_another_key_is_refus
         serial=signed_certificate.serial,
         code=signed_certificate.code,
     )
-    original = signing.load_district_key
-    signing.load_district_key = lambda code, **kwargs: attacker
-    try:
-        pdf = signing.certificate_pdf(
-            certificate=forged, template_html=rendering.DEFAULT_HTML, css=rendering.DEFAULT_CSS
-        )
-    finally:
-        signing.load_district_key = original
+    pdf = signing.certificate_pdf(certificate=forged, key=attacker)
     assert_refused(
         upload(client, pdf),
         "not signed by a district key this site publishes",

@@ -215,28 +215,39 @@ def test_template_with_remote_url_and_outside_file_renders_without_fetching(clie
 def test_template_editor_saves_and_previews_for_staff_only(client, certified_world):
     w = certified_world
     english(client, w.staff)
-    url = f"/courses/{w.cohort.course_id}/certificate-template/"
+    url = f"/districts/{w.district.pk}/certificate/"
     assert client.get(url).status_code == 200
-    response = client.post(url, {"html": "<h1>{{ trainee_name }}</h1>", "css": "h1 { color: red }"})
+    form = {"name": "佛山市南海区民政局", "short_name": "南海区民政局", "css": "h1 { color: red }"}
+    response = client.post(url, {**form, "html": "<h1>{{ trainee_name }}</h1>"})
     assert response.status_code == 302
-    assert w.cohort.course.certificate_template.html == "<h1>{{ trainee_name }}</h1>"
+    assert w.district.issuer_profile.html == "<h1>{{ trainee_name }}</h1>"
     preview = client.post(url + "preview/", {"html": "<h1>{{ trainee_name }}</h1>", "css": ""})
     assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
-    empty = client.post(url, {"html": "", "css": ""})
-    assert empty.status_code == 400
+    nameless = client.post(url, {**form, "name": "", "html": "<h1>x</h1>"})
+    assert nameless.status_code == 400 and w.district.issuer_profile.html == "<h1>{{ trainee_name }}</h1>"
     client.force_login(w.other_staff)
     assert client.get(url).status_code == 404
 
 
-def test_a_course_shared_with_another_district_keeps_its_template_out_of_one_districts_reach(client, certified_world):
+def test_a_course_shared_by_two_districts_gives_each_its_own_wording(client, certified_world):
     from tests.courses.factories import CohortFactory
 
     w = certified_world
     CohortFactory(course=w.cohort.course, district=w.other_cohort.district)
     client.force_login(w.staff)
-    url = f"/courses/{w.cohort.course_id}/certificate-template/"
-    assert client.get(url).status_code == 404
-    assert client.post(url, {"html": "<h1>changed</h1>", "css": ""}).status_code == 404
+    url = f"/districts/{w.district.pk}/certificate/"
+    form = {"name": "佛山市南海区民政局", "short_name": "", "css": ""}
+    assert client.post(url, {**form, "html": "<h1>南海 {{ trainee_name }}</h1>"}).status_code == 302
+    # The other district's page is not this staff's, whatever course they share.
+    other_url = f"/districts/{w.other_cohort.district.pk}/certificate/"
+    assert client.get(other_url).status_code == 404
+    assert client.post(other_url, {**form, "html": "<h1>changed</h1>"}).status_code == 404
+    client.force_login(w.other_staff)
+    assert client.post(other_url, {**form, "name": "佛山市顺德区民政局", "html": "<h1>顺德</h1>"}).status_code == 302
+    from certificates.models import IssuerProfile
+
+    names = dict(IssuerProfile.objects.values_list("district_id", "html"))
+    assert names == {w.district.pk: "<h1>南海 {{ trainee_name }}</h1>", w.other_cohort.district_id: "<h1>顺德</h1>"}
 
 
 def test_cohort_page_query_count_is_fixed(client, certified_world, django_assert_max_num_queries):

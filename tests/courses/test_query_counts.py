@@ -18,11 +18,11 @@ pytestmark = pytest.mark.django_db
 # Queries include the session, the user and its roles (3) on top of the selectors'.
 # Pages include the top bar's notification bell: one COUNT query. Sheets read their corrections: one query.
 LIMITS = {
-    "cohort page": 18,  # + the instructors and the instructors one may add, + attendance shares
+    "cohort page": 19,  # + the instructors and the instructors one may add, + attendance shares (2), sessions (2)
     "attendance sheet": 11,
     "api progress": 11,
     "api sheet": 11,
-    "district overview": 10,
+    "district overview": 11,  # sessions' expected trainees and their records: 2
 }
 
 

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.courses.conftest import clock  # noqa: F401 - the clock fixture, for the cache's tests
 from tests.fieldwork.conftest import Field
 
 

@@ -511,9 +511,13 @@ CASES = {
         "completion_rule.saved",
         w.staff,
     ),
-    "certificate_template_save": lambda w, f: (
-        lambda: certificates.certificate_template_save(
-            course=w.cohort.course, html="<p>{{ trainee_name }}</p>", css="p { color: black; }", actor=w.staff
+    "issuer_profile_save": lambda w, f: (
+        lambda: certificates.issuer_profile_save(
+            district=w.district,
+            name="佛山市南海区民政局",
+            html="<p>{{ trainee_name }}</p>",
+            css="p { color: black; }",
+            actor=w.staff,
         ),
         "certificate_template.saved",
         w.staff,

@@ -13,6 +13,8 @@ DEMO_MODULES = [
     # After the certificate template: a second district running the course makes the template shared.
     "courses.demo_current",
     "fieldwork.demo_current",
+    # Every demo district's issuing body and seal (Shunde exists from the current cohorts on).
+    "certificates.demo_districts",
 ]
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0006_preview_state'),
+        ('courses', '0007_enrolment_change'),
     ]
 
     operations = [
