@@ -215,3 +215,35 @@ def tus_sweep(*, now=None) -> int:
     for upload in expired:
         upload_delete(upload=upload)
     return len(expired)
+
+
+def finished_files(*, user, ids) -> tuple[list, list[TusUpload]]:
+    """The person's finished uploads named by `ids` as uploaded files for the upload pipeline, and their rows.
+
+    ValidationFailed when one is unknown, someone else's, expired or unfinished. The caller hands the files to
+    a service (which checks type, pixels and size as for any upload) and then `used(rows)`.
+    """
+    from django.core.files.uploadedfile import UploadedFile
+
+    from lms.errors import ValidationFailed
+
+    ids = list(dict.fromkeys(ids))
+    rows = {row.pk: row for row in TusUpload.objects.filter(user=user, pk__in=ids, expires_at__gt=timezone.now())}
+    if any(pk not in rows or rows[pk].offset != rows[pk].length for pk in ids):
+        message = _("An upload named here does not exist or is not finished.")
+        raise ValidationFailed(message, code="upload_unfinished", fields={"uploads": [message]})
+    files = [
+        UploadedFile(
+            open_upload(rows[pk]),
+            name=rows[pk].metadata.get("filename") or "upload",
+            content_type=rows[pk].metadata.get("filetype") or "application/octet-stream",
+            size=rows[pk].length,
+        )
+        for pk in ids
+    ]
+    return files, [rows[pk] for pk in ids]
+
+
+def used(rows: list[TusUpload]) -> None:
+    """Uploads whose content a record now holds: removed once the record's transaction commits."""
+    transaction.on_commit(lambda: [upload_delete(upload=row) for row in rows])
