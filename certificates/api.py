@@ -1,6 +1,7 @@
 """Certificates under /api/v1/: eligibility, batches (progress), certificates, public verification."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -91,6 +92,76 @@ class IssueInputSerializer(serializers.Serializer):
 class RevokeInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PublicVerificationSerializer(serializers.Serializer):
+    """GET /api/v1/verify/<code>/: what the verification page says, for machines."""
+
+    code = serializers.CharField()
+    status = serializers.ChoiceField(choices=["valid", "revoked", "superseded", "key_compromised"])
+    superseded_by = serializers.CharField(allow_blank=True, help_text="The serial of the certificate that replaced it.")
+    reason = serializers.CharField(allow_blank=True)
+    serial = serializers.CharField()
+    trainee_name = serializers.CharField()
+    issued_on = serializers.DateField()
+    cohort = serializers.CharField()
+    course = serializers.CharField()
+    issuer = serializers.CharField()
+    key_id = serializers.CharField(allow_blank=True)
+    key_fingerprint = serializers.CharField(allow_blank=True, help_text="SHA-256 of the certificate that signed it.")
+    sha256 = serializers.CharField()
+
+
+def public_verification(certificate) -> dict:
+    from certificates import signing
+    from certificates.verification import public_status
+
+    verdict = public_status(certificate)
+    key = signing.public_key_of(certificate.signing_key) if certificate.signing_key_id else None
+    return {
+        "code": certificate.code,
+        "status": verdict.status,
+        "superseded_by": verdict.superseded_by,
+        "reason": str(verdict.reason),
+        "serial": certificate.serial,
+        "trainee_name": certificate.trainee_name,
+        "issued_on": certificate.issued_on,
+        "cohort": certificate.cohort_name,
+        "course": certificate.course_title,
+        "issuer": certificate.issuing_body,
+        "key_id": key.kid if key else "",
+        "key_fingerprint": key.fingerprint if key else "",
+        "sha256": certificate.sha256,
+    }
+
+
+class PublicVerifyViewSet(ScopedViewSet):
+    """Public, no login: a certificate's status by its code, as the verification page gives it. Rate-limited per
+    address like the page (the same counter)."""
+
+    permission_classes = [AllowAny]
+    permission_required = PUBLIC
+    authentication_classes = []
+    lookup_value_regex = "[^/]+"
+
+    def scoped_queryset(self, user):
+        return selectors.publicly_verifiable()
+
+    @extend_schema(responses=PublicVerificationSerializer)
+    def retrieve(self, request, pk=None):
+        if not verification_allowed(request):
+            return Response(
+                error_body(code="rate_limited", message=_("Too many lookups; try again in a minute.")),
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(settings.CERTIFICATES_VERIFY_RATE[1])},
+            )
+        normal = code_normalise(pk or "")
+        certificate = selectors.certificate_by_code(code=normal) if normal else None
+        if certificate is None:
+            raise NotFound(_("No certificate has this code."))
+        response = Response(PublicVerificationSerializer(public_verification(certificate)).data)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
 
 
 class VerificationSerializer(serializers.Serializer):
@@ -196,10 +267,8 @@ class CertificateViewSet(ScopedViewSet):
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        certificate = selectors.access_certificate(
-            user=request.user, certificate_id=_int(pk), perm="certificates.download_certificate"
-        )
-        return pdf_response(certificate)
+        certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=_int(pk))
+        return pdf_response(certificate, request=request)
 
 
 class VerificationViewSet(ScopedViewSet):
@@ -240,3 +309,4 @@ def register(router) -> None:
     router.register("certificate-batches", BatchViewSet, basename="certificate-batch")
     router.register("certificates", CertificateViewSet, basename="certificate")
     router.register("certificate-verifications", VerificationViewSet, basename="certificate-verification")
+    router.register("verify", PublicVerifyViewSet, basename="verify")

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from certificates import rendering, signing
+from lms.json_input import JsonTooDeep, json_depth_check, json_loads, too_deep_message
 
 CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
@@ -156,7 +157,9 @@ def token_from(data: bytes) -> str:
         raise CredentialRefused(_("The credential is not UTF-8 text.")) from None
     if text.startswith("{"):
         try:
-            document = json.loads(text)
+            document = json_loads(text)
+        except JsonTooDeep:
+            raise CredentialRefused(too_deep_message()) from None
         except ValueError:
             raise CredentialRefused(_("The credential is not valid JSON.")) from None
         identifier = document.get("id") if isinstance(document, dict) else None
@@ -169,9 +172,18 @@ def token_from(data: bytes) -> str:
 
 
 def _header(token: str) -> dict:
-    encoded = token.split(".", 1)[0]
+    encoded, payload = token.split(".")[:2]
     try:
-        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+        # The payload is parsed by jwcrypto, which has no nesting limit: checked here first.
+        json_depth_check(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8"))
+    except JsonTooDeep:
+        raise CredentialRefused(too_deep_message()) from None
+    except (ValueError, binascii.Error):
+        raise CredentialRefused(_("The credential is malformed.")) from None
+    try:
+        header = json_loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except JsonTooDeep:
+        raise CredentialRefused(too_deep_message()) from None
     except (ValueError, binascii.Error):
         raise CredentialRefused(_("The credential's header cannot be read.")) from None
     if not isinstance(header, dict):

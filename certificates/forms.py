@@ -17,6 +17,9 @@ class CompletionRuleForm(forms.ModelForm):
         ]
         widgets = {"required_lessons": forms.CheckboxSelectMultiple}
 
+    # The version of the rule the form was loaded from: a save over a newer one is refused (lms/versions.py).
+    version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
+
     def __init__(self, *args, cohort, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["required_lessons"].queryset = (

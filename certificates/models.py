@@ -187,7 +187,20 @@ class RevocationReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# What anyone may check at /verify/<code> or by uploading the file: what was issued, valid or since revoked.
+PUBLIC_STATES = frozenset({CertificateStatus.ISSUED, CertificateStatus.REVOKED})
+
+
 class CertificateQuerySet(models.QuerySet):
+    def publicly_verifiable(self):
+        """The twin of Certificate.is_publicly_verifiable: never one waiting or failed."""
+        return self.filter(status__in=PUBLIC_STATES)
+
+    def downloadable(self):
+        """The twin of Certificate.is_downloadable: issued, with its file. A revoked one is not its holder's
+        to download any more (its district's staff still may, for the record: certificate_pdf_allowed)."""
+        return self.filter(status=CertificateStatus.ISSUED).exclude(pdf="")
+
     def signed_after_compromise(self):
         """Certificates signed with a key after the moment it was reported compromised: refused, to be reissued."""
         return self.filter(
@@ -276,3 +289,28 @@ class Certificate(TimeStamped):
         """The twin of CertificateQuerySet.signed_after_compromise (reads the signing key)."""
         key = self.signing_key if self.signing_key_id else None
         return bool(key and key.compromised_since and self.rendered_at and self.rendered_at >= key.compromised_since)
+
+    # One boolean per state a page acts on, so templates never spell a state string.
+    @property
+    def is_pending(self) -> bool:
+        return self.status == CertificateStatus.PENDING
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == CertificateStatus.ISSUED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == CertificateStatus.FAILED
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == CertificateStatus.REVOKED
+
+    @property
+    def is_publicly_verifiable(self) -> bool:
+        return self.status in PUBLIC_STATES
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.status == CertificateStatus.ISSUED and bool(self.pdf)

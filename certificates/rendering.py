@@ -384,3 +384,26 @@ def warm_up(*, certificates: bool = False) -> None:
         archival = Archival(title="", issuer="", issued_on=SAMPLE["issued_on"])
         render_pdf(template_html=DEFAULT_HTML, css=DEFAULT_CSS, values=values)
         render_pdf(template_html=DEFAULT_HTML, css=DEFAULT_CSS, values=values, archival=archival)
+
+
+PDFTOPPM = "/usr/bin/pdftoppm"  # poppler-utils (bin/setup installs it)
+
+
+def first_page_png(pdf: bytes, *, dpi: int = 100) -> bytes:
+    """The first page as a PNG (poppler's pdftoppm), for showing a certificate inside a page. Raises RenderError."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="certificate-image-") as folder:
+        source = Path(folder) / "c.pdf"
+        source.write_bytes(pdf)
+        try:
+            subprocess.run(  # noqa: S603 -- fixed arguments; the PDF is our own signed file in a private folder
+                [PDFTOPPM, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(source), f"{folder}/p"],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            raise RenderError(f"pdftoppm: {error}") from error
+        return (Path(folder) / "p.png").read_bytes()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateStatus, IssuanceBatch
 from courses.models import Cohort
-from lms.access import access
+from lms.access import access, not_found
 from lms.models import District
 from lms.predicates import certificate_visible_q, district_scope_q
 from lms.workers import worker_reachable
@@ -29,8 +29,20 @@ def access_certificate(*, user, certificate_id, perm: str = "certificates.manage
     return access(certificates, certificate_id, user=user, perm=perm)
 
 
+def access_certificate_pdf(*, user, certificate_id) -> Certificate:
+    """The certificate whose PDF (and embedded credential) the user may download: its holder only while it is
+    downloadable (Certificate.is_downloadable: issued, with its file - not once revoked), staff of its
+    district any that has a file (a revoked one for the record). "Not found" otherwise, like every access."""
+    certificate = access_certificate(user=user, certificate_id=certificate_id, perm="certificates.download_certificate")
+    if certificate.is_pending or not certificate.pdf:
+        raise not_found()
+    if not certificate.is_downloadable and not user.has_perm("certificates.manage_certificate", certificate):
+        raise not_found()
+    return certificate
+
+
 def access_batch(*, user, batch_id) -> IssuanceBatch:
-    batches = IssuanceBatch.objects.select_related("cohort__course", "created_by")
+    batches = IssuanceBatch.objects.select_related("cohort__course", "cohort__district", "created_by")
     return access(batches, batch_id, user=user, perm="certificates.issue_certificates", on=lambda batch: batch.cohort)
 
 
@@ -96,6 +108,10 @@ def batch_state(*, batch: IssuanceBatch, progress: BatchProgress) -> tuple[str, 
     """
     if progress.done:
         return "done", _("Done.")
+    from certificates import signing
+
+    if signing.usable_row(batch.cohort.district.code) is None:
+        return "no_key", signing.missing_key_message(batch.cohort.district.code)
     if not worker_reachable(within=60, queue=settings.CERTIFICATES_QUEUE):
         return "no_worker", _(
             "Queued; no worker reachable yet. Rendering starts as soon as one is; this page updates itself."
@@ -155,7 +171,7 @@ def managed_cohorts(*, user) -> list[Cohort]:
 
 def publicly_verifiable():
     """Certificates anyone may verify: issued or revoked. Pending or failed ones answer "not found"."""
-    return Certificate.objects.filter(status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+    return Certificate.objects.publicly_verifiable()  # the one home: certificates.models.PUBLIC_STATES
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:
@@ -189,3 +205,10 @@ def district_key_state(*, district) -> dict:
             .order_by("serial")
         ),
     }
+
+
+def signing_key_problem(*, district) -> str:
+    """What is missing for the district's certificates to be signed ("" when a usable key is there)."""
+    from certificates import signing
+
+    return "" if signing.usable_row(district.code) else signing.missing_key_message(district.code)

@@ -34,6 +34,7 @@ from lms.cohort_cache import cohort_changed
 from lms.errors import Conflict, NotAllowed, StoredFileUnavailable, ValidationFailed
 from lms.models import District, User
 from lms.storage import sha256_of_stored
+from lms.versions import check_version, field_changes
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -50,6 +51,22 @@ class NotEligible(ValidationFailed):
 
 class AlreadyCertified(Conflict):
     code = "already_certified"
+
+
+class NoSigningKey(Conflict):
+    """The district has no usable signing key: nothing is queued that could only wait."""
+
+    code = "no_signing_key"
+
+
+def require_signing_key(district: District) -> None:
+    """Refuse at once, saying what is missing and who makes it, where no certificate of the district could be signed."""
+    if signing.usable_row(district.code) is None:
+        raise NoSigningKey(signing.missing_key_message(district.code))
+
+
+class SignatureNotVerified(signing.SigningKeyUnavailable):
+    """The signed PDF does not verify against the published key: never marked issued (it stays pending)."""
 
 
 def _require(actor: User, perm: str, obj, message) -> None:
@@ -152,6 +169,7 @@ def certificate_issue_batch(*, cohort: Cohort, actor: User, enrolment_ids: list[
     refuses the whole request. Render tasks are queued after commit.
     """
     _require(actor, "certificates.issue_certificates", cohort, _("You cannot issue certificates for this cohort."))
+    require_signing_key(cohort.district)
     # One issuer per cohort at a time: the second waits here and then sees the first's certificates.
     SerialCounter.objects.get_or_create(cohort=cohort)
     SerialCounter.objects.select_for_update().get(cohort=cohort)
@@ -240,6 +258,13 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
         key = signing.district_key_of(row)
         profile = issuer_profile_of(certificate.cohort.district_id)
         pdf = signing.certificate_pdf(certificate=certificate, profile=profile, key=key)
+        # Whatever happened on the way (a key that is not the published one, a signer gone wrong), a PDF that
+        # does not verify against the key this site publishes for it is never marked issued.
+        check = signing.check_pdf(pdf, keys=[signing.public_key_of(row)])
+        if not check.valid:
+            raise SignatureNotVerified(
+                f"Certificate {certificate.serial}: the signed PDF does not verify against the published key {row}"
+            )
         name = _storage_name(certificate)
         sha256 = rendering.sha256_of(pdf)
         try:
@@ -264,7 +289,38 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
             ]
         )
         notify(kind=Kind.CERTIFICATE_ISSUED, target=certificate)
+        transaction.on_commit(lambda: queue_image(certificate.pk))
     return certificate
+
+
+def queue_image(certificate_id: int) -> None:
+    """Have a worker make the certificate's picture for the trainee's page; lost, the page makes it itself."""
+    from certificates.tasks import make_image
+
+    try:
+        make_image.apply_async(args=[certificate_id], queue=settings.CERTIFICATES_QUEUE)
+    except Exception:  # kombu's errors when Redis is down: the page falls back to making it
+        logger.warning("Could not queue the image of certificate %s", certificate_id)
+
+
+def _image_name(certificate: Certificate) -> str:
+    return f"certificates/{certificate.cohort_id}/{certificate.serial}-{certificate.pk}.png"
+
+
+def certificate_image(*, certificate: Certificate) -> bytes:
+    """The issued certificate's first page as a PNG, made from the stored PDF once and kept beside it.
+
+    Made by a worker after the PDF is issued; a request that finds none yet makes it (idempotent: the name is
+    fixed per certificate)."""
+    name = _image_name(certificate)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    with default_storage.open(certificate.pdf.name, "rb") as handle:
+        png = rendering.first_page_png(handle.read())
+    default_storage.delete(name)
+    default_storage.save(name, ContentFile(png))
+    return png
 
 
 @transaction.atomic
@@ -286,6 +342,7 @@ def certificate_retry(*, certificate: Certificate, actor: User) -> Certificate:
     _require(actor, "certificates.manage_certificate", certificate, _("You cannot manage this certificate."))
     if certificate.status != CertificateStatus.FAILED:
         raise Conflict(_("Only a failed certificate can be retried."), code="not_failed")
+    require_signing_key(certificate.cohort.district)
     certificate.status = CertificateStatus.PENDING
     certificate.error = ""
     certificate.queued_at = timezone.now()
@@ -328,6 +385,7 @@ def certificate_reissue(*, certificate: Certificate, actor: User) -> Certificate
     _require(actor, "certificates.manage_certificate", old, _("You cannot manage this certificate."))
     if old.status != CertificateStatus.REVOKED:
         raise Conflict(_("Only a revoked certificate can be reissued."), code="not_revoked")
+    require_signing_key(old.cohort.district)
     if Certificate.objects.filter(reissue_of=old).exists():
         raise Conflict(_("This certificate has already been reissued."), code="already_reissued")
     enrolment = Enrolment.objects.select_related("trainee", "cohort__course", "cohort__district").get(
@@ -379,6 +437,7 @@ def certificates_sweep(*, older_than: timedelta | None = None) -> int:
 def certificate_retry_failed(*, batch: IssuanceBatch, actor: User) -> int:
     """Put every failed certificate of the batch back in the queue; how many."""
     _require(actor, "certificates.issue_certificates", batch.cohort, _("You cannot manage these certificates."))
+    require_signing_key(batch.cohort.district)
     failed = list(
         Certificate.objects.select_for_update()
         .filter(batch=batch, status=CertificateStatus.FAILED)
@@ -397,24 +456,33 @@ def certificate_retry_failed(*, batch: IssuanceBatch, actor: User) -> int:
 
 
 @transaction.atomic
-def completion_rule_save(*, cohort: Cohort, actor: User, **values) -> CompletionRule:
-    """Create or change the cohort's completion rule."""
+def completion_rule_save(*, cohort: Cohort, actor: User, version: str | None = None, **values) -> CompletionRule:
+    """Create or change the cohort's completion rule. With `version` (the form's), a save over a rule someone
+    changed since is refused with what changed (StaleVersion, 409); the audit keeps before and after."""
     _require(actor, "certificates.issue_certificates", cohort, _("You cannot set the rules of this cohort."))
     required_lessons = values.pop("required_lessons", None)
     for name in ("min_lesson_percent", "min_attendance_percent"):
         value = values.get(name)
         if value is not None and not 0 <= int(value) <= 100:
             raise ValidationFailed(_("A share must be between 0 and 100."), fields={name: [_("0 to 100.")]})
-    rule, _created = CompletionRule.objects.select_for_update().get_or_create(cohort=cohort)
+    if required_lessons is not None and any(lesson.module.cohort_id != cohort.pk for lesson in required_lessons):
+        raise ValidationFailed(_("Required lessons must belong to this cohort."), code="foreign_lesson")
+    rule, created = CompletionRule.objects.select_for_update().get_or_create(cohort=cohort)
+    if not created:
+        check_version(rule, version)
+    changes = field_changes(rule, values)
+    if required_lessons is not None:
+        before = sorted(rule.required_lessons.values_list("title", flat=True)) if not created else []
+        after = sorted(lesson.title for lesson in required_lessons)
+        if before != after:
+            changes["required_lessons"] = ["、".join(before) or "—", "、".join(after) or "—"]
     for name, value in values.items():
         setattr(rule, name, value)
     rule.updated_by = actor
     rule.save()
     if required_lessons is not None:
-        if any(lesson.module.cohort_id != cohort.pk for lesson in required_lessons):
-            raise ValidationFailed(_("Required lessons must belong to this cohort."), code="foreign_lesson")
         rule.required_lessons.set(required_lessons)
-    audit_record(actor=actor, verb="completion_rule.saved", target=rule)
+    audit_record(actor=actor, verb="completion_rule.saved", target=rule, target_name=cohort.name, changes=changes)
     return rule
 
 

@@ -114,6 +114,14 @@ class PublicKey:
             return "compromised"
         return "retired" if self.retired_at else "active"
 
+    @property
+    def is_active(self) -> bool:  # booleans for templates, which never spell a state (tests/test_state_literals.py)
+        return self.state == "active"
+
+    @property
+    def is_retired(self) -> bool:
+        return self.state == "retired"
+
     @functools.cached_property
     def jwk(self):
         from jwcrypto import jwk
@@ -613,15 +621,39 @@ class PdfCheck:
     signer: str = ""  # the signer certificate's common name, whoever it is
     signed_at: datetime.datetime | None = None
     credential: bytes = b""  # the embedded Open Badges credential, if any
+    credential_too_large: bool = False  # one is embedded but unpacks past CREDENTIAL_MAX_BYTES: not read
 
     @property
     def valid(self) -> bool:
         return self.signed and self.intact and self.whole_file and self.key is not None
 
 
+# An embedded credential is a few KB of JSON; a PDF from outside is read within these bounds (pyHanko's
+# own default lets one stream unpack to 256 MiB: a 255 KB file cost a web worker half a gigabyte).
+CREDENTIAL_MAX_BYTES = 2 * 1024 * 1024
+PDF_STREAM_MAX_BYTES = 16 * 1024 * 1024
+PDF_DOCUMENT_MAX_BYTES = 48 * 1024 * 1024
+
+
+def untrusted_pdf_reader(data: bytes):
+    """A pyHanko reader of a PDF from outside, every stream's unpacked size bounded (PdfDecodeLimitError)."""
+    from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget, StreamDecodeLimits
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    limits = DecodeLimits(
+        per_stream=StreamDecodeLimits(max_output_size=PDF_STREAM_MAX_BYTES),
+        document_budget=DocumentDecodeBudget(base_allowance=PDF_DOCUMENT_MAX_BYTES, max_ratio=10),
+    )
+    return PdfFileReader(io.BytesIO(data), strict=False, decode_limits=limits)
+
+
 def embedded_credential(reader) -> bytes:
-    """The first embedded file named like a credential (…json), or b""."""
+    """The first embedded file named like a credential (…json), or b"".
+
+    Unpacked within CREDENTIAL_MAX_BYTES: more raises pyHanko's PdfDecodeLimitError.
+    """
     from pyhanko.pdf_utils.generic import NameObject
+    from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 
     try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
@@ -631,17 +663,20 @@ def embedded_credential(reader) -> bytes:
         spec = names[index + 1].get_object()
         if str(spec.get("/UF", spec.get("/F", ""))).lower().endswith(".json"):
             stream = spec["/EF"][NameObject("/F")].get_object()
-            return stream.data
+            # read_data's expected size caps the unpacking (pyHanko adds a few KB of slack).
+            data = stream.read_data(expected_size=CREDENTIAL_MAX_BYTES)
+            if len(data) > CREDENTIAL_MAX_BYTES:
+                raise PdfDecodeLimitError("credential too large")
+            return data
     return b""
 
 
 def credential_in_pdf(data: bytes) -> bytes:
     """The credential embedded in a PDF (b"" when there is none or the file cannot be read); no validation."""
     from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
-        return embedded_credential(PdfFileReader(io.BytesIO(data), strict=False))
+        return embedded_credential(untrusted_pdf_reader(data))
     except (PdfError, ValueError, KeyError, TypeError, AttributeError):
         return b""
 
@@ -654,8 +689,7 @@ def check_pdf(data: bytes, *, keys: list[PublicKey] | None = None) -> PdfCheck:
     the whole file.
     """
     from asn1crypto import x509 as asn1_x509
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfError
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -664,13 +698,15 @@ def check_pdf(data: bytes, *, keys: list[PublicKey] | None = None) -> PdfCheck:
     if not data.startswith(b"%PDF-"):
         raise PdfRefused("not a PDF")
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = untrusted_pdf_reader(data)
         signatures = reader.embedded_signatures
     except (PdfError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise PdfRefused(str(error)) from None
     result = PdfCheck()
     try:
         result.credential = embedded_credential(reader)
+    except PdfDecodeLimitError:
+        result.credential_too_large = True
     except (PdfError, ValueError, KeyError, TypeError, AttributeError):
         result.credential = b""
     if not signatures:

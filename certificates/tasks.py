@@ -6,15 +6,15 @@ import signal
 import threading
 
 from celery import Task, shared_task
-from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.exceptions import Reject, SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import worker_init, worker_process_init
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from certificates import services
 from certificates.rendering import RenderError
-from certificates.signing import SigningKeyUnavailable
-from lms.celery import app  # noqa: F401 -- binds the shared tasks below to the project's app
+from certificates.signing import KeyNotReadableHere, SigningKeyUnavailable
+from lms.celery import app  # binds the shared tasks below to the project's app
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,17 @@ def render_certificate(self, certificate_id: int) -> None:
         services.certificate_mark_failed(certificate_id=certificate_id, error=str(error), attempts=1)
     except (RenderTimedOut, SoftTimeLimitExceeded):
         services.certificate_mark_failed(certificate_id=certificate_id, error=_too_slow(), attempts=1)
+    except KeyNotReadableHere as error:
+        # This host's fault (its LMS_KEY_ENCRYPTION_KEY), not the district's: stop taking renders here and put
+        # the message back for a host that can sign, rather than drain the queue with quick failures.
+        logger.error(
+            "Certificate %s: this worker cannot read the signing key (%s). It stops taking certificates and "
+            "leaves them on the queue for other workers.",
+            certificate_id,
+            error,
+        )
+        leave_the_queue(self.request.hostname)
+        raise Reject(str(error), requeue=True) from None
     except SigningKeyUnavailable as error:
         # Never issued unsigned: the certificate stays pending and the sweep re-queues it once the key is there.
         # The message says what is missing and who makes it (a district's key: the operator's keygen; this
@@ -106,6 +117,19 @@ def render_certificate(self, certificate_id: int) -> None:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
+@shared_task(name="certificates.make_image", ignore_result=True)
+def make_image(certificate_id: int) -> None:
+    """The issued certificate's picture for the trainee's page (safe to run twice: a fixed name)."""
+    from certificates.models import Certificate, CertificateStatus
+
+    certificate = Certificate.objects.filter(pk=certificate_id, status=CertificateStatus.ISSUED).first()
+    if certificate is not None and certificate.pdf:
+        try:
+            services.certificate_image(certificate=certificate)
+        except (RenderError, OSError):
+            logger.warning("Certificate %s: its picture could not be made; the page will try again", certificate_id)
+
+
 @shared_task(acks_late=True, name="certificates.queue_renders")  # sending twice is harmless: renders are idempotent
 def queue_renders(certificate_ids: list[int]) -> int:
     """Send one render task per certificate: a cohort's worth, sent here rather than in the staff's request."""
@@ -118,12 +142,47 @@ def sweep_pending() -> int:
     return services.certificates_sweep()
 
 
+def leave_the_queue(hostname: str | None) -> None:
+    """Stop this worker consuming the render queue (the other queues it serves go on)."""
+    try:
+        app.control.cancel_consumer(settings.CERTIFICATES_QUEUE, destination=[hostname] if hostname else None)
+    except Exception:  # the broker is what tells the worker; if it is down, the reject below still requeues
+        logger.exception("Could not stop consuming %s", settings.CERTIFICATES_QUEUE)
+
+
 @worker_init.connect
 def check_rendering_environment(**kwargs):
     from certificates.rendering import check_environment
 
     for problem in check_environment():
         logger.error("Certificates: %s", problem)
+
+
+@worker_init.connect
+def refuse_without_readable_keys(**kwargs) -> None:
+    """A worker that cannot open every usable signing key does not start: it would take renders only to fail
+    them quickly, draining the queue that a host with the right LMS_KEY_ENCRYPTION_KEY could serve.
+
+    Strategy: refuse at start (this), and a key made after the start that this host cannot open makes the
+    worker stop consuming the render queue and requeue the message (render_certificate). A district with no
+    key at all is refused at issue time, so nothing of it is queued.
+    """
+    from django.db import DatabaseError as DjangoDatabaseError
+
+    from certificates import signing
+
+    try:
+        problems = signing.readable_here()
+    except DjangoDatabaseError:
+        logger.warning("Certificates: the database is unreachable; the signing keys are checked per render")
+        return
+    if problems:
+        for problem in problems:
+            logger.critical("Certificates: %s", problem)
+        raise SystemExit(
+            "This worker cannot read the signing keys (see above); it does not start, so the certificates "
+            "wait on the queue for a worker that can. Set LMS_KEY_ENCRYPTION_KEY as on the other hosts."
+        )
 
 
 @worker_process_init.connect

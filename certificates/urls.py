@@ -19,6 +19,10 @@ urlpatterns = [
     ),
     path("certificates/batches/<int:batch_id>/progress/", views.batch_progress, name="certificates-batch-progress"),
     path("certificates/<int:certificate_id>/", views.certificate_detail, name="certificates-detail"),
+    path("certificates/mine/<int:certificate_id>/", views.certificate_own, name="certificates-own"),
+    path(
+        "certificates/mine/<int:certificate_id>/image.png", views.certificate_own_image, name="certificates-own-image"
+    ),
     path("certificates/<int:certificate_id>/revoke/", views.certificate_revoke, name="certificates-revoke"),
     path("certificates/<int:certificate_id>/reissue/", views.certificate_reissue, name="certificates-reissue"),
     path("certificates/<int:certificate_id>/retry/", views.certificate_retry, name="certificates-retry"),

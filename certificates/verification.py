@@ -40,13 +40,14 @@ class UploadVerdict:
 
 
 def _record(code: str):
-    from certificates.models import Certificate, CertificateStatus
+    from certificates.models import Certificate
 
     if not code:
         return None
     return (
         Certificate.objects.select_related("cohort__district", "signing_key")
-        .filter(code=code, status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+        .publicly_verifiable()
+        .filter(code=code)
         .first()
     )
 
@@ -95,7 +96,7 @@ def check_credential_upload(data: bytes) -> UploadVerdict:
 def check_pdf_upload(data: bytes) -> UploadVerdict:
     """Verify an uploaded certificate PDF: signature, integrity, the record it matches. Raises PdfRefused."""
     from certificates import credentials, signing
-    from certificates.models import Certificate, CertificateStatus
+    from certificates.models import Certificate
     from certificates.rendering import sha256_of
 
     result = signing.check_pdf(data)
@@ -111,6 +112,11 @@ def check_pdf_upload(data: bytes) -> UploadVerdict:
     elif result.key is None:
         verdict.problems.append(_("The PDF is not signed by a district key this site publishes."))
     code = ""
+    if result.credential_too_large:
+        verdict.credential_valid = False
+        verdict.credential_problem = _("The credential inside the PDF is larger than %(size)d MB and was not read.") % {
+            "size": signing.CREDENTIAL_MAX_BYTES // (1024 * 1024)
+        }
     if result.credential:
         try:
             check = credentials.verify_credential(result.credential)
@@ -120,7 +126,8 @@ def check_pdf_upload(data: bytes) -> UploadVerdict:
             verdict.credential_valid, code = True, check.code
     by_hash = (
         Certificate.objects.select_related("cohort__district", "signing_key")
-        .filter(sha256=sha256_of(data), status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED])
+        .publicly_verifiable()
+        .filter(sha256=sha256_of(data))
         .first()
     )
     verdict.certificate = by_hash or _record(code)
@@ -144,3 +151,36 @@ def sniff(data: bytes) -> str:
     if head.startswith(b"{") or head.startswith(b"eyJ"):
         return "credential"
     return ""
+
+
+@dataclass
+class PublicStatus:
+    """What anyone is told about a certificate by its code (page and API say the same)."""
+
+    status: str  # "valid", "revoked", "superseded" (revoked and reissued), "key_compromised"
+    superseded_by: str = ""  # the new certificate's serial
+    reason: str = ""
+
+    @property
+    def is_superseded(self) -> bool:  # booleans for templates, which never spell a state
+        return bool(self.superseded_by)
+
+    @property
+    def is_key_compromised(self) -> bool:
+        return self.status == "key_compromised"
+
+
+def public_status(certificate) -> PublicStatus:
+    """The one answer to "is this certificate good?" for a publicly verifiable (issued or revoked) certificate.
+
+    Reads certificate.reissued_as and certificate.signing_key (select them with the certificate)."""
+    from certificates.models import CertificateStatus
+
+    if certificate.status == CertificateStatus.REVOKED:
+        successor = getattr(certificate, "reissued_as", None)
+        if successor is not None:
+            return PublicStatus("superseded", superseded_by=successor.serial)
+        return PublicStatus("revoked", reason=certificate.get_revocation_reason_display())
+    if problem := compromise_problem(certificate):
+        return PublicStatus("key_compromised", reason=problem)
+    return PublicStatus("valid")

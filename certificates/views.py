@@ -19,16 +19,18 @@ from certificates.verification import (
     MAX_UPLOAD_BYTES,
     check_credential_upload,
     check_pdf_upload,
-    compromise_problem,
+    public_status,
     sniff,
     verification_allowed,
 )
 from lms import storage
+from lms.audit_events import audit_personal_data_read
 from lms.bodies import MULTIPART_MARGIN, accepts_body
 from lms.errors import ApplicationError, StoredFileUnavailable, ValidationFailed
 from lms.models import District
 from lms.paging import page_of, query_without_page
 from lms.spreadsheets import table_response
+from lms.versions import StaleVersion, version_of
 
 
 @login_required
@@ -56,6 +58,7 @@ def cohort_certificates(request, cohort_id: int):
             "page": page_of(rows, request),  # 50 trainees a page; "issue to all" still takes every one
             "query": query_without_page(request),
             "eligible_count": sum(1 for r in rows if r.can_be_issued),
+            "key_problem": selectors.signing_key_problem(district=cohort.district),
             "rule": CompletionRule.objects.filter(cohort=cohort).first(),
             "batches": selectors.cohort_batches(cohort=cohort),
             "certificates": selectors.cohort_certificates(cohort=cohort),
@@ -67,6 +70,7 @@ def cohort_certificates(request, cohort_id: int):
 def eligibility_export(request, cohort_id: int, fmt: str):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
     table = exports.eligibility_table(cohort_eligibility(cohort=cohort))
+    audit_personal_data_read(request=request, verb="export.eligibility", target=cohort, format=fmt)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('eligibility')}")
 
 
@@ -74,10 +78,18 @@ def eligibility_export(request, cohort_id: int, fmt: str):
 def completion_rule_edit(request, cohort_id: int):
     cohort = selectors.access_managed_cohort(user=request.user, cohort_id=cohort_id)
     rule = CompletionRule.objects.filter(cohort=cohort).first()
-    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort)
+    form = CompletionRuleForm(request.POST or None, instance=rule, cohort=cohort, initial={"version": version_of(rule)})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        try:
+            services.completion_rule_save(cohort=cohort, actor=request.user, **data)
+        except StaleVersion as stale:
+            # The form stays as typed; it now carries the current version, so a second save replaces it.
+            form.data = form.data.copy()
+            form.data["version"] = stale.current
+            return render(
+                request, "certificates/rule.html", {"cohort": cohort, "form": form, "stale": stale}, status=409
+            )
         messages.success(request, _("The completion rules are saved."))
         return redirect("certificates-cohort", cohort_id=cohort.pk)
     return render(
@@ -149,6 +161,44 @@ def certificate_detail(request, certificate_id: int):
 
 
 @login_required
+def certificate_own(request, certificate_id: int):
+    """The trainee's own certificate: shown in the page as an image, the PDF beside it (the notification's link)."""
+    certificate = selectors.access_certificate(
+        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
+    )
+    return render(
+        request,
+        "certificates/own.html",
+        {
+            "certificate": certificate,
+            "downloadable": certificate.status == CertificateStatus.ISSUED and bool(certificate.pdf),
+            # WeChat's in-app browser often refuses downloads: it is told how to open the system browser.
+            "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
+            "verify_url": rendering.verify_url(certificate.code),
+        },
+    )
+
+
+@login_required
+@require_GET
+def certificate_own_image(request, certificate_id: int):
+    certificate = selectors.access_certificate(
+        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
+    )
+    if certificate.status != CertificateStatus.ISSUED or not certificate.pdf:
+        raise Http404
+    try:
+        png = services.certificate_image(certificate=certificate)
+    except (rendering.RenderError, OSError):
+        raise StoredFileUnavailable(
+            _("The certificate's picture cannot be made right now; download the PDF.")
+        ) from None
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@login_required
 @require_POST
 def certificate_revoke(request, certificate_id: int):
     certificate = selectors.access_certificate(user=request.user, certificate_id=certificate_id)
@@ -182,9 +232,10 @@ def certificate_retry(request, certificate_id: int):
     return redirect("certificates-batch", batch_id=certificate.batch_id)
 
 
-def pdf_response(certificate) -> FileResponse:
+def pdf_response(certificate, *, request) -> FileResponse:
     if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
         raise Http404
+    audit_personal_data_read(request=request, verb="download.certificate", target=certificate)
     response = FileResponse(
         storage.open_stream(certificate.pdf.name),
         as_attachment=True,
@@ -197,10 +248,8 @@ def pdf_response(certificate) -> FileResponse:
 
 @login_required
 def certificate_download(request, certificate_id: int):
-    certificate = selectors.access_certificate(
-        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
-    )
-    return pdf_response(certificate)
+    certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
+    return pdf_response(certificate, request=request)
 
 
 @login_required
@@ -216,6 +265,7 @@ def cohort_archive(request, cohort_id: int):
             code="archive_incomplete",
         )
     members = [(f"{c.serial}.pdf", lambda name=c.pdf.name: storage.open_stream(name)) for c in certificates]
+    audit_personal_data_read(request=request, verb="export.certificates_zip", target=cohort, files=len(members))
     response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="certificates-{cohort.pk}.zip"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -242,7 +292,7 @@ def verify(request, code: str):
     return render(
         request,
         "certificates/verify.html",
-        {"certificate": certificate, "key": key, "compromise": compromise_problem(certificate)},
+        {"certificate": certificate, "key": key, "verdict": public_status(certificate)},
     )
 
 
@@ -468,11 +518,7 @@ def credential_status(request, code: str):
 @login_required
 def certificate_credential(request, certificate_id: int):
     """The Open Badges credential embedded in the trainee's PDF, on its own (same permission as the PDF)."""
-    certificate = selectors.access_certificate(
-        user=request.user, certificate_id=certificate_id, perm="certificates.download_certificate"
-    )
-    if certificate.status == CertificateStatus.PENDING or not certificate.pdf:
-        raise Http404
+    certificate = selectors.access_certificate_pdf(user=request.user, certificate_id=certificate_id)
     with storage.open_stream(certificate.pdf.name) as handle:
         data = handle.read()
     credential = signing.credential_in_pdf(data)

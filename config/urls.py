@@ -16,6 +16,7 @@ urlpatterns = [
     path("", homes_views.landing, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("operations/status/", health.status, name="operations-status"),
     path("operations/", health.operations, name="operations"),
     path("admin/", admin.site.urls),
     path(
@@ -24,6 +25,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("notifications.sign_in_urls")),
     path("", include("lms.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("config.api_urls")),

@@ -109,7 +109,7 @@ class SheetRowSerializer(serializers.Serializer):
     trainee = serializers.IntegerField(source="enrolment.trainee_id")
     trainee_name = serializers.CharField(source="enrolment.trainee.full_name")
     team = serializers.CharField(source="enrolment.team.name", default="")
-    attendance = serializers.IntegerField(source="attendance.pk", default=None)
+    attendance = serializers.IntegerField(source="attendance.pk", default=None, allow_null=True)
     status = serializers.CharField(allow_null=True)
 
 

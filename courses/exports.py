@@ -9,10 +9,11 @@ from courses.selectors import NOT_EXPECTED, AttendanceMatrix
 from lms.spreadsheets import Table
 
 
-def attendance_table(matrix: AttendanceMatrix, *, title: str) -> Table:
+def attendance_table(matrix: AttendanceMatrix, *, title: str, mobiles: dict[int, str] | None = None) -> Table:
+    """`mobiles`: the numbers the viewer may see (lms.selectors.visible_mobiles); a column only when there are any."""
     labels = dict(AttendanceStatus.choices)
     counted = list(AttendanceStatus)
-    headers = [_("Trainee"), _("Username"), _("Team"), _("Community")]
+    headers = [_("Trainee"), _("Username"), *([_("Mobile number")] if mobiles else []), _("Team"), _("Community")]
     headers += [f"{timezone.localtime(s.starts_at):%Y-%m-%d %H:%M} {s.lesson.title}" for s in matrix.sessions]
     headers += [str(labels[status]) for status in counted]
     headers += [_("Attendance share (%)")]
@@ -21,6 +22,7 @@ def attendance_table(matrix: AttendanceMatrix, *, title: str) -> Table:
         line = [
             enrolment.trainee.full_name,
             enrolment.trainee.username,
+            *([mobiles.get(enrolment.trainee_id, "")] if mobiles else []),
             enrolment.team.name if enrolment.team else "",
             enrolment.community.name,
         ]

@@ -5,7 +5,7 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from lms.models import Community, District, PreviewState, TimeStamped
+from lms.models import Community, District, PreviewFacts, PreviewState, TimeStamped
 
 
 class Phase(models.TextChoices):
@@ -137,9 +137,21 @@ class LessonKind(models.TextChoices):
     FIELD_GUIDANCE = "field_guidance", _("Field guidance")
 
 
+# Lessons met in person, with dated sessions and attendance: every kind but reading.
+IN_PERSON_KINDS = frozenset({LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE})
+
+
+class LessonQuerySet(models.QuerySet):
+    def in_person(self):
+        """Lessons that have sessions: the twin of `Lesson.is_in_person`."""
+        return self.filter(kind__in=IN_PERSON_KINDS)
+
+
 class Lesson(TimeStamped):
     district_lookup = "module__cohort__district"
     cohort_lookup = "module__cohort"
+
+    objects = LessonQuerySet.as_manager()
 
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("module"))
     position = models.PositiveSmallIntegerField(_("position"))
@@ -156,6 +168,10 @@ class Lesson(TimeStamped):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_in_person(self) -> bool:
+        return self.kind in IN_PERSON_KINDS
 
 
 class Team(TimeStamped):
@@ -253,6 +269,10 @@ class Enrolment(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.trainee} · {self.cohort}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == EnrolmentStatus.ACTIVE
 
 
 class EnrolmentChangeKind(models.TextChoices):
@@ -579,7 +599,7 @@ class AttendanceCorrection(models.Model):
         return f"{self.attendance}: {self.old_status} → {self.new_status}"
 
 
-class LessonAttachment(TimeStamped):
+class LessonAttachment(PreviewFacts, TimeStamped):
     """Reading material of a lesson (PDF or photo): private, served only through a permission-checked view."""
 
     district_lookup = "lesson__module__cohort__district"

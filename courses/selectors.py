@@ -16,8 +16,11 @@ from courses.models import (
     Module,
     Phase,
     Session,
+    Team,
 )
 from lms.access import access
+from lms.errors import ValidationFailed
+from lms.models import Community
 from lms.predicates import cohort_visible_q, district_scope_q, roles_of
 
 
@@ -286,15 +289,72 @@ class SheetRow:
         return self.attendance is not None and self.attendance.is_attended
 
 
-def attendance_sheet(*, session: Session) -> list[SheetRow]:
+@dataclass
+class SheetFilter:
+    """Which rows of an attendance sheet to show: a name (of the trainee, its team or community), a team, a
+    community; with the choices the page offers."""
+
+    search: str = ""
+    team: Team | None = None
+    community: Community | None = None
+    teams: list = field(default_factory=list)
+    communities: list = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.search or self.team or self.community)
+
+
+def _chosen(value: str, choices: list, *, message: str, name: str):
+    value = (value or "").strip()
+    if not value:
+        return None
+    chosen = next((c for c in choices if value.isdigit() and len(value) < 12 and c.pk == int(value)), None)
+    if chosen is None:
+        raise ValidationFailed(message, code="unknown_filter", fields={name: [message]})
+    return chosen
+
+
+def sheet_filter(*, session: Session, search: str = "", team: str = "", community: str = "") -> SheetFilter:
+    """The sheet's filter, parsed strictly: a team of the session's cohort, a community of its trainees. 2 queries."""
+    from django.utils.translation import gettext as _
+
+    trainees = Enrolment.objects.active().expected_at(session)
+    teams = list(Team.objects.filter(cohort_id=session.cohort_id, members__in=trainees).distinct().order_by("name"))
+    communities = list(Community.objects.filter(enrolments__in=trainees).distinct().order_by("name"))
+    return SheetFilter(
+        search=(search or "").strip()[:64],
+        team=_chosen(team, teams, message=_("Unknown team: choose one of this session's teams."), name="team"),
+        community=_chosen(
+            community,
+            communities,
+            message=_("Unknown community: choose one of this session's communities."),
+            name="community",
+        ),
+        teams=teams,
+        communities=communities,
+    )
+
+
+def attendance_sheet(*, session: Session, only: SheetFilter | None = None) -> list[SheetRow]:
     """Every active trainee the session is for (its team's or community's only, when it names one) with its
-    attendance row, if any, and its corrections. 3 queries."""
+    attendance row, if any, and its corrections; only those the filter names, when given. 3 queries."""
     enrolments = (
         Enrolment.objects.active()
         .expected_at(session)
         .select_related("trainee", "team", "community")
         .order_by("team__name", "trainee__full_name", "pk")
     )
+    if only is not None and only.search:
+        enrolments = enrolments.filter(
+            Q(trainee__full_name__icontains=only.search)
+            | Q(team__name__icontains=only.search)
+            | Q(community__name__icontains=only.search)
+        )
+    if only is not None and only.team:
+        enrolments = enrolments.filter(team=only.team)
+    if only is not None and only.community:
+        enrolments = enrolments.filter(community=only.community)
     attendances = {a.enrolment_id: a for a in Attendance.objects.filter(session=session)}
     corrections: dict[int, list[AttendanceCorrection]] = {}
     for correction in (

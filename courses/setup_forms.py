@@ -38,6 +38,8 @@ class CohortEditForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=128)
     starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
     ends_on = forms.DateField(label=_("Ends on"), widget=DATE)
+    # The version the form was loaded from: a save over a newer one is refused (lms/versions.py).
+    version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
 
 class ModuleForm(forms.Form):
@@ -51,6 +53,8 @@ class ModuleForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # The version the form was loaded from: a save over a newer one is refused (lms/versions.py).
+    version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
     def __init__(self, *args, cohort, module=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,8 +106,8 @@ class SessionSetupForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["lesson"].queryset = (
-            Lesson.objects.filter(module__cohort=cohort)
-            .exclude(kind=LessonKind.READING)
+            Lesson.objects.in_person()
+            .filter(module__cohort=cohort)
             .order_by("module__phase", "module__position", "position")
         )
         self.fields["instructors"].queryset = User.objects.filter(teachings__cohort=cohort).order_by("full_name")

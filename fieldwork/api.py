@@ -458,7 +458,7 @@ class FileViewSet(ScopedViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         file = selectors.access_submission_file(user=request.user, file_id=pk)
-        return serve_stored(file, variant="inline" if request.query_params.get("inline") else "")
+        return serve_stored(file, variant="inline" if request.query_params.get("inline") else "", audit_request=request)
 
 
 class GradingQueueViewSet(ScopedViewSet):

@@ -6,9 +6,10 @@ from fieldwork.selectors import Gradebook
 from lms.spreadsheets import Table
 
 
-def gradebook_table(book: Gradebook) -> Table:
-    """One row a trainee; scores are numbers (a member's adjustment in place of its team's score)."""
-    headers = [_("Trainee"), _("Username"), _("Team"), _("Community")]
+def gradebook_table(book: Gradebook, *, mobiles: dict[int, str] | None = None) -> Table:
+    """One row a trainee; scores are numbers (a member's adjustment in place of its team's score).
+    `mobiles`: the numbers the viewer may see (lms.selectors.visible_mobiles); a column only when there are any."""
+    headers = [_("Trainee"), _("Username"), *([_("Mobile number")] if mobiles else []), _("Team"), _("Community")]
     for assignment in book.assignments:
         headers += [
             _("%(title)s · state") % {"title": assignment.title},
@@ -21,6 +22,7 @@ def gradebook_table(book: Gradebook) -> Table:
         line = [
             enrolment.trainee.full_name,
             enrolment.trainee.username,
+            *([mobiles.get(enrolment.trainee_id, "")] if mobiles else []),
             enrolment.team.name if enrolment.team else "",
             enrolment.community.name,
         ]

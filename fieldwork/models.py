@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Enrolment, Module, Team
-from lms.models import PreviewState, TimeStamped
+from lms.models import PreviewFacts, PreviewState, TimeStamped
 
 MB = 1024 * 1024
 DEFAULT_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "heic", "pdf", "docx", "xlsx", "pptx"]
@@ -196,6 +196,10 @@ EDITABLE_STATES = {SubmissionState.DRAFT, SubmissionState.RETURNED}
 
 
 class SubmissionQuerySet(models.QuerySet):
+    def editable(self):
+        """Work its trainee (or team) may still change: the twin of `Submission.is_editable`."""
+        return self.filter(state__in=EDITABLE_STATES)
+
     def objection_window_ended(self, now=None):
         """Released grades nobody objected to whose objection window has ended: the twin of
         `Submission.objection_window_ended`."""
@@ -274,6 +278,33 @@ class Submission(TimeStamped):
         return self.state in RELEASED_STATES
 
     @property
+    def is_editable(self) -> bool:
+        """The trainee (or team) may still change the work: the one reading of EDITABLE_STATES for a row."""
+        return self.state in EDITABLE_STATES
+
+    # One boolean per state a page acts on, so templates never spell a state string.
+    @property
+    def is_draft(self) -> bool:
+        return self.state == SubmissionState.DRAFT
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.state == SubmissionState.SUBMITTED
+
+    @property
+    def is_graded(self) -> bool:
+        return self.state == SubmissionState.GRADED
+
+    @property
+    def is_objected(self) -> bool:
+        return self.state == SubmissionState.OBJECTED
+
+    @property
+    def awaits_instructor(self) -> bool:
+        """Handed in and not yet released, or objected to: the grading page's form is shown."""
+        return self.state in (SubmissionState.SUBMITTED, SubmissionState.GRADED, SubmissionState.OBJECTED)
+
+    @property
     def objection_deadline(self):
         if not self.released_at:
             return None
@@ -328,7 +359,7 @@ class FileKind(models.TextChoices):
     DOCUMENT = "document", _("Office document")
 
 
-class StoredFile(TimeStamped):
+class StoredFile(PreviewFacts, TimeStamped):
     """A private file in the default storage, checked by content; never reachable by a public URL."""
 
     name = models.CharField(_("file name"), max_length=255)

@@ -77,3 +77,37 @@ def remind_assignments_due(*, now=None, within: timedelta = timedelta(hours=48))
                 },
             )
     return created
+
+
+@transaction.atomic
+def digest_hand_ins(*, now=None) -> int:
+    """Tell each instructor, once per cohort and hour, how many pieces of work were handed in during the last
+    full hour (the default instead of one e-mail per hand-in). Idempotent per instructor, cohort and hour."""
+    from courses.models import Cohort, Teaching
+
+    now = now or timezone.now()
+    end = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=1)
+    counts: dict[int, int] = {}
+    for cohort_id in Submission.objects.filter(submitted_at__gte=start, submitted_at__lt=end).values_list(
+        "assignment__module__cohort_id", flat=True
+    ):
+        counts[cohort_id] = counts.get(cohort_id, 0) + 1
+    if not counts:
+        return 0
+    cohorts = Cohort.objects.in_bulk(counts)
+    instructors: dict[int, list[int]] = {}
+    for user_id, cohort_id in Teaching.objects.filter(cohort_id__in=counts, instructor__is_active=True).values_list(
+        "instructor_id", "cohort_id"
+    ):
+        instructors.setdefault(cohort_id, []).append(user_id)
+    created = 0
+    for cohort_id, count in counts.items():
+        created += record_reminders(
+            kind=Kind.WORK_SUBMITTED_DIGEST,
+            target=cohorts[cohort_id],
+            people=[(u, cohort_id) for u in instructors.get(cohort_id, [])],
+            key_prefix=f"{Kind.WORK_SUBMITTED_DIGEST}:{cohort_id}:{end:%Y%m%d%H}",
+            payload={"title": cohorts[cohort_id].name, "count": count, "path": reverse("fieldwork:grading-queue")},
+        )
+    return created

@@ -17,6 +17,7 @@ from fieldwork.selectors import assignment_holds
 from fieldwork.services import setup as services
 from lms.access import access
 from lms.errors import ApplicationError, NotFound, ValidationFailed
+from lms.versions import version_of
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 MAX_CRITERIA = 20
@@ -57,6 +58,8 @@ class AssignmentForm(forms.Form):
     objection_window_days = forms.IntegerField(
         label=gettext_lazy("Objection window (days)"), min_value=0, max_value=365
     )
+    # The version the form was loaded from: a save over a newer one is refused (lms/versions.py).
+    version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
 
 def access_managed_assignment(*, user, assignment_id: int) -> Assignment:
@@ -89,6 +92,7 @@ def _assignment_page(request, module, assignment=None):
             )
         }
         initial["max_file_mb"] = max(1, assignment.max_file_size // MB)
+        initial["version"] = version_of(assignment)
         initial["max_total_mb"] = max(1, assignment.max_total_size // MB)
     else:
         initial = {

@@ -17,11 +17,13 @@ from fieldwork.models import Objection, ObjectionOutcome, SubmissionState, WorkM
 from fieldwork.services.grading import OwnWork, grading_refusal
 from lms import uploads
 from lms.access import parse_id
+from lms.audit_events import audit_personal_data_read
 from lms.bodies import MULTIPART_MARGIN, UPLOAD_CEILING, accepts_body
 from lms.downloads import preview_status, serve_stored
 from lms.errors import ApplicationError, Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.middleware import refuse_nul_bytes
 from lms.paging import page_of, query_without_page
+from lms.selectors import visible_mobiles
 from lms.spreadsheets import table_response
 
 FEEDBACK_MAX_BYTES = 50 * 1024 * 1024  # files an instructor attaches to its feedback, in one request
@@ -160,7 +162,7 @@ def objection_raise(request, submission_id: int):
 @require_GET
 def file_download(request, file_id: int):
     file = selectors.access_submission_file(user=request.user, file_id=file_id)
-    return serve_stored(file, variant=request.GET.get("variant", ""))
+    return serve_stored(file, variant=request.GET.get("variant", ""), audit_request=request)
 
 
 @login_required
@@ -176,7 +178,7 @@ def file_preview_status(request, file_id: int):
 @require_GET
 def feedback_file_download(request, file_id: int):
     file = selectors.access_feedback_file(user=request.user, file_id=file_id)
-    return serve_stored(file, variant=request.GET.get("variant", ""))
+    return serve_stored(file, variant=request.GET.get("variant", ""), audit_request=request)
 
 
 # --- instructors
@@ -232,6 +234,17 @@ def _grade_page(request, submission, *, error=None):
     criteria = list(assignment.criteria.prefetch_related("levels"))
     for criterion in criteria:
         criterion.current = scores.get(criterion.pk)
+        # After an error the page shows what was typed, not the saved grade.
+        criterion.chosen_level = (
+            request.POST.get(f"level_{criterion.pk}", "")
+            if error
+            else (str(criterion.current.level_id) if criterion.current else "")
+        )
+        criterion.chosen_points = (
+            request.POST.get(f"points_{criterion.pk}", "")[:12]
+            if error
+            else (criterion.current.points if criterion.current else "")
+        )
     for member in members:
         member.current_adjustment = adjustments.get(member.pk)
     can_grade = request.user.has_perm("fieldwork.grade_submission", submission)
@@ -430,4 +443,7 @@ def gradebook(request, cohort_id: int):
 @login_required
 def gradebook_export(request, cohort_id: int, fmt: str):
     cohort, book = _gradebook(request, cohort_id)
-    return table_response(exports.gradebook_table(book), fmt=fmt, name=f"{cohort.name}-{_('gradebook')}")
+    audit_personal_data_read(request=request, verb="export.gradebook", target=cohort, format=fmt)
+    mobiles = visible_mobiles(user=request.user, people=[row.enrolment.trainee for row in book.rows])
+    table = exports.gradebook_table(book, mobiles=mobiles)
+    return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('gradebook')}")

@@ -23,9 +23,9 @@ from courses.selectors import (
     sessions_with_attendance,
     staffed_cohorts,
 )
-from fieldwork.models import EDITABLE_STATES, RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
+from fieldwork.models import RELEASED_STATES, Assignment, Objection, Submission, SubmissionState
 from fieldwork.projects.models import CaseStatus, ModelCase, NextStep
-from fieldwork.selectors import DueDate, grading_queue, trainee_due_dates
+from fieldwork.selectors import DueDate, grading_queue, member_adjustments, trainee_due_dates
 from lms.cohort_cache import cohort_cached
 from lms.predicates import roles_of
 
@@ -100,7 +100,7 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
         due = [
             DueItem(a, dues[a.pk], submissions.get(a.pk))
             for a in assignments
-            if a.pk not in submissions or submissions[a.pk].state in EDITABLE_STATES
+            if a.pk not in submissions or submissions[a.pk].is_editable
         ]
         due.sort(key=lambda item: item.due.due_at)
         returned = [s for s in submissions.values() if s.state == SubmissionState.RETURNED]
@@ -113,6 +113,11 @@ def trainee_home(*, user) -> list[TraineeCohortHome]:
             key=lambda s: s.released_at,
             reverse=True,
         )
+        # The score this trainee sees: its own adjusted total on team work (fieldwork's one definition).
+        team_released = [s.pk for s in released if s.team_id]
+        adjusted = member_adjustments(submission_ids=team_released, trainee=user) if team_released else {}
+        for submission in released:
+            submission.viewer_score = adjusted.get((submission.pk, enrolment.pk), submission.score)
         next_session = (
             Session.objects.expected_of(enrolment)
             .filter(check_in_closes_at__gte=now)
@@ -221,6 +226,31 @@ class SessionAttendance:
         return self.share.percent
 
 
+# An objection unanswered this long is overdue on the staff's to-do list.
+OBJECTION_ANSWER_DAYS = 7
+
+
+@dataclass
+class StaffTodo:
+    """What staff should see to first, per cohort; each a count, zero when there is nothing to do."""
+
+    eligible_without_certificate: int
+    graded_unreleased: int
+    sessions_unrecorded: list[Session]
+    never_signed_in: int = 0
+    objections_overdue: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.eligible_without_certificate
+            or self.graded_unreleased
+            or self.sessions_unrecorded
+            or self.never_signed_in
+            or self.objections_overdue
+        )
+
+
 @dataclass
 class StaffCohortHome:
     overview: CohortOverview
@@ -230,6 +260,7 @@ class StaffCohortHome:
     common_reasons: list[tuple[str, int]]
     certificates_pending: int
     certificates_failed: int
+    todo: StaffTodo
 
     @property
     def cohort(self) -> Cohort:
@@ -251,14 +282,41 @@ def _reason_labels() -> dict[str, str]:
 
 
 def staff_home(*, user) -> list[StaffCohortHome]:
-    """For each cohort of the user's districts: phase progress, attendance per session, submissions by state,
-    who is not yet eligible and why, certificates waiting or failed.
+    """For each cohort of the user's districts: what to do first (eligible without a certificate, trainees who
+    never signed in, work graded but not released, sessions held without attendance taken, objections overdue),
+    phase progress, attendance per session, submissions by state, who is not yet eligible and why, certificates
+    waiting or failed.
 
-    The same for every staff member, so kept per cohort in `lms.cohort_cache` (stale after no change): 1 query
-    and 2 cache reads when current; else 8 queries, then ~10 per cohort changed (eligibility)."""
+    The same for every staff member, so kept per cohort in `lms.cohort_cache` (stale after no change): 3 queries
+    and 2 cache reads when current; else 10 queries, then ~10 per cohort changed (eligibility)."""
     cohorts = list(staffed_cohorts(user=user))
-    by_cohort = cohort_cached("staff-home", [c.pk for c in cohorts], _staff_cohort_homes)
-    return [by_cohort[c.pk] for c in cohorts]
+    ids = [c.pk for c in cohorts]
+    by_cohort = cohort_cached("staff-home", ids, _staff_cohort_homes)
+    # Sign-ins and the clock change these without touching a cohort's rows: counted on every request (2 queries).
+    never_signed_in = dict(
+        Enrolment.objects.active()
+        .filter(cohort_id__in=ids, trainee__last_login__isnull=True)
+        .values("cohort_id")
+        .annotate(n=Count("id"))
+        .values_list("cohort_id", "n")
+        .order_by()
+    )
+    overdue = dict(
+        Objection.objects.filter(
+            submission__assignment__module__cohort_id__in=ids,
+            outcome="",
+            created_at__lt=timezone.now() - timedelta(days=OBJECTION_ANSWER_DAYS),
+        )
+        .values("submission__assignment__module__cohort_id")
+        .annotate(n=Count("id"))
+        .values_list("submission__assignment__module__cohort_id", "n")
+        .order_by()
+    )
+    homes = [by_cohort[c.pk] for c in cohorts]
+    for home in homes:
+        home.todo.never_signed_in = never_signed_in.get(home.cohort.pk, 0)
+        home.todo.objections_overdue = overdue.get(home.cohort.pk, 0)
+    return homes
 
 
 def _staff_cohort_homes(cohort_ids: list[int]) -> dict[int, tuple[StaffCohortHome, object]]:
@@ -272,7 +330,9 @@ def _staff_cohort_homes(cohort_ids: list[int]) -> dict[int, tuple[StaffCohortHom
         Session.objects.filter(cohort_id__in=ids).select_related("lesson").order_by("-starts_at", "pk")
     ):
         if session.starts_at <= held:
-            sessions.setdefault(session.cohort_id, []).append(session)
+            sessions.setdefault(session.cohort_id, []).append(
+                SessionAttendance(session=session, share=session_share(session))
+            )
         else:  # the cohort's figures change when its next session starts ("held")
             next_start[session.cohort_id] = session.starts_at
     states: dict[int, dict[str, int]] = {}
@@ -302,10 +362,7 @@ def _staff_cohort_homes(cohort_ids: list[int]) -> dict[int, tuple[StaffCohortHom
         homes[cohort.pk] = (
             StaffCohortHome(
                 overview=overview,
-                sessions=[
-                    SessionAttendance(session=s, share=session_share(s))
-                    for s in sessions.get(cohort.pk, [])[:LIST_LIMIT]
-                ],
+                sessions=sessions.get(cohort.pk, [])[:LIST_LIMIT],
                 submissions_by_state=[
                     (value, label, by_state.get(value, 0)) for value, label in SubmissionState.choices
                 ],
@@ -313,6 +370,15 @@ def _staff_cohort_homes(cohort_ids: list[int]) -> dict[int, tuple[StaffCohortHom
                 common_reasons=[(labels.get(key, key), n) for key, n in unmet.most_common(4)],
                 certificates_pending=certificates.get((cohort.pk, CertificateStatus.PENDING), 0),
                 certificates_failed=certificates.get((cohort.pk, CertificateStatus.FAILED), 0),
+                todo=StaffTodo(
+                    eligible_without_certificate=sum(1 for row in rows if row.can_be_issued),
+                    graded_unreleased=by_state.get(SubmissionState.GRADED, 0),
+                    sessions_unrecorded=[
+                        s.session
+                        for s in reversed(sessions.get(cohort.pk, []))
+                        if s.session.expected and not (s.session.attended + s.session.excused + s.session.absent)
+                    ],
+                ),
             ),
             next_start.get(cohort.pk),
         )

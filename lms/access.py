@@ -42,5 +42,8 @@ def access(queryset, pk, *, user, perm, on=None):
         raise not_found()
     target = on(row) if on else row
     if not any(user.has_perm(name, target) for name in ((perm,) if isinstance(perm, str) else perm)):
-        raise not_found()
+        refusal = not_found()
+        # The same answer as a missing row; the audit (lms.audit_events) records which row was refused.
+        refusal.refused_row, refusal.refused_perm = target, perm
+        raise refusal
     return row

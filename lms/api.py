@@ -3,15 +3,21 @@
 import threading
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lms import second_factor
+from lms.audit_events import audit_token_issued
 from lms.authentication import login_locked_error
+from lms.errors import NotAllowed, ValidationFailed
+from lms.json_input import BoundedJSONParser
 from lms.permissions import SIGNED_IN
 from lms.predicates import roles_of
 
@@ -77,15 +83,39 @@ class AuthTokenView(ObtainAuthToken):
     object there, so the lockout it records is read back here and answered in the API's error shape.
     """
 
+    # ObtainAuthToken names its own parsers, DRF's unbounded JSON parser among them.
+    parser_classes = (BoundedJSONParser, FormParser, MultiPartParser)
+
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         valid = serializer.is_valid()
         if getattr(request, "axes_locked_out", False):
-            raise login_locked_error()
+            raise login_locked_error(request)
         if not valid:
             raise serializers.ValidationError(serializer.errors)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        if second_factor.required_for(user):
+            self._second_factor(request, user)
+        token, _created = Token.objects.get_or_create(user=user)
+        audit_token_issued(request=request, user=user)
         return Response({"token": token.key})
+
+    @staticmethod
+    def _second_factor(request, user):
+        """Privileged roles add `code`: the authenticator's current code, or a recovery code."""
+        if not second_factor.has_device(user):
+            raise NotAllowed(
+                _("Your role signs in with a second factor: set it up by signing in on the web first."),
+                code="second_factor_not_set_up",
+            )
+        code = str(request.data.get("code", ""))[:64]
+        if not code:
+            raise ValidationFailed(
+                _("Your role signs in with a second factor: send the current code as `code`."),
+                code="second_factor_required",
+                fields={"code": [_("This field is required.")]},
+            )
+        second_factor.second_factor_verify(user=user, code=code, request=request)
 
 
 class SchemaView(SpectacularAPIView):

@@ -7,6 +7,10 @@ class LmsConfig(AppConfig):
     verbose_name = _("People and places")
 
     def ready(self):
-        from lms import cohort_cache, storage  # noqa: F401 -- registers the storage system check
+        from django.contrib.auth.signals import user_login_failed
+
+        from lms import audit_events, cohort_cache, sessions_policy, storage  # noqa: F401 -- sign-in receivers; the storage check
+        from lms.authentication import login_failure_counted
 
         cohort_cache.connect()
+        user_login_failed.connect(login_failure_counted, dispatch_uid="lms-login-failure-per-address")

@@ -1,6 +1,7 @@
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
+from lms import audit_chain
 from lms.models import AuditEntry, User
 from lms.registry import provided
 
@@ -33,31 +34,43 @@ def _districts_of_people(people) -> dict[int, int]:
     return found
 
 
-def _entry(*, actor: User | None, verb: str, target: models.Model, content_type, data: dict, scope) -> AuditEntry:
+def _entry(
+    *, actor: User | None, verb: str, target: models.Model | None, content_type, data: dict, scope
+) -> AuditEntry:
     district_id, cohort_id = scope
     return AuditEntry(
         actor=actor if actor and actor.is_authenticated else None,
         verb=verb,
         target_type=content_type,
-        target_id=str(target.pk),
+        target_id=str(target.pk) if target is not None else "",
         data=data,
         district_id=district_id,
         cohort_id=cohort_id,
     )
 
 
-def audit_record(*, actor: User | None, verb: str, target: models.Model, **data) -> AuditEntry:
-    """Write one audit row; call inside the service's transaction."""
+def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Chain the entries after the tail and insert them; the tail stays locked until the caller commits."""
+    labels = {entry.target_type_id: f"{entry.target_type.app_label}.{entry.target_type.model}" for entry in entries}
+    with transaction.atomic():
+        audit_chain.lock_tail()
+        audit_chain.seal(entries, type_labels=labels)
+        return AuditEntry.objects.bulk_create(entries)
+
+
+def audit_record(*, actor: User | None, verb: str, target: models.Model | None, model=None, **data) -> AuditEntry:
+    """Write one audit row; call inside the service's transaction.
+
+    `target` None (a failed sign-in with an unknown name) records the kind of row only: pass `model`."""
     entry = _entry(
         actor=actor,
         verb=verb,
         target=target,
-        content_type=ContentType.objects.get_for_model(target),
+        content_type=ContentType.objects.get_for_model(target if target is not None else model),
         data=data,
-        scope=audit_scope(target),
+        scope=audit_scope(target) if target is not None else (None, None),
     )
-    entry.save()
-    return entry
+    return _append([entry])[0]
 
 
 def audit_record_many(*, actor: User | None, verb: str, targets, data_of=None) -> list[AuditEntry]:
@@ -71,14 +84,16 @@ def audit_record_many(*, actor: User | None, verb: str, targets, data_of=None) -
     def scope(target):  # accounts from one query for all; other targets carry their cohort: no query each
         return (people_districts.get(target.pk), None) if isinstance(target, User) else audit_scope(target)
 
-    return AuditEntry.objects.bulk_create(
-        _entry(
-            actor=actor,
-            verb=verb,
-            target=target,
-            content_type=content_type,
-            data=data_of(target) if data_of else {},
-            scope=scope(target),
-        )
-        for target in targets
+    return _append(
+        [
+            _entry(
+                actor=actor,
+                verb=verb,
+                target=target,
+                content_type=content_type,
+                data=data_of(target) if data_of else {},
+                scope=scope(target),
+            )
+            for target in targets
+        ]
     )

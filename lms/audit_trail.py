@@ -30,6 +30,7 @@ PHRASES = {
     "user.deactivated": gettext_lazy("%(actor)s deactivated the account of %(target)s"),
     "user.password_reset": gettext_lazy("%(actor)s gave %(target)s a temporary password"),
     "user.password_reset_by_email": gettext_lazy("%(actor)s reset the password by e-mail"),
+    "user.password_reset_by_sms": gettext_lazy("%(actor)s reset the password with an SMS code"),
     "user.password_set": gettext_lazy("%(actor)s set a new password"),
     "user.password_changed": gettext_lazy("%(actor)s changed the password"),
     "user.set_password_link_issued": gettext_lazy("%(actor)s issued a set-password link for %(target)s"),
@@ -102,6 +103,25 @@ PHRASES = {
     "grade.finalised": gettext_lazy("The grade of %(target)s became final: the window for objections ended"),
     "enrolment.moved": gettext_lazy("%(actor)s moved %(target)s"),
     "enrolment.restored": gettext_lazy("%(actor)s restored the enrolment of %(target)s"),
+    "auth.signed_in": gettext_lazy("%(actor)s signed in"),
+    "auth.signed_out": gettext_lazy("%(actor)s signed out"),
+    "auth.sign_in_failed": gettext_lazy("Sign-in failed for %(target)s"),
+    "auth.token_issued": gettext_lazy("%(actor)s obtained an API token"),
+    "auth.second_factor_enrolled": gettext_lazy("%(actor)s set up the second factor"),
+    "auth.second_factor_failed": gettext_lazy("%(actor)s entered a wrong second-factor code"),
+    "auth.second_factor_locked": gettext_lazy("%(actor)s was locked out after wrong second-factor codes"),
+    "auth.recovery_code_used": gettext_lazy("%(actor)s signed in with a recovery code"),
+    "auth.recovery_codes_renewed": gettext_lazy("%(actor)s made new recovery codes"),
+    "auth.second_factor_reset": gettext_lazy("%(actor)s reset the second factor of %(target)s"),
+    "access.refused": gettext_lazy("%(actor)s was refused access to %(target)s"),
+    "export.attendance": gettext_lazy("%(actor)s exported the attendance of %(target)s"),
+    "export.gradebook": gettext_lazy("%(actor)s exported the gradebook of %(target)s"),
+    "export.eligibility": gettext_lazy("%(actor)s exported the certificate eligibility of %(target)s"),
+    "export.certificates_zip": gettext_lazy("%(actor)s downloaded the certificates of %(target)s as a ZIP"),
+    "export.audit": gettext_lazy("%(actor)s exported the audit trail"),
+    "download.file": gettext_lazy("%(actor)s downloaded the file %(target)s"),
+    "download.certificate": gettext_lazy("%(actor)s downloaded the certificate %(target)s"),
+    "download.photo": gettext_lazy("%(actor)s downloaded the original photo %(target)s"),
 }
 UNKNOWN_PHRASE = gettext_lazy("%(actor)s: %(verb)s on %(target)s")
 
@@ -170,6 +190,9 @@ DETAILS = {
     "grade.corrected": lambda data: _grade_correction(data),
     "enrolment.moved": lambda data: _enrolment_move(data),
     "enrolment.restored": lambda data: data.get("reason", ""),
+    "auth.sign_in_failed": lambda data: " ".join(filter(None, (data.get("username", ""), data.get("address", "")))),
+    "access.refused": lambda data: data.get("path", ""),
+    "export.audit": lambda data: _("%(rows)s rows") % {"rows": data["rows"]} if "rows" in data else "",
 }
 
 
@@ -247,7 +270,22 @@ def phrase_for(entry: AuditEntry, target_label: str) -> str:
         text = template % {"actor": actor, "target": target_label}
     detail = DETAILS.get(entry.verb)
     detail_text = detail(entry.data or {}) if detail else ""
+    if not detail_text and (entry.data or {}).get("changes"):
+        detail_text = _changes_text(entry)
     return f"{text}：{detail_text}" if detail_text else text
+
+
+def _changes_text(entry: AuditEntry) -> str:
+    """A versioned save's values before and after, by the fields' names ("及格分 60 → 70；…")."""
+    model = ContentType.objects.get_for_id(entry.target_type_id).model_class()
+    parts = []
+    for name, (before, after) in entry.data["changes"].items():
+        try:
+            label = str(model._meta.get_field(name).verbose_name) if model else name
+        except Exception:  # not a model field
+            label = name
+        parts.append(f"{label} {before} → {after}")
+    return "；".join(parts)
 
 
 def _target_labels(entries: list[AuditEntry]) -> dict[tuple[int, str], str]:
@@ -273,7 +311,10 @@ def audit_lines(entries: list[AuditEntry]) -> list[AuditLine]:
     labels = _target_labels(entries)
     lines = []
     for entry in entries:
-        target = labels.get((entry.target_type_id, entry.target_id), _("(deleted)"))
+        # The name the row had when the action was taken, where the service kept it; else today's.
+        target = (entry.data or {}).get("target_name") or labels.get(
+            (entry.target_type_id, entry.target_id), _("(deleted)")
+        )
         actor_name = (entry.actor.full_name or entry.actor.username) if entry.actor_id else _("The system")
         lines.append(
             AuditLine(entry=entry, actor_name=actor_name, target_label=target, phrase=phrase_for(entry, target))
@@ -328,6 +369,7 @@ ACTION_LABELS = {
         "user.deactivated": gettext_lazy("Account deactivated"),
         "user.password_reset": gettext_lazy("Temporary password given"),
         "user.password_reset_by_email": gettext_lazy("Password reset by e-mail"),
+        "user.password_reset_by_sms": gettext_lazy("Password reset by SMS"),
         "user.password_set": gettext_lazy("Password set"),
         "user.password_changed": gettext_lazy("Password changed"),
         "user.set_password_link_issued": gettext_lazy("Set-password link issued"),
@@ -400,6 +442,25 @@ ACTION_LABELS = {
         "grade.finalised": gettext_lazy("Grade became final"),
         "enrolment.moved": gettext_lazy("Trainee moved"),
         "enrolment.restored": gettext_lazy("Enrolment restored"),
+        "auth.signed_in": gettext_lazy("Signed in"),
+        "auth.signed_out": gettext_lazy("Signed out"),
+        "auth.sign_in_failed": gettext_lazy("Failed sign-in"),
+        "auth.token_issued": gettext_lazy("API token issued"),
+        "auth.second_factor_enrolled": gettext_lazy("Second factor set up"),
+        "auth.second_factor_failed": gettext_lazy("Wrong second-factor code"),
+        "auth.second_factor_locked": gettext_lazy("Second factor locked"),
+        "auth.recovery_code_used": gettext_lazy("Recovery code used"),
+        "auth.recovery_codes_renewed": gettext_lazy("Recovery codes renewed"),
+        "auth.second_factor_reset": gettext_lazy("Second factor reset"),
+        "access.refused": gettext_lazy("Access refused"),
+        "export.attendance": gettext_lazy("Attendance exported"),
+        "export.gradebook": gettext_lazy("Gradebook exported"),
+        "export.eligibility": gettext_lazy("Eligibility exported"),
+        "export.certificates_zip": gettext_lazy("Certificates ZIP downloaded"),
+        "export.audit": gettext_lazy("Audit exported"),
+        "download.file": gettext_lazy("File downloaded"),
+        "download.certificate": gettext_lazy("Certificate downloaded"),
+        "download.photo": gettext_lazy("Original photo downloaded"),
     }.items()
 }
 

@@ -8,10 +8,14 @@ request that read the old rows before the commit stores its result under a versi
 Paths that write without `save()` (bulk_create, update) call `cohort_changed` themselves. The receiver is
 connected here, on the floor, by duck typing (`cohort_lookup`), so `lms` imports no app.
 
+Without a cache (Redis stopped) writes go on and pages compute their figures uncached; a Redis that comes back
+with its data may serve entries stored before it stopped until they expire (MAX_AGE).
+
 An entry also ends at its `valid_until` (a figure that depends on the clock, such as "sessions held", changes
 when the next session starts) and after MAX_AGE seconds at most (names of places shown beside the figures).
 """
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 
@@ -24,17 +28,32 @@ from django.utils import timezone, translation
 MAX_AGE = 300
 EVERY_COHORT = "all"
 
+logger = logging.getLogger(__name__)
+_last_warning = 0.0
+
+
+def _warn(error: Exception) -> None:
+    """A cache that stopped answering must not stop a check-in or a page: say so once a minute, go on uncached."""
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning > 60:
+        _last_warning = now
+        logger.warning("Cache unreachable (%s: %s); cohort figures are computed uncached.", type(error).__name__, error)
+
 
 def _version_key(cohort_id) -> str:
     return f"cohort-version:{cohort_id}"
 
 
 def _bump(keys: list[str]) -> None:
-    for key in keys:
-        try:
-            cache.incr(key)
-        except ValueError:  # never set (or lost): a fresh value that no earlier entry was stored under
-            cache.set(key, time.time_ns(), None)
+    try:
+        for key in keys:
+            try:
+                cache.incr(key)
+            except ValueError:  # never set (or lost): a fresh value that no earlier entry was stored under
+                cache.set(key, time.time_ns(), None)
+    except Exception as error:  # redis' ConnectionError, TimeoutError and friends
+        _warn(error)
 
 
 def cohort_changed(*cohort_ids) -> None:
@@ -99,10 +118,16 @@ def cohort_cached(name: str, cohort_ids: Iterable, compute: Callable[[list], dic
     cohort_ids = list(cohort_ids)
     if not cohort_ids:
         return {}
-    versions = _versions(cohort_ids)
-    language = translation.get_language() or ""
-    keys = {i: f"cohort-cache:{name}:{variant}:{language}:{i}:{versions[i][0]}:{versions[i][1]}" for i in cohort_ids}
-    found = cache.get_many(list(keys.values()))
+    try:
+        versions = _versions(cohort_ids)
+        language = translation.get_language() or ""
+        keys = {
+            i: f"cohort-cache:{name}:{variant}:{language}:{i}:{versions[i][0]}:{versions[i][1]}" for i in cohort_ids
+        }
+        found = cache.get_many(list(keys.values()))
+    except Exception as error:  # no cache: compute, store nothing
+        _warn(error)
+        return {cohort_id: value for cohort_id, (value, _until) in compute(cohort_ids).items()}
     now = timezone.now()
     values, missing = {}, []
     for cohort_id, key in keys.items():
@@ -118,5 +143,8 @@ def cohort_cached(name: str, cohort_ids: Iterable, compute: Callable[[list], dic
             value, valid_until = computed[cohort_id]
             values[cohort_id] = value
             to_store[keys[cohort_id]] = (value, valid_until)
-        cache.set_many(to_store, MAX_AGE)
+        try:
+            cache.set_many(to_store, MAX_AGE)
+        except Exception as error:
+            _warn(error)
     return values

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from django.http import FileResponse, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
 
+from lms.audit_events import audit_personal_data_read
 from lms.models import PreviewState
 from lms.storage import open_stream
 
@@ -20,10 +21,14 @@ PREVIEW_VARIANTS = {"thumb", "display"}
 SAFE_INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
 
-def serve_stored(stored, *, variant: str = "") -> FileResponse:
-    """Stream a stored file or one of its previews; anything but a JPEG/PNG/WebP photo is an attachment."""
+def serve_stored(stored, *, variant: str = "", audit_request=None) -> FileResponse:
+    """Stream a stored file or one of its previews; anything but a JPEG/PNG/WebP photo is an attachment.
+
+    With `audit_request`, handing out the original is an audited read of personal data (previews are not)."""
     if variant in PREVIEW_VARIANTS and stored.preview_state == PreviewState.PENDING:
         return preview_pending()
+    if audit_request is not None and variant not in PREVIEW_VARIANTS:
+        audit_personal_data_read(request=audit_request, verb="download.file", target=stored)
     if variant == "thumb" and stored.thumbnail_name:
         name, content_type, inline = stored.thumbnail_name, "image/jpeg", True
     elif variant == "display" and stored.display_name:

@@ -73,9 +73,27 @@ def error_body(*, code: str, message, fields: dict | None = None) -> dict:
     return body
 
 
+def is_refusal(exc) -> bool:
+    """A permission refusal: a NotAllowed, DRF's or Django's PermissionDenied, or a row `access` refused."""
+    return isinstance(exc, NotAllowed | PermissionDenied | exceptions.PermissionDenied) or hasattr(exc, "refused_row")
+
+
+def first_message(detail) -> str:
+    """The first human message in DRF's nested error detail (dicts and lists of dicts), never a repr."""
+    if isinstance(detail, dict):
+        detail = list(detail.values())
+    if isinstance(detail, list | tuple):
+        return next((message for value in detail if (message := first_message(value))), "")
+    return str(detail)
+
+
 def api_exception_handler(exc, context):
     """Answer every API error in one JSON shape: {"error": {"code", "message", "fields"?}}."""
     exc = removed_meanwhile(exc) or exc
+    if is_refusal(exc) and (request := context.get("request")) is not None:
+        from lms.audit_events import audit_refusal
+
+        audit_refusal(request, exc)
     if isinstance(exc, ApplicationError):
         return Response(error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status_code)
     if isinstance(exc, Http404):
@@ -87,10 +105,10 @@ def api_exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        first = next(iter(detail.values()), [""])
-        message = first[0] if isinstance(first, list) and first else first
-        response.data = error_body(code="invalid", message=message, fields=detail)
+        response.data = error_body(code="invalid", message=first_message(detail), fields=detail)
     else:
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        response.data = error_body(code=code if isinstance(code, str) else "error", message=getattr(exc, "detail", exc))
+        response.data = error_body(
+            code=code if isinstance(code, str) else "error", message=first_message(getattr(exc, "detail", exc))
+        )
     return response

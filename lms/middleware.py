@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import status
 
-from lms.errors import ApplicationError, error_body, removed_meanwhile
+from lms.errors import ApplicationError, error_body, is_refusal, removed_meanwhile
 
 
 def request_limit_error(exception) -> ApplicationError | None:
@@ -86,6 +86,39 @@ class RefuseNulBytesMiddleware:
         return None
 
 
+class ApiAnswersJsonMiddleware:
+    """Every answer under /api/ is JSON: an HTML page from anywhere (a resolver 404, CommonMiddleware's
+    slash redirect, a 405 from a page decorator) becomes the one JSON error shape with the same status.
+    The interactive docs (`/api/v1/docs/`) are the one HTML page there."""
+
+    HTML_ALLOWED = ("/api/v1/docs/",)
+    CODES = {301: "moved", 302: "moved", 400: "bad_request", 403: "not_allowed", 404: "not_found",
+             405: "method_not_allowed", 413: "request_too_large", 429: "too_many_requests"}  # fmt: skip
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and not request.path.startswith(self.HTML_ALLOWED)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            code = self.CODES.get(response.status_code, "error")
+            message = {
+                "moved": _("This address ends with a slash: %(location)s") % {"location": response.get("Location", "")},
+                "not_found": _("Not found."),
+                "method_not_allowed": _("This method is not allowed here."),
+            }.get(code, response.reason_phrase)
+            answer = JsonResponse(error_body(code=code, message=message), status=response.status_code)
+            for header in ("Location", "Allow", "Retry-After"):
+                if response.has_header(header):
+                    answer[header] = response[header]
+            return answer
+        return response
+
+
 class ApplicationErrorMiddleware:
     """Turn a domain error raised under a page into that page's 4xx with the error's message."""
 
@@ -100,6 +133,10 @@ class ApplicationErrorMiddleware:
             return error_response(request, limit)
         exception = removed_meanwhile(exception) or exception
         if isinstance(exception, ApplicationError) and not request.path.startswith("/api/"):
+            if is_refusal(exception):
+                from lms.audit_events import audit_refusal
+
+                audit_refusal(request, exception)
             return error_response(request, exception)
         return None
 
@@ -187,7 +224,7 @@ class CompressionMiddleware(GZipMiddleware):
 class PasswordChangeRequiredMiddleware:
     """A person holding a temporary password reaches nothing but the page that sets its own."""
 
-    ALLOWED = ("/accounts/password/set/", "/accounts/logout/", "/i18n/", "/static/")
+    ALLOWED = ("/accounts/password/set/", "/accounts/second-factor/", "/accounts/logout/", "/i18n/", "/static/")
 
     def __init__(self, get_response):
         self.get_response = get_response

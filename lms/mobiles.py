@@ -23,3 +23,8 @@ def normalise_mobile(text) -> str:
 
 def is_mobile(text: str) -> bool:
     return bool(MOBILE_RE.fullmatch(text))
+
+
+def mask_mobile(number: str) -> str:
+    """A mobile shown to someone who may not read it (lms.predicates.can_view_mobile): 138****8000."""
+    return f"{number[:3]}****{number[-4:]}" if is_mobile(number or "") else ("****" if number else "")

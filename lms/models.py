@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,6 +15,24 @@ class PreviewState(models.TextChoices):
     PENDING = "pending", _("Processing…")
     READY = "ready", _("Ready")
     FAILED = "failed", _("No preview could be made")
+
+
+class PreviewFacts:
+    """What a page shows of a stored picture, read from its `preview_state` (a mixin of every row that has
+    one), so that templates test booleans and never spell a state."""
+
+    @property
+    def preview_ready(self) -> bool:
+        return self.preview_state == PreviewState.READY
+
+    @property
+    def preview_pending(self) -> bool:
+        return self.preview_state == PreviewState.PENDING
+
+    @property
+    def preview_shown(self) -> bool:
+        """A picture the page shows: ready, or being made (the page swaps it in when ready)."""
+        return self.preview_ready or self.preview_pending
 
 
 class TimeStamped(models.Model):
@@ -156,10 +175,29 @@ class DistrictStaff(TimeStamped):
         return f"{self.user} @ {self.district}"
 
 
-class AuditEntry(models.Model):
-    """Who did what to which row; written by services in the same transaction as the change."""
+# Audited events that change nothing: signing in and out, refusals, exports and downloads (lms.audit_events).
+AUDIT_EVENT_PREFIXES = ("auth.", "access.", "export.", "download.")
 
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+class AuditEntryQuerySet(models.QuerySet):
+    def changes(self):
+        """Entries that record a change of state, not a sign-in, a refusal or a read."""
+        query = Q()
+        for prefix in AUDIT_EVENT_PREFIXES:
+            query |= Q(verb__startswith=prefix)
+        return self.exclude(query)
+
+
+class AuditEntry(models.Model):
+    """Who did what to which row; written by services in the same transaction as the change.
+
+    Rows form a hash chain (lms.audit_chain): each stores the SHA-256 of its own content, which
+    includes the previous row's hash and its place in the chain. On PostgreSQL a trigger refuses
+    UPDATE and DELETE; `manage.py audit_verify` finds any row changed, removed or put out of order.
+    """
+
+    # Set by the chain (not auto_now_add): the stamp is part of the hashed content.
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("who")
     )
@@ -173,6 +211,13 @@ class AuditEntry(models.Model):
     # person read" is one indexed filter (plain ids: an audit row outlives what it names).
     district_id = models.PositiveIntegerField(_("district number"), null=True, blank=True)
     cohort_id = models.PositiveIntegerField(_("cohort number"), null=True, blank=True)
+    sequence = models.BigIntegerField(_("place in the chain"), unique=True)
+    previous_hash = models.CharField(_("hash of the previous entry"), max_length=64)
+    entry_hash = models.CharField(_("hash of this entry"), max_length=64)
+    # SM3 (GB/T 32905) of the same content, when LMS_AUDIT_SM3 is on; empty otherwise.
+    entry_sm3 = models.CharField(_("SM3 of this entry"), max_length=64, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")
@@ -187,6 +232,85 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb}"
 
+
+class AuditVerification(models.Model):
+    """One run of `audit_verify`: the operators' page shows the latest; the next run checks its head still holds."""
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    ok = models.BooleanField(_("chain intact"))
+    entries_checked = models.PositiveIntegerField(_("entries checked"), default=0)
+    head_sequence = models.BigIntegerField(_("last place checked"), null=True, blank=True)
+    head_hash = models.CharField(_("hash of the last entry checked"), max_length=64, blank=True)
+    problem_sequence = models.BigIntegerField(_("first broken place"), null=True, blank=True)
+    problem = models.TextField(_("what was found"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit verification")
+        verbose_name_plural = _("audit verifications")
+        ordering = ["-created_at", "-pk"]
+
+
+class AuditArchive(models.Model):
+    """Audit entries moved to a signed archive file by `audit_archive`; the chain continues from its last hash."""
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    first_sequence = models.BigIntegerField(_("first place"))
+    last_sequence = models.BigIntegerField(_("last place"), unique=True)
+    last_hash = models.CharField(_("hash of the last entry"), max_length=64)
+    entries = models.PositiveIntegerField(_("entries"))
+    file_name = models.CharField(_("file"), max_length=255)
+    file_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    signature = models.CharField(_("signature"), max_length=128)
+
+    class Meta:
+        verbose_name = _("audit archive")
+        verbose_name_plural = _("audit archives")
+        ordering = ["-last_sequence"]
+
+
+class SecondFactorDevice(TimeStamped):
+    """A person's TOTP authenticator (RFC 6238): the secret is stored encrypted (lms.second_factor)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="second_factor", verbose_name=_("user")
+    )
+    secret_encrypted = models.CharField(_("secret (encrypted)"), max_length=200)
+    # The last time step a code was accepted for: a code is good once (no replay within its 30 s).
+    last_step = models.BigIntegerField(_("last accepted time step"), default=0)
+
+    class Meta:
+        verbose_name = _("second-factor device")
+        verbose_name_plural = _("second-factor devices")
+
+
+class RecoveryCode(TimeStamped):
+    """A one-time code for signing in without the authenticator; only its SHA-256 is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes", verbose_name=_("user")
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")]
+
+
+class PasswordHistory(models.Model):
+    """Each password a person set (its hash): the last five may not be chosen again, and the newest dates it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("user")
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("set at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("earlier password")
+        verbose_name_plural = _("earlier passwords")
+        ordering = ["-created_at", "-pk"]
 
 class IdempotencyKey(models.Model):
     """A create a client made under its own key (a UUID), with the answer it got, so a replay gets that answer.

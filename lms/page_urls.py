@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from lms.views import people as views
-from lms.views import places
+from lms.views import places, second_factor
 
 PLACE_ACTIONS = "rename|retire|reinstate|delete"  # one service each; any other word is not a page
 
@@ -35,6 +35,10 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/password/set/", views.PasswordSetView.as_view(), name="password_set"),
+    path("accounts/second-factor/", second_factor.second_factor_page, name="second-factor"),
+    path(
+        "accounts/second-factor/recovery-codes/", second_factor.recovery_codes_renew, name="second-factor-recovery"
+    ),
     path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(

@@ -461,8 +461,13 @@ def district_people_q(user) -> Q:
 
 @superuser_sees_all
 def enrollable_trainees_q(user) -> Q:
-    """Accounts the user may enrol as trainees: only a superuser enrols a superuser or a staff member."""
-    return ~_privileged_q()
+    """Accounts the user may enrol as trainees: people with a role in its districts, or with no role outside
+    them (role-less accounts included); never another district's people, whom its staff govern, and only a
+    superuser enrols a superuser or a staff member."""
+    staff = roles_of(user).staff_district_ids
+    return ~_privileged_q() & (
+        _users_with_role_in_q(staff, inside=True) | ~_users_with_role_in_q(staff, inside=False)
+    )
 
 
 # --- the audit trail
@@ -493,3 +498,39 @@ def audit_visible_q(user) -> Q:
     """Audit rows the user may read: the twin of can_view_audit_entry (one indexed filter)."""
     roles = roles_of(user)
     return Q(district_id__in=roles.staff_district_ids) | Q(cohort_id__in=roles.instructor_cohort_ids)
+
+
+# --- a person's mobile number
+
+
+def _person_district_ids(person) -> set[int]:
+    """The districts where the person holds any role: trainee, instructor or staff."""
+    from lms.models import DistrictStaff
+
+    districts, _staff = _role_district_ids(person)
+    return districts | set(DistrictStaff.objects.filter(user=person).values_list("district_id", flat=True))
+
+
+@rules.predicate
+def can_view_mobile(user, person) -> bool:
+    """Who may see a person's mobile number (pages, exports, API): the person itself, superusers, and staff
+    of a district where the person holds a role. Instructors and fellow trainees may not."""
+    if person is None or not user.is_authenticated:
+        return False
+    if user.is_superuser or user.pk == person.pk:
+        return True
+    staff = roles_of(user).staff_district_ids
+    return bool(staff) and bool(_person_district_ids(person) & staff)
+
+
+@superuser_sees_all
+def mobile_visible_q(user) -> Q:
+    """People whose mobile number the user may see: the twin of can_view_mobile (on User)."""
+    from lms.models import DistrictStaff
+
+    staff = roles_of(user).staff_district_ids
+    return (
+        _users_with_role_in_q(staff, inside=True)
+        | Q(pk__in=DistrictStaff.objects.filter(district_id__in=staff).values("user_id"))
+        | Q(pk=user.pk)
+    )

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lms.models import PreviewState
+from lms.uploads import decode_cost, picture_too_costly
 
 logger = logging.getLogger(__name__)
 
@@ -121,12 +122,20 @@ def render_copies(source, *, display_size: tuple[int, int]) -> tuple[bytes, byte
     lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(source) as image:
-            image.draft("RGB", display_size)  # JPEG: decode at a reduced scale, not the full photo
+            # A square box, so the EXIF rotation applied afterwards never needs more pixels than were kept.
+            box = (max(display_size), max(display_size))
+            image.draft("RGB", box)  # JPEG: decode at a reduced scale, not the full photo
+            cost = decode_cost(image)
+            if cost > settings.LMS_PICTURE_DECODE_BUDGET:
+                raise PictureUnreadable(str(picture_too_costly("", cost).message))
+            # First frame only; reduced in place, so one full-size copy exists at most, while decoding.
+            image.thumbnail(box)
             image = ImageOps.exif_transpose(image)
-            image.load()
             return jpeg_copy(image, THUMBNAIL_SIZE), jpeg_copy(image, display_size)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise PictureUnreadable(str(error)) from error
+    except MemoryError as error:  # over the task's memory limit (previews_memory_limit)
+        raise PictureUnreadable("memory limit") from error
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 

@@ -1,6 +1,13 @@
 import rules
 
-from lms.predicates import can_govern_user, can_view_audit, can_view_audit_entry, is_district_staff_for, is_superuser
+from lms.predicates import (
+    can_govern_user,
+    can_view_audit,
+    can_view_audit_entry,
+    can_view_mobile,
+    is_district_staff_for,
+    is_superuser,
+)
 
 staff_or_superuser = is_superuser | is_district_staff_for
 for model in ("district", "town", "community", "districtstaff", "user"):
@@ -20,3 +27,4 @@ rules.add_perm("lms.view_auditentry", is_superuser)
 rules.add_perm("lms.manage_places", staff_or_superuser)
 rules.add_perm("lms.view_audit", can_view_audit)
 rules.add_perm("lms.view_audit_entry", can_view_audit_entry)
+rules.add_perm("lms.view_mobile", can_view_mobile)  # on a person: itself, superusers, staff of its districts

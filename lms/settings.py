@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from lms.net import trusted_proxies_parse
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "lms.middleware.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "lms.middleware.ChineseFirstLocaleMiddleware",
+    "lms.middleware.ApiAnswersJsonMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lms.middleware.RefuseNulBytesMiddleware",
     "lms.middleware.ApplicationErrorMiddleware",
+    "lms.sessions_policy.SessionPolicyMiddleware",  # second factor, idle and absolute limits, password age
     "lms.middleware.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
     "lms.idempotency.IdempotencyMiddleware",
@@ -163,6 +166,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "lms.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "lms.passwords.PasswordHistoryValidator", "OPTIONS": {"keep": 5}},
 ]
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
@@ -257,6 +262,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "lms.api_schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "lms.errors.api_exception_handler",
+    # JSON nested past lms.json_input.MAX_DEPTH is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "lms.json_input.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Community planner training LMS API",
@@ -318,6 +329,14 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("LMS_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LMS_LOGIN_LOCK_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The account's username whichever name (username or mobile) it signs in with: one count, one lock.
+AXES_USERNAME_CALLABLE = "lms.authentication.account_username"
+# Failed logins from one address across all accounts before that address is paused (lms.authentication).
+LMS_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LMS_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+# Wrong old passwords on the change page per account, and reset e-mails asked per address and per e-mail,
+# within the lock window (LMS_LOGIN_LOCK_MINUTES).
+LMS_PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("LMS_PASSWORD_RESET_PER_ADDRESS", "10"))
+LMS_PASSWORD_RESET_PER_EMAIL = int(os.environ.get("LMS_PASSWORD_RESET_PER_EMAIL", "3"))
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lms.clients.client_address"
 AXES_LOCKOUT_CALLABLE = "lms.authentication.lockout_response"
@@ -341,7 +360,16 @@ BOOKLET_QUEUE = os.environ.get("BOOKLET_QUEUE", "celery")
 # Thumbnails and display copies of uploaded pictures, made by a worker after commit (lms.previews).
 PREVIEWS_QUEUE = os.environ.get("PREVIEWS_QUEUE", "celery")
 PREVIEWS_SWEEP_AFTER_SECONDS = int(os.environ.get("PREVIEWS_SWEEP_AFTER_SECONDS", "120"))
+# A picture whose first frame decodes to more than this (width × height × bytes a pixel, WebP and 16-bit
+# PNG counted twice) is refused at upload and never decoded (lms.uploads.decode_cost).
+LMS_PICTURE_DECODE_BUDGET = int(os.environ.get("LMS_PICTURE_DECODE_BUDGET", str(128 * 1024 * 1024)))
+# A preview task may grow its pool process by at most this much, and run at most this long (lms.tasks).
+PREVIEWS_TASK_MEMORY_BYTES = int(os.environ.get("PREVIEWS_TASK_MEMORY_BYTES", str(512 * 1024 * 1024)))
+PREVIEWS_TASK_SECONDS = int(os.environ.get("PREVIEWS_TASK_SECONDS", "60"))
 LMS_PUBLIC_BASE_URL = os.environ.get("LMS_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# An enrolment sheet's row whose mobile belongs to an account with another name: a warning staff confirm per
+# row (default), or, with this on, an error that refuses the sheet.
+LMS_SHEET_REFUSE_OTHER_NAME = env_bool("LMS_SHEET_REFUSE_OTHER_NAME", False)
 # A certificate left pending this long is re-queued by the sweep, which runs this often: lost work
 # is back in the queue within AFTER + EVERY seconds (90 s by default).
 CERTIFICATES_SWEEP_AFTER_SECONDS = int(os.environ.get("CERTIFICATES_SWEEP_AFTER_SECONDS", "60"))
@@ -395,7 +423,11 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},
+    # On the hour, so each digest covers the full hour before it.
+    "notifications-hand-in-digest": {"task": "notifications.digest_hand_ins", "schedule": crontab(minute=1)},
     "fieldwork-finalise-grades": {"task": "fieldwork.finalise_grades", "schedule": 3600.0},
+    # The audit chain is walked every night; the operators' page shows the last result.
+    "lms-audit-verify": {"task": "lms.audit_verify", "schedule": crontab(hour=3, minute=17)},
 }
 
 # Notifications: channels (a WeCom or SMS channel is one more class path), e-mail, retries.
@@ -406,7 +438,52 @@ NOTIFICATIONS_QUEUE = os.environ.get("NOTIFICATIONS_QUEUE", "celery")
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "4"))
 NOTIFICATIONS_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "30"))
 NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTER_SECONDS", "900"))
+# SMS (notifications.channels.SmsChannel) tells time-critical notices: an event within this many hours. It is
+# sent this many seconds after the notice, unless the person read it in the app by then.
+NOTIFICATIONS_TIME_CRITICAL_HOURS = float(os.environ.get("NOTIFICATIONS_TIME_CRITICAL_HOURS", "24"))
+NOTIFICATIONS_SMS_FALLBACK_SECONDS = float(os.environ.get("NOTIFICATIONS_SMS_FALLBACK_SECONDS", "600"))
+NOTIFICATIONS_SMS_QUIET_HOURS = env_bool("NOTIFICATIONS_SMS_QUIET_HOURS", True)  # no SMS 22:00-08:00 Shanghai
+# More deliveries than this from one change are queued by one worker task rather than by the request.
+NOTIFICATIONS_SENT_IN_REQUEST = int(os.environ.get("NOTIFICATIONS_SENT_IN_REQUEST", "50"))
 # E-mail (console unless EMAIL_HOST is set) is configured above with the password-reset settings.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+
+# The audit chain (lms.audit_chain): SM3 beside SHA-256 when on (needs the gmssl package); entries older
+# than the retention period may be moved to a signed archive by `manage.py audit_archive` (never fewer than
+# 184 days: the Cybersecurity Law's six months).
+LMS_AUDIT_SM3 = env_bool("LMS_AUDIT_SM3", False)
+LMS_AUDIT_RETENTION_DAYS = int(os.environ.get("LMS_AUDIT_RETENTION_DAYS", "190"))
+if LMS_AUDIT_RETENTION_DAYS < 184:
+    raise ImproperlyConfigured("LMS_AUDIT_RETENTION_DAYS must be at least 184 (six months of audit).")
+
+# Signing in (lms.second_factor, lms.sessions_policy): which roles give a second factor (comma-separated:
+# staff, operators, instructors; empty: nobody), how long a session may sit idle or last at all, and when
+# privileged passwords expire (a warning shows in the week before).
+LMS_SECOND_FACTOR_ROLES = set(env_list("LMS_SECOND_FACTOR_ROLES", "staff,operators"))
+LMS_IDLE_TIMEOUT_PRIVILEGED_MINUTES = int(os.environ.get("LMS_IDLE_TIMEOUT_PRIVILEGED_MINUTES", "30"))
+LMS_IDLE_TIMEOUT_MINUTES = int(os.environ.get("LMS_IDLE_TIMEOUT_MINUTES", "480"))
+LMS_SESSION_MAX_HOURS = int(os.environ.get("LMS_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = LMS_SESSION_MAX_HOURS * 3600
+LMS_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("LMS_PASSWORD_MAX_AGE_DAYS", "90"))
+
+# SMS, chosen like EMAIL_BACKEND: `console` (printed by the process that sends it, on its log), or
+# providers tried in order with failover on a provider error (`aliyun,tencent`).
+SMS_BACKEND = env_list("SMS_BACKEND", "console")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "社区规划师")
+# Sign-in codes by SMS: per number 1 a minute, 5 an hour, 10 a day (fixed); per client address this many an hour.
+SMS_CODES_PER_ADDRESS_PER_HOUR = int(os.environ.get("SMS_CODES_PER_ADDRESS_PER_HOUR", "20"))
+SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
+SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "")
+SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+SMS_ALIYUN_ENDPOINT = os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com")
+SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("SMS_ALIYUN_TEMPLATE_CODE", "")
+SMS_ALIYUN_TEMPLATE_NOTICE = os.environ.get("SMS_ALIYUN_TEMPLATE_NOTICE", "")
+SMS_TENCENT_SECRET_ID = os.environ.get("SMS_TENCENT_SECRET_ID", "")
+SMS_TENCENT_SECRET_KEY = os.environ.get("SMS_TENCENT_SECRET_KEY", "")
+SMS_TENCENT_APP_ID = os.environ.get("SMS_TENCENT_APP_ID", "")
+SMS_TENCENT_REGION = os.environ.get("SMS_TENCENT_REGION", "ap-guangzhou")
+SMS_TENCENT_ENDPOINT = os.environ.get("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com")
+SMS_TENCENT_TEMPLATE_CODE = os.environ.get("SMS_TENCENT_TEMPLATE_CODE", "")
+SMS_TENCENT_TEMPLATE_NOTICE = os.environ.get("SMS_TENCENT_TEMPLATE_NOTICE", "")

@@ -1,7 +1,9 @@
 """Tables taken to Excel: CSV (UTF-8 with a BOM) and XLSX with numbers as numbers.
 
-Only text cells are neutralised against formulas: a number is written as a number, so Excel can
-sum a column; a text starting with =, +, -, @ gets an apostrophe so it is never evaluated.
+The one writer of every spreadsheet the app hands out (exports, the one-time links sheet): only
+text cells are neutralised against formulas: a number is written as a number, so Excel can sum a
+column; a text starting with =, +, -, @ (or their full-width forms, tab, CR) gets an apostrophe so
+it is never evaluated. tests/lms/test_spreadsheets.py writes such names through every export.
 """
 
 import csv
@@ -15,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from lms.errors import NotFound
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 NUMBER_TYPES = (int, float, Decimal)
@@ -67,6 +69,11 @@ def _width(value) -> int:
 
 
 def table_xlsx(table: Table, filename: str) -> HttpResponse:
+    return _attachment(HttpResponse(xlsx_bytes(table), content_type=XLSX_TYPE), filename)
+
+
+def xlsx_bytes(table: Table, *, widths: list[int] | None = None) -> bytes:
+    """The table as an XLSX file: a bold, frozen header row, columns as wide as their text (or `widths`)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -75,12 +82,14 @@ def table_xlsx(table: Table, filename: str) -> HttpResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=(table.title or _("Sheet"))[:31])
     sheet.freeze_panes = "A2"
-    widths = [_width(h) for h in table.headers]
-    for row in table.rows:
-        for index, value in enumerate(row[: len(widths)]):
-            widths[index] = max(widths[index], _width(value))
+    if widths is None:
+        widths = [_width(h) for h in table.headers]
+        for row in table.rows:
+            for index, value in enumerate(row[: len(widths)]):
+                widths[index] = max(widths[index], _width(value))
+        widths = [min(max(width + 2, 6), 60) for width in widths]
     for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 6), 60)
+        sheet.column_dimensions[get_column_letter(index)].width = width
     bold = Font(bold=True)
     header = []
     for text in table.headers:
@@ -92,7 +101,7 @@ def table_xlsx(table: Table, filename: str) -> HttpResponse:
         sheet.append([_cell(v) if v is not None else None for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return _attachment(HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE), filename)
+    return buffer.getvalue()
 
 
 def table_response(table: Table, *, fmt: str, name: str) -> HttpResponse:

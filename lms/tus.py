@@ -29,6 +29,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from lms.bodies import UPLOAD_CEILING, accepts_body
 from lms.models import TusUpload
 
 VERSION = "1.0.0"
@@ -38,7 +39,8 @@ READ_BYTES = 64 * 1024
 
 
 def _answer(status: int, **headers) -> HttpResponse:
-    response = HttpResponse(status=status)
+    # Not text/html: lms.middleware.ApiAnswersJsonMiddleware would turn it into its JSON error shape.
+    response = HttpResponse(status=status, content_type="text/plain; charset=utf-8")
     response["Tus-Resumable"] = VERSION
     response["Cache-Control"] = "no-store"
     for name, value in headers.items():
@@ -49,7 +51,6 @@ def _answer(status: int, **headers) -> HttpResponse:
 def _refuse(status: int, message: str) -> HttpResponse:
     response = _answer(status)
     response.content = message.encode()
-    response["Content-Type"] = "text/plain; charset=utf-8"
     return response
 
 
@@ -87,6 +88,7 @@ def _int_header(request, name: str) -> int | None:
 
 
 @csrf_exempt
+@accepts_body(UPLOAD_CEILING)  # a chunk may be as large as the upload; PATCH checks the upload's own room
 def uploads(request, upload_id: str | None = None):
     """The tus endpoint: OPTIONS and POST on the collection; HEAD, PATCH and DELETE on one upload."""
     if request.method == "OPTIONS":

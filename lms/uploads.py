@@ -26,6 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from functools import wraps
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
@@ -291,8 +292,42 @@ def jpeg_name(name: str) -> str:
     return f"{stem}.jpg"
 
 
+# Pillow keeps most modes in 4 bytes a pixel (RGB too); these take less.
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
+
+
+def decode_cost(image) -> int:
+    """The bytes decoding this opened (not yet loaded) picture's first frame takes, by its header.
+
+    Width × height × Pillow's bytes per pixel, counted at the size a JPEG draft will decode to, and:
+    WebP (lossless or animated) twice, since libwebp decodes into its own canvas that Pillow then copies;
+    a 16-bit PNG twice, for its 16-bit rows unpacked beside the 8-bit image. Only the first frame of an
+    animated picture is ever decoded, so frames after it cost nothing.
+    """
+    width, height = image.size
+    cost = width * height * _BYTES_PER_PIXEL.get(image.mode, 4)
+    if image.format == "WEBP" or (
+        image.format == "PNG" and ";16" in str(getattr(getattr(image, "png", None), "im_rawmode", ""))
+    ):
+        cost *= 2
+    return cost
+
+
+def picture_too_costly(name: str, cost: int) -> FileRefused:
+    return FileRefused(
+        _("“%(name)s” would take %(needed)s of memory to open, more than the %(budget)s allowed for a picture.")
+        % {
+            "name": name or "?",
+            "needed": filesizeformat(cost),
+            "budget": filesizeformat(settings.LMS_PICTURE_DECODE_BUDGET),
+        },
+        code="picture_too_costly",
+    )
+
+
 def refuse_too_many_pixels(file, *, name: str = "") -> tuple[int, int] | None:
-    """Refuse a picture whose header declares more than MAX_PIXELS; reads the header only.
+    """Refuse a picture whose header declares more than MAX_PIXELS, or whose decoding would cost more
+    memory than LMS_PICTURE_DECODE_BUDGET (decode_cost); reads the header only.
 
     Returns (width, height), or None when the header is not readable as a picture.
     """
@@ -300,12 +335,20 @@ def refuse_too_many_pixels(file, *, name: str = "") -> tuple[int, int] | None:
 
     register_heif()
 
+
+
+    too_many = FileRefused(  # Pillow's own guard: its size is too large to repeat meaningfully
+        _("“%(name)s” has too many pixels: at most %(megapixels)d million are accepted.")
+        % {"name": name or "?", "megapixels": MAX_PIXELS // 1_000_000},
+        code="too_many_pixels",
+    )
     file.seek(0)
     try:
         with Image.open(file) as image:  # lazy: the size comes from the header, nothing is decoded
             width, height = image.size
+            cost = decode_cost(image)
     except Image.DecompressionBombError:
-        width = height = MAX_PIXELS  # Pillow's own guard fired first: certainly too many
+        raise too_many from None  # Pillow's own guard fired first: certainly too many
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return None  # not readable as a picture: it is kept without previews, as before
     finally:
@@ -316,6 +359,8 @@ def refuse_too_many_pixels(file, *, name: str = "") -> tuple[int, int] | None:
             % {"name": name or "?", "width": width, "height": height, "megapixels": MAX_PIXELS // 1_000_000},
             code="too_many_pixels",
         )
+    if cost > settings.LMS_PICTURE_DECODE_BUDGET:
+        raise picture_too_costly(name, cost)
     return width, height
 
 
@@ -400,9 +445,47 @@ def check_upload(upload: UploadedFile, *, allowed_extensions, max_file_size: int
         upload = UploadedFile(converted, name=name, content_type=JPEG.content_type, size=size)
     if detected.kind == "image":
         dimensions = refuse_too_many_pixels(upload, name=name)
+        if cleaned := without_identifying_metadata(upload, detected=detected, name=name):
+            upload, size, sha256 = cleaned
+            digest = _Known(sha256)
     upload.seek(0)
     return CheckedUpload(
         upload=upload, name=name, size=size, sha256=digest.hexdigest(), detected=detected, dimensions=dimensions
+    )
+
+
+class _Known:
+    def __init__(self, hexdigest: str):
+        self._hex = hexdigest
+
+    def hexdigest(self) -> str:
+        return self._hex
+
+
+def without_identifying_metadata(file, *, detected: Detected, name: str):
+    """(the cleaned file, its size, its SHA-256) when the picture carried GPS, camera or other metadata;
+    None when it carried none. What is stored, hashed and served is the cleaned file (lms.picture_metadata)."""
+    from lms.picture_metadata import PictureUnreadable, clean_picture
+
+    try:
+        cleaned = clean_picture(file, content_type=detected.content_type)
+    except PictureUnreadable:
+        raise FileRefused(
+            _("“%(name)s” could not be read as a picture, so its location data could not be removed.")
+            % {"name": name or "?"},
+            code="picture_unreadable",
+        ) from None
+    if cleaned is None:
+        return None
+    digest, size = hashlib.sha256(), 0
+    while chunk := cleaned.read(64 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    cleaned.seek(0)
+    return (
+        UploadedFile(file=cleaned, name=name, content_type=detected.content_type, size=size),
+        size,
+        digest.hexdigest(),
     )
 
 

@@ -9,6 +9,10 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from lms import registry
+        from notifications.hooks import HOOKS
+
+        for name, function in HOOKS.items():
+            registry.extend(name, function)
         from notifications.services import notify_member_moved
 
         registry.extend("enrolment_moved", notify_member_moved)  # courses moves people; it cannot import us

@@ -14,6 +14,7 @@ class Text:
     title: str
     body: str
     path: str
+    short: str = ""  # the one fact for a text message: the new time, the due date, or the title
 
 
 def _when(value: str) -> str:
@@ -50,6 +51,18 @@ TEXTS = {
     Kind.CERTIFICATE_REVOKED: (_("Certificate revoked"), _("Your certificate for “%(title)s” was revoked.")),
     Kind.SESSION_TOMORROW: (_("Session tomorrow"), _("“%(title)s” starts at %(starts)s at %(place)s.")),
     Kind.ASSIGNMENT_DUE_SOON: (_("Assignment due soon"), _("“%(title)s” is due on %(due)s.")),
+    Kind.ENROLLED: (
+        _("Enrolled in a cohort"),
+        _("You are enrolled in “%(title)s”. Sign in with your mobile number and a code sent to it by SMS."),
+    ),
+    Kind.SESSION_ADDED: (_("Session added"), _("New session “%(title)s” at %(starts)s at %(place)s.")),
+    Kind.SESSION_MOVED: (_("Session moved"), _("“%(title)s” now starts at %(starts)s at %(place)s.")),
+    Kind.SESSION_CANCELLED: (_("Session cancelled"), _("“%(title)s” at %(starts)s is cancelled.")),
+    Kind.DUE_DATE_CHANGED: (_("Due date changed"), _("“%(title)s” is now due on %(due)s.")),
+    Kind.WORK_SUBMITTED_DIGEST: (
+        _("Work handed in this hour"),
+        _("%(count)s hand-ins in “%(title)s” are waiting for your grading."),
+    ),
     Kind.WORK_SUBMITTED: (_("Work handed in"), _("%(who)s handed in “%(title)s”: it is waiting for your grading.")),
     Kind.OBJECTION_RAISED: (_("Objection to a grade"), _("%(who)s objected to the grade of “%(title)s”.")),
 }
@@ -62,4 +75,8 @@ def describe(notification) -> Text:
     values = {"title": p.get("title", ""), "due": _when(p.get("due_at")), "starts": _when(p.get("starts_at"))}
     values |= {"place": p.get("place", ""), "who": p.get("who", ""), "reason": p.get("reason", "")}
     values |= {"from": p.get("from", ""), "to": p.get("to", ""), "on": p.get("on", "")}
-    return Text(title=str(head), body=str(body) % values, path=p.get("path", ""))
+    values |= {"mobile": p.get("mobile", ""), "count": p.get("count", "")}
+    short = values["starts"] or values["due"] or values["title"]
+    if notification.kind == Kind.ENROLLED:
+        short = str(_("sign in with an SMS code"))
+    return Text(title=str(head), body=str(body) % values, path=p.get("path", ""), short=short)

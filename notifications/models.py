@@ -22,13 +22,21 @@ class Kind(models.TextChoices):
     CERTIFICATE_REVOKED = "certificate_revoked", _("Certificate revoked")
     SESSION_TOMORROW = "session_tomorrow", _("Session tomorrow")
     ASSIGNMENT_DUE_SOON = "assignment_due_soon", _("Assignment due soon")
+    ENROLLED = "enrolled", _("Enrolled in a cohort")
+    SESSION_ADDED = "session_added", _("Session added")
+    SESSION_MOVED = "session_moved", _("Session moved")
+    SESSION_CANCELLED = "session_cancelled", _("Session cancelled")
+    DUE_DATE_CHANGED = "due_date_changed", _("Due date changed")
     # For the cohort's instructors, not its trainees.
     WORK_SUBMITTED = "work_submitted", _("Work handed in")
     OBJECTION_RAISED = "objection_raised", _("Objection to a grade")
+    WORK_SUBMITTED_DIGEST = "work_submitted_digest", _("Work handed in this hour")
 
 
 # Kinds told to a cohort's instructors: whether the recipient still belongs is asked of Teaching, not Enrolment.
-INSTRUCTOR_KINDS = frozenset({Kind.WORK_SUBMITTED, Kind.OBJECTION_RAISED})
+INSTRUCTOR_KINDS = frozenset({Kind.WORK_SUBMITTED, Kind.OBJECTION_RAISED, Kind.WORK_SUBMITTED_DIGEST})
+# Kinds told to a cohort's trainees and its instructors alike: the recipient belongs while either holds.
+COHORT_KINDS = frozenset({Kind.SESSION_ADDED, Kind.SESSION_MOVED, Kind.SESSION_CANCELLED})
 
 
 class Notification(TimeStamped):
@@ -83,6 +91,9 @@ class Delivery(TimeStamped):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The provider that accepted the message and its message id (Aliyun's BizId, Tencent's SerialNo).
+    provider = models.CharField(_("provider"), max_length=32, blank=True)
+    receipt = models.CharField(_("provider's message id"), max_length=128, blank=True)
 
     class Meta:
         verbose_name = _("delivery")
@@ -108,3 +119,20 @@ class Preference(TimeStamped):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ChannelChoice(TimeStamped):
+    """A person's choice for one channel and kind; without a row the role's default holds (preferences.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_choices")
+    channel = models.CharField(_("channel"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    enabled = models.BooleanField(_("on"), default=True)
+
+    class Meta:
+        verbose_name = _("channel choice")
+        verbose_name_plural = _("channel choices")
+        constraints = [models.UniqueConstraint(fields=["user", "channel", "kind"], name="channel_choice_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.channel} · {self.kind}"

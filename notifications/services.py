@@ -12,19 +12,46 @@ from django.utils import timezone
 
 from courses.models import Enrolment, EnrolmentStatus, Teaching
 from lms.models import User
-from notifications.channels import channels
-from notifications.models import INSTRUCTOR_KINDS, Delivery, DeliveryStatus, Kind, Notification, Preference
+from notifications.channels import Deferred, channels
+from notifications.models import (
+    COHORT_KINDS,
+    INSTRUCTOR_KINDS,
+    ChannelChoice,
+    Delivery,
+    DeliveryStatus,
+    Kind,
+    Notification,
+    Preference,
+)
 from notifications.targets import describe_for_instructors, describe_target
 
 logger = logging.getLogger(__name__)
 
 
-def queue_deliveries(delivery_ids: list[int]) -> None:
-    """Queue one send task per delivery; the rows are the state of record, the sweep re-queues lost ones."""
-    from notifications.tasks import send_delivery
+def queue_deliveries(delivery_ids: list[int], *, countdown: float = 0, fan_out: bool = True) -> None:
+    """Queue one send task per delivery; the rows are the state of record, the sweep re-queues lost ones.
 
+    Many at once (a session of a 500-trainee cohort moved) are handed to one task that queues them from a
+    worker, so the request that caused them sends one message to the broker, not hundreds."""
+    from notifications.tasks import queue_many, send_delivery
+
+    options = {"countdown": countdown} if countdown > 0 else {}
+    if fan_out and len(delivery_ids) > settings.NOTIFICATIONS_SENT_IN_REQUEST:
+        queue_many.apply_async(args=[delivery_ids], queue=settings.NOTIFICATIONS_QUEUE, **options)
+        return
     for delivery_id in delivery_ids:
-        send_delivery.apply_async(args=[delivery_id], queue=settings.NOTIFICATIONS_QUEUE)
+        send_delivery.apply_async(args=[delivery_id], queue=settings.NOTIFICATIONS_QUEUE, **options)
+
+
+def _queue_after_commit(deliveries: list[Delivery]) -> None:
+    """Queue the pending deliveries after commit, each channel after its own delay (SMS waits to see if read)."""
+    by_delay: dict[float, list[int]] = {}
+    configured = channels()
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.PENDING:
+            by_delay.setdefault(configured[delivery.channel].delay_seconds, []).append(delivery.pk)
+    for delay, ids in by_delay.items():
+        transaction.on_commit(lambda ids=ids, delay=delay: queue_deliveries(ids, countdown=delay))
 
 
 def _record(
@@ -46,30 +73,73 @@ def _record(
         )
         for user_id, cohort_id, key in entries
     )
+    if len(notifications) > settings.NOTIFICATIONS_SENT_IN_REQUEST:
+        # A change that tells many (a session of a 500-trainee cohort moved) records the notifications here
+        # and leaves their deliveries to a worker; the sweep makes any a lost task left without them.
+        ids = [n.pk for n in notifications]
+        transaction.on_commit(lambda: _queue_deliveries_create(ids))
+        return notifications
+    _deliveries_create(notifications)
+    return notifications
+
+
+def _queue_deliveries_create(notification_ids: list[int]) -> None:
+    from notifications.tasks import create_deliveries
+
+    create_deliveries.apply_async(args=[notification_ids], queue=settings.NOTIFICATIONS_QUEUE)
+
+
+def _deliveries_create(notifications: list[Notification]) -> list[Delivery]:
+    """Each notification's deliveries, one per channel that wants it; sending queued after commit. A
+    notification that already has them keeps them (unique per channel), so this is safe to run twice."""
     user_ids = {n.recipient_id for n in notifications}
-    users = User.objects.in_bulk(user_ids)
+    # What channels ask of a recipient (address, number), without loading whole accounts.
+    users = {
+        pk: User(pk=pk, email=email, mobile=mobile)
+        for pk, email, mobile in User.objects.filter(pk__in=user_ids).values_list("pk", "email", "mobile")
+    }
     preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
+    choices: dict[int, dict] = {}
+    for user_id, channel_name, choice_kind, enabled in ChannelChoice.objects.filter(
+        user_id__in=user_ids, kind__in={n.kind for n in notifications}
+    ).values_list("user_id", "channel", "kind", "enabled"):
+        choices.setdefault(user_id, {})[(channel_name, choice_kind)] = enabled
     deliveries = []
     now = timezone.now()
     for notification in notifications:
-        notification.recipient = users[notification.recipient_id]
+        notification._state.fields_cache["recipient"] = users[notification.recipient_id]
         for channel in channels().values():
-            if not channel.wants(notification=notification, preference=preferences.get(notification.recipient_id)):
+            if not channel.wants(
+                notification=notification,
+                preference=preferences.get(notification.recipient_id),
+                choices=choices.get(notification.recipient_id),
+            ):
                 continue
             immediate = channel.immediate
             deliveries.append(
                 Delivery(
-                    notification=notification,
+                    notification_id=notification.pk,
                     channel=channel.name,
                     status=DeliveryStatus.SENT if immediate else DeliveryStatus.PENDING,
                     sent_at=now if immediate else None,
                 )
             )
+    existing = set(
+        Delivery.objects.filter(notification__in=[n.pk for n in notifications]).values_list(
+            "notification_id", "channel"
+        )
+    )
+    deliveries = [d for d in deliveries if (d.notification_id, d.channel) not in existing]
     Delivery.objects.bulk_create(deliveries)
-    pending = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
-    if pending:
-        transaction.on_commit(lambda: queue_deliveries(pending))
-    return notifications
+    _queue_after_commit(deliveries)
+    return deliveries
+
+
+@transaction.atomic
+def deliveries_create(*, notification_ids: list[int]) -> int:
+    """Make the deliveries of notifications recorded without them (a large fan-out). Idempotent."""
+    notifications = list(Notification.objects.filter(pk__in=notification_ids).order_by("pk"))
+    return len(_deliveries_create(notifications))
 
 
 def notify(*, kind: str, target, **payload) -> list[Notification]:
@@ -83,6 +153,28 @@ def notify(*, kind: str, target, **payload) -> list[Notification]:
     )
     entries = [(user_id, cohort_id, None) for user_id in people]
     return _record(kind=kind, target=target, entries=entries, payload={**described, **payload})
+
+
+def notify_cohort(*, kind: str, target, **payload) -> list[Notification]:
+    """Tell every trainee of the target's cohort (not withdrawn) and its instructors; call in the change's
+    transaction, before a deletion (the payload keeps what the row said)."""
+    _q, cohort_id, described = describe_target(target)
+    trainees = Enrolment.objects.filter(cohort_id=cohort_id).exclude(status=EnrolmentStatus.WITHDRAWN)
+    people = set(trainees.values_list("trainee_id", flat=True))
+    people |= set(
+        Teaching.objects.filter(cohort_id=cohort_id, instructor__is_active=True).values_list("instructor_id", flat=True)
+    )
+    entries = [(user_id, cohort_id, None) for user_id in sorted(people)]
+    return _record(kind=kind, target=target, entries=entries, payload={**described, **payload})
+
+
+def notify_enrolled(*, enrolments: list[Enrolment], cohort) -> list[Notification]:
+    """Tell newly enrolled trainees where they are and how to sign in (a mobile number and an SMS code)."""
+    from django.urls import reverse
+
+    entries = [(e.trainee_id, cohort.pk, None) for e in enrolments]
+    payload = {"title": cohort.name, "path": reverse("login-sms")}
+    return _record(kind=Kind.ENROLLED, target=cohort, entries=entries, payload=payload)
 
 
 def notify_instructors(*, kind: str, target, **payload) -> list[Notification]:
@@ -126,10 +218,11 @@ def _left_cohort(notification: Notification) -> bool:
     an enrolment not withdrawn."""
     if notification.cohort_id is None:
         return False
+    teaches = Teaching.objects.filter(instructor_id=notification.recipient_id, cohort_id=notification.cohort_id)
     if notification.kind in INSTRUCTOR_KINDS:
-        return not Teaching.objects.filter(
-            instructor_id=notification.recipient_id, cohort_id=notification.cohort_id
-        ).exists()
+        return not teaches.exists()
+    if notification.kind in COHORT_KINDS and teaches.exists():
+        return False
     return (
         not Enrolment.objects.filter(trainee_id=notification.recipient_id, cohort_id=notification.cohort_id)
         .exclude(status=EnrolmentStatus.WITHDRAWN)
@@ -155,15 +248,25 @@ def delivery_send(*, delivery_id: int) -> SendOutcome | None:
             return None
         notification = delivery.notification
         channel = channels().get(delivery.channel)
-        if channel is None or _left_cohort(notification):
-            delivery.status = DeliveryStatus.SKIPPED
-            delivery.last_error = "unknown channel" if channel is None else "recipient left the cohort"
+        skip = None
+        if channel is None:
+            skip = "unknown channel"
+        elif _left_cohort(notification):
+            skip = "recipient left the cohort"
+        elif hasattr(channel, "skip_reason"):
+            skip = channel.skip_reason(notification=notification)
+        if skip:
+            delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, skip
             delivery.save(update_fields=["status", "last_error", "updated_at"])
             return SendOutcome(delivery.status)
-        delivery.attempts += 1
         try:
-            channel.send(notification=notification)
-        except Exception as error:  # any failure of the outside world: SMTP refusal, bounce, timeout
+            receipt = channel.send(notification=notification)
+        except Deferred as deferred:  # quiet hours: no attempt spent, tried again when they end
+            delivery.last_error = str(deferred)
+            delivery.save(update_fields=["last_error", "updated_at"])
+            return SendOutcome(delivery.status, max(1.0, (deferred.until - timezone.now()).total_seconds()))
+        except Exception as error:  # any failure of the outside world: SMTP refusal, bounce, provider, timeout
+            delivery.attempts += 1
             delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
             retry_in = None
             if delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
@@ -173,8 +276,13 @@ def delivery_send(*, delivery_id: int) -> SendOutcome | None:
                 retry_in = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
             delivery.save(update_fields=["status", "attempts", "last_error", "updated_at"])
             return SendOutcome(delivery.status, retry_in)
+        delivery.attempts += 1
         delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT, timezone.now(), ""
-        delivery.save(update_fields=["status", "sent_at", "attempts", "last_error", "updated_at"])
+        if receipt is not None:  # the provider's message id, e.g. "tencent" and a SerialNo
+            delivery.provider, delivery.receipt = receipt.provider, receipt.message_id[:128]
+        delivery.save(
+            update_fields=["status", "sent_at", "attempts", "last_error", "provider", "receipt", "updated_at"]
+        )
         return SendOutcome(delivery.status)
 
 
@@ -188,7 +296,14 @@ def deliveries_sweep(*, older_than: timedelta | None = None) -> int:
         .values_list("pk", flat=True)[:1000]
     )
     queue_deliveries(ids)
-    return len(ids)
+    orphans = list(
+        Notification.objects.filter(created_at__lt=timezone.now() - older_than, deliveries__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    if orphans:  # a fan-out whose delivery task was lost: every notification has at least its in-app delivery
+        _queue_deliveries_create(orphans)
+    return len(ids) + len(orphans)
 
 
 @transaction.atomic
@@ -201,9 +316,19 @@ def notifications_mark_read(*, user: User, notification_ids: list[int] | None = 
 
 
 @transaction.atomic
-def preference_save(*, user: User, email_enabled: bool) -> Preference:
-    """Turn e-mail on or off for this person; applies to notifications recorded from now on."""
+def preference_save(*, user: User, email_enabled: bool, choices: dict | None = None) -> Preference:
+    """Turn e-mail on or off for this person and, given `choices` {(channel, kind): on}, set each channel and
+    kind; a choice equal to the default keeps no row. Applies to notifications recorded from now on."""
+    from notifications.preferences import default_enabled
+
     preference, _created = Preference.objects.update_or_create(user=user, defaults={"email_enabled": email_enabled})
+    if choices is not None:
+        ChannelChoice.objects.filter(user=user, channel__in={c for c, _k in choices}).delete()
+        ChannelChoice.objects.bulk_create(
+            ChannelChoice(user=user, channel=channel, kind=kind, enabled=on)
+            for (channel, kind), on in sorted(choices.items())
+            if on != default_enabled(channel=channel, kind=kind)
+        )
     return preference
 
 
@@ -219,7 +344,8 @@ def record_reminders(*, kind: str, target, people: list[tuple[int, int]], key_pr
 
 @transaction.atomic
 def remind_sessions_tomorrow(*, now=None) -> int:
-    """Tell each active trainee about its cohort's sessions that start tomorrow. Idempotent per person and session."""
+    """Tell each active trainee about the sessions for it (its cohort's, its team's, its community's:
+    `Session.is_expected_of`) that start tomorrow. Idempotent per person and session."""
     from django.urls import reverse
 
     from courses.models import Session
@@ -227,13 +353,17 @@ def remind_sessions_tomorrow(*, now=None) -> int:
     now = now or timezone.now()
     tomorrow = timezone.localdate(now) + timedelta(days=1)
     sessions = list(Session.objects.filter(starts_at__date=tomorrow).select_related("lesson").order_by("starts_at"))
-    trainees = _active_trainees({s.cohort_id for s in sessions})
+    enrolments = list(
+        Enrolment.objects.filter(cohort_id__in={s.cohort_id for s in sessions}, status=EnrolmentStatus.ACTIVE).only(
+            "trainee_id", "cohort_id", "team_id", "community_id"
+        )
+    )
     created = 0
     for session in sessions:
         created += record_reminders(
             kind=Kind.SESSION_TOMORROW,
             target=session,
-            people=[(u, session.cohort_id) for u in trainees.get(session.cohort_id, [])],
+            people=[(e.trainee_id, e.cohort_id) for e in enrolments if session.is_expected_of(e)],
             key_prefix=f"{Kind.SESSION_TOMORROW}:{session.pk}",
             payload={
                 "title": session.lesson.title,
@@ -243,15 +373,6 @@ def remind_sessions_tomorrow(*, now=None) -> int:
             },
         )
     return created
-
-
-def _active_trainees(cohort_ids) -> dict[int, list[int]]:
-    trainees: dict[int, list[int]] = {}
-    for user_id, cohort_id in Enrolment.objects.filter(
-        cohort_id__in=cohort_ids, status=EnrolmentStatus.ACTIVE
-    ).values_list("trainee_id", "cohort_id"):
-        trainees.setdefault(cohort_id, []).append(user_id)
-    return trainees
 
 
 def notify_member_moved(*, change) -> list[Notification]:

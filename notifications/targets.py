@@ -40,8 +40,24 @@ def describe_target(target) -> tuple[Q, int, dict]:
         payload = {"title": target.title, "path": reverse("projects:case-detail", args=[target.pk])}
         return Q(team_id=team.pk), team.cohort_id, payload
     if label == "certificates.Certificate":
-        payload = {"title": target.course_title, "path": reverse("certificates-detail", args=[target.pk])}
+        # The trainee's own page (the staff page answers 404 to a trainee).
+        payload = {"title": target.course_title, "path": reverse("certificates-own", args=[target.pk])}
         return Q(pk=target.enrolment_id), target.cohort_id, payload
+    if label == "fieldwork.Assignment":  # every trainee of the cohort
+        payload = {
+            "title": target.title,
+            "due_at": target.due_at.isoformat(),
+            "path": reverse("fieldwork:assignment-detail", args=[target.pk]),
+        }
+        return Q(), target.module.cohort_id, payload
+    if label == "courses.Session":  # every trainee of the cohort (guidance sessions too: plans change for all)
+        payload = {
+            "title": target.lesson.title,
+            "starts_at": target.starts_at.isoformat(),
+            "place": target.place,
+            "path": reverse("check-in-list"),
+        }
+        return Q(), target.cohort_id, payload
     if label == "courses.EnrolmentChange":
         # The moved trainee and the members of the team it left and the team it joined.
         enrolment = target.enrolment

@@ -20,6 +20,18 @@ def send_delivery(self, delivery_id: int) -> None:
         raise self.retry(countdown=outcome.retry_in)
 
 
+@shared_task(name="notifications.create_deliveries", acks_late=True, reject_on_worker_lost=True)
+def create_deliveries(notification_ids: list[int]) -> int:
+    """Make and queue the deliveries of a large fan-out's notifications (idempotent)."""
+    return services.deliveries_create(notification_ids=notification_ids)
+
+
+@shared_task(name="notifications.queue_many")
+def queue_many(delivery_ids: list[int]) -> None:
+    """Queue the send task of each of many deliveries (fanned out here rather than in the request)."""
+    services.queue_deliveries(delivery_ids, fan_out=False)
+
+
 @shared_task(name="notifications.sweep_pending")
 def sweep_pending() -> int:
     """Re-queue deliveries left pending too long (run by Celery beat)."""
@@ -38,3 +50,11 @@ def remind_assignments_due() -> int:
     from lms.registry import provided
 
     return provided("remind_assignments_due")()
+
+
+@shared_task(name="notifications.digest_hand_ins")
+def digest_hand_ins() -> int:
+    """Tell instructors of the last hour's hand-ins, one notice per cohort (hourly by beat): fieldwork/reminders.py."""
+    from lms.registry import provided
+
+    return provided("digest_hand_ins")()

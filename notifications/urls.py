@@ -6,5 +6,5 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.notification_list, name="list"),
     path("read/", views.notifications_mark_read, name="mark-read"),
-    path("settings/", views.preferences, name="preferences"),
+    path("settings/", views.preferences_page, name="preferences"),
 ]

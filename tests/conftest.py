@@ -93,6 +93,31 @@ def s3_storage(private_storage, settings, s3_server):
     return s3_server
 
 
+@pytest.fixture(scope="session")
+def sms_standin_server(tmp_path_factory):
+    """Local stand-ins of the SMS providers' APIs (Aliyun, Tencent) for this test session, on a free port."""
+    from tests.provider_standins import start_standin
+
+    server = start_standin(tmp_path_factory.mktemp("sms"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sms_standin(sms_standin_server):
+    """The stand-ins with an empty outbox and both providers answering."""
+    sms_standin_server.reset()
+    return sms_standin_server
+
+
+@pytest.fixture(autouse=True)
+def second_factor_off(settings, monkeypatch):
+    """Tests of other features sign staff in with a password alone (force_login has no second factor);
+    tests/lms/test_sign_in.py turns the factor on and proves it, in this process and in started servers."""
+    settings.LMS_SECOND_FACTOR_ROLES = set()
+    monkeypatch.setenv("LMS_SECOND_FACTOR_ROLES", "")
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at full strength costs ~0.4 s a user here and tests build thousands; hashing is not under test."""

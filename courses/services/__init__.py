@@ -96,6 +96,9 @@ def enrolment_create(
         raise Conflict(already, code="already_enrolled") from None
     audit_record(actor=actor, verb="enrolment.created", target=enrolment, trainee=trainee.pk, confirmed=confirm)
     forget_roles(trainee)
+    from courses.services.attendance import tell
+
+    tell("enrolled", enrolments=[enrolment], cohort=cohort)
     return enrolment
 
 

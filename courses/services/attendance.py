@@ -84,7 +84,7 @@ def session_values(
     """
     if lesson.module.cohort_id != cohort.pk:
         raise ValidationFailed(_("Choose a lesson of this cohort."), fields={"lesson": [_("Unknown lesson.")]})
-    if lesson.kind == LessonKind.READING:
+    if not lesson.is_in_person:
         raise ValidationFailed(
             _("Reading lessons have no in-person sessions."), fields={"lesson": [_("Choose an in-person lesson.")]}
         )
@@ -170,6 +170,15 @@ def session_values(
 
 
 @transaction.atomic
+def tell(event: str, **details) -> None:
+    """Run the functions apps above registered for this event (notifications tells people); in the caller's
+    transaction."""
+    from lms import registry
+
+    for function in registry.hooks(event):
+        function(**details)
+
+
 def session_create(*, lesson: Lesson, actor: User, **fields) -> Session:
     """Schedule an in-person session of a lesson (instructors and staff of its cohort); see session_values."""
     cohort = lesson.module.cohort
@@ -179,6 +188,7 @@ def session_create(*, lesson: Lesson, actor: User, **fields) -> Session:
     session = Session.objects.create(cohort=cohort, **values)
     session.instructors.set(instructors)
     audit_record(actor=actor, verb="session.created", target=session, lesson=lesson.pk)
+    tell("session_added", session=session)
     return session
 
 

@@ -5,8 +5,10 @@ bulk inserts, so a sheet of 2,000 rows costs a few dozen queries, not thousands.
 """
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -16,18 +18,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from courses.enrol_sheets import SheetRow
-from courses.models import Cohort, Enrolment, Teaching, Team
+from courses.models import Cohort, Enrolment, EnrolmentStatus, Teaching, Team
 from lms.audit import audit_record, audit_record_many
 from lms.cohort_cache import cohort_changed
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.mobiles import is_mobile, normalise_mobile
 from lms.models import Community, DistrictStaff, User
-from lms.services.people import NAME_MAX, free_username
+from lms.predicates import enrollable_trainees_q
+from lms.services.people import NAME_MAX, random_username
 
 BATCH = 500
 NEW = "new"
 EXISTING = "existing"
 ENROLLED = "enrolled"
+CHANGE = "change"  # already in the cohort with another team or community, or withdrawn: a move or a restoration
 ERROR = "error"
 
 
@@ -41,10 +45,17 @@ class RowResult:
     community: Community | None = None
     team: Team | None = None
     new_team: str = ""
+    # What staff must confirm row by row before a commit (another name, another cohort, a move).
+    warnings: list[str] = field(default_factory=list)
+    enrolment: Enrolment | None = None
 
     def refuse(self, reason: str) -> None:
         self.outcome = ERROR
         self.reasons.append(reason)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.outcome != ERROR and bool(self.warnings)
 
 
 @dataclass
@@ -64,8 +75,25 @@ class SheetPreview:
         return sorted({r.new_team for r in self.rows if r.new_team and r.outcome != ERROR})
 
     @property
+    def to_confirm(self) -> list[RowResult]:
+        return [r for r in self.rows if r.needs_confirmation]
+
+    @property
     def totals(self) -> dict[str, int]:
-        return {o: self.count(o) for o in (NEW, EXISTING, ENROLLED, ERROR)}
+        return {o: self.count(o) for o in (NEW, EXISTING, ENROLLED, CHANGE, ERROR)}
+
+
+class SheetNeedsConfirmation(Conflict):
+    code = "confirm_rows"
+
+    def __init__(self, preview: SheetPreview, rows: list[RowResult]):
+        self.preview = preview
+        message = ngettext(
+            "%(count)d row must be confirmed; nothing was enrolled.",
+            "%(count)d rows must be confirmed; nothing was enrolled.",
+            len(rows),
+        ) % {"count": len(rows)}
+        super().__init__(message, fields={"rows": [f"{r.row.number}: {'；'.join(r.warnings)}" for r in rows]})
 
 
 class SheetHasErrors(ValidationFailed):
@@ -146,8 +174,19 @@ def _check_row(result: RowResult, communities, choosable: set[int]) -> None:
         result.refuse(_("the team name is longer than 64 characters"))
 
 
-def _match_accounts(cohort: Cohort, results: list[RowResult]) -> None:
-    """Match rows to existing accounts by mobile: one query per batch."""
+def _instructor_of_cohort() -> str:
+    return _("this mobile belongs to an instructor of this cohort, who cannot also be its trainee")
+
+
+def _cannot_be_used() -> str:
+    # The same words for another district's person, a staff member and an administrator: a sheet must not
+    # tell staff who holds a number outside their districts.
+    return _("this mobile number cannot be used here")
+
+
+def _match_accounts(cohort: Cohort, results: list[RowResult], actor: User) -> None:
+    """Match rows to existing accounts by mobile: a few queries per batch. Only accounts staff may enrol are
+    named; a row whose account has another name, or is in another cohort of the course, must be confirmed."""
     by_mobile = defaultdict(list)
     for result in results:
         if is_mobile(result.mobile):
@@ -155,22 +194,93 @@ def _match_accounts(cohort: Cohort, results: list[RowResult]) -> None:
     for mobiles in _batches(sorted(by_mobile)):
         accounts = User.objects.filter(mobile__in=mobiles).annotate(
             holds_staff_role=Exists(DistrictStaff.objects.filter(user=OuterRef("pk"))),
-            in_cohort=Exists(Enrolment.objects.filter(cohort=cohort, trainee=OuterRef("pk"))),
             teaches=Exists(Teaching.objects.filter(cohort=cohort, instructor=OuterRef("pk"))),
+            elsewhere_in_course=Exists(
+                Enrolment.objects.filter(trainee=OuterRef("pk"), cohort__course_id=cohort.course_id).exclude(
+                    cohort=cohort
+                )
+            ),
         )
+        enrollable = set(
+            User.objects.filter(enrollable_trainees_q(actor), mobile__in=mobiles).values_list("pk", flat=True)
+        )
+        enrolments = {
+            e.trainee_id: e
+            for e in Enrolment.objects.filter(cohort=cohort, trainee__mobile__in=mobiles).select_related(
+                "team", "community"
+            )
+        }
         for account in accounts:
             for result in by_mobile[account.mobile]:
+                if account.is_superuser or account.holds_staff_role or account.pk not in enrollable:
+                    result.refuse(_cannot_be_used())
+                    continue
                 result.account = account
-                if account.is_superuser or account.holds_staff_role:
-                    result.refuse(_("the account with this mobile is staff or an administrator; it cannot be enrolled"))
+                if not account.is_active:
+                    result.refuse(_("the account with this mobile is deactivated"))
                 elif account.teaches:
                     result.refuse(
                         _("this mobile belongs to an instructor of this cohort, who cannot also be its trainee")
                     )
-                elif not account.is_active:
-                    result.refuse(_("the account with this mobile is deactivated"))
-                elif result.outcome != ERROR:
-                    result.outcome = ENROLLED if account.in_cohort else EXISTING
+                if result.outcome == ERROR:
+                    continue
+                result.enrolment = enrolments.get(account.pk)
+                result.outcome = ENROLLED if result.enrolment else EXISTING
+                name = result.row.name.strip()
+                if name and account.full_name != name:
+                    warning = _(
+                        "this mobile belongs to the account “%(account)s” (%(username)s), not “%(name)s”: "
+                        "confirm it is the same person"
+                    ) % {"account": account.full_name, "username": account.username, "name": name}
+                    if settings.LMS_SHEET_REFUSE_OTHER_NAME:
+                        result.refuse(warning)
+                        continue
+                    result.warnings.append(warning)
+                if account.elsewhere_in_course and not result.enrolment:
+                    result.warnings.append(
+                        _("already enrolled in another cohort of this course: confirm it is the same person")
+                    )
+
+
+def _match_emails(results: list[RowResult], actor: User) -> None:
+    """A new row whose e-mail belongs to an account staff may enrol, under another name, must be confirmed."""
+    by_email = defaultdict(list)
+    for result in results:
+        if result.outcome == NEW and result.row.email:
+            by_email[result.row.email.strip().lower()].append(result)
+    for emails in _batches(sorted(by_email)):
+        for account in User.objects.filter(enrollable_trainees_q(actor), email__in=emails).only(
+            "full_name", "username", "email"
+        ):
+            for result in by_email.get(account.email.lower(), []):
+                if account.full_name != result.row.name.strip():
+                    result.warnings.append(
+                        _(
+                            "this e-mail belongs to the account “%(account)s” (%(username)s); a new account is "
+                            "made for “%(name)s”: confirm"
+                        )
+                        % {"account": account.full_name, "username": account.username, "name": result.row.name}
+                    )
+
+
+def _check_changes(results: list[RowResult]) -> None:
+    """A row for someone already in the cohort with another team or community is a move; a withdrawn one
+    is enrolled again. Both are shown as a change to confirm."""
+    for result in results:
+        enrolment = result.enrolment
+        if result.outcome != ENROLLED or enrolment is None:
+            continue
+        current_team = enrolment.team.name if enrolment.team else ""
+        # An empty team cell keeps the team the trainee is in.
+        team_name = (result.team.name if result.team else result.new_team) if result.row.team.strip() else current_team
+        now = " · ".join(filter(None, [enrolment.community.name, current_team]))
+        then = " · ".join(filter(None, [result.community.name if result.community else "", team_name]))
+        if enrolment.status == EnrolmentStatus.WITHDRAWN:
+            result.outcome = CHANGE
+            result.warnings.append(_("withdrawn from this cohort: confirm to enrol again (%(to)s)") % {"to": then})
+        elif team_name != current_team or (result.community and result.community.pk != enrolment.community_id):
+            result.outcome = CHANGE
+            result.warnings.append(_("now in %(now)s: confirm to move to %(then)s") % {"now": now, "then": then})
 
 
 def _check_duplicates(results: list[RowResult]) -> None:
@@ -213,31 +323,49 @@ def enrol_sheet_preview(*, cohort: Cohort, rows: list[SheetRow], actor: User) ->
     for result in results:
         _check_row(result, communities, choosable)
     _check_duplicates(results)
-    _match_accounts(cohort, results)
+    _match_accounts(cohort, results, actor)
+    _match_emails(results, actor)
     _check_teams(cohort, results)
+    _check_changes(results)
     return SheetPreview(cohort=cohort, rows=results)
 
 
+def _new_usernames(count: int) -> list[str]:
+    """`count` usernames that say nothing about the people (lms.services.people.new_username), distinct
+    and free, checked in batches: a sheet of 2,000 rows asks a few queries, not one per row."""
+    found: set[str] = set()
+    while len(found) < count:
+        batch = {random_username() for _ in range(count - len(found))}
+        taken = set()
+        for names in _batches(sorted(batch)):
+            taken |= set(User.objects.filter(username__in=names).values_list("username", flat=True))
+        found |= batch - taken
+    return sorted(found)
+
+
 @transaction.atomic
-def enrol_sheet_commit(*, cohort: Cohort, rows: list[SheetRow], actor: User) -> SheetPreview:
+def enrol_sheet_commit(
+    *, cohort: Cohort, rows: list[SheetRow], actor: User, confirmed: Collection[int] = ()
+) -> SheetPreview:
     """Enrol every row of the sheet, creating accounts for new mobiles, or nothing at all when one row
-    has an error. New accounts get no usable password: staff give a temporary one from the person's
-    page, or the person sets one through the e-mailed link."""
+    has an error or a row to confirm (`confirmed`: row numbers) is not confirmed. Rows of people already in
+    the cohort with another team or community move them; withdrawn ones are enrolled again. New accounts
+    get no usable password: staff give a temporary one from the person's page, or the person sets one
+    through the e-mailed link."""
     cohort = Cohort.objects.select_for_update().select_related("district").get(pk=cohort.pk)
     preview = enrol_sheet_preview(cohort=cohort, rows=rows, actor=actor)
     if preview.errors:
         raise SheetHasErrors(preview)
+    confirmed = set(confirmed)
+    if unconfirmed := [r for r in preview.to_confirm if r.row.number not in confirmed]:
+        raise SheetNeedsConfirmation(preview, unconfirmed)
     to_create = [r for r in preview.rows if r.outcome == NEW]
-    taken = set()
-    for mobiles in _batches([r.mobile for r in to_create]):
-        taken |= set(User.objects.filter(username__in=mobiles).values_list("username", flat=True))
+    usernames = _new_usernames(len(to_create))
     unusable = make_password(None)  # "!" + random: no password logs in
     new_users = []
     for result in to_create:
-        username = free_username(result.mobile, taken)
-        taken.add(username)
         result.account = User(
-            username=username,
+            username=usernames.pop(),
             full_name=result.row.name.strip(),
             mobile=result.mobile,
             email=result.row.email,
@@ -286,5 +414,33 @@ def enrol_sheet_commit(*, cohort: Cohort, rows: list[SheetRow], actor: User) -> 
         targets=enrolments,
         data_of=lambda e: {"trainee": e.trainee_id, "source": "sheet", "new_account": e.trainee_id in new_ids},
     )
+    _apply_changes(preview, teams, actor)
     audit_record(actor=actor, verb="cohort.sheet_enrolled", target=cohort, **preview.totals)
+    from courses.services.attendance import tell
+
+    tell("enrolled", enrolments=enrolments, cohort=cohort)
     return preview
+
+
+def _apply_changes(preview: SheetPreview, teams: dict[str, Team], actor: User) -> None:
+    """Move (or enrol again) the confirmed people already in the cohort: one service call each, so a move
+    is kept, audited and told exactly as from its own page."""
+    from courses.services import enrolment_create
+    from courses.services.moves import enrolment_move
+
+    for result in preview.rows:
+        if result.outcome != CHANGE:
+            continue
+        team = result.team or teams.get(result.new_team) or (None if result.row.team.strip() else result.enrolment.team)
+        if result.enrolment.status == EnrolmentStatus.WITHDRAWN:
+            enrolment_create(
+                cohort=preview.cohort, trainee=result.account, community=result.community, team=team, actor=actor
+            )
+        else:
+            enrolment_move(
+                enrolment=result.enrolment,
+                team=team,
+                community=result.community,
+                reason=_("Changed by a sheet (row %(row)d)") % {"row": result.row.number},
+                actor=actor,
+            )

@@ -108,7 +108,7 @@ def enrolment_move(
         verb="enrolment.moved",
         target=enrolment,
         trainee=enrolment.trainee_id,
-        name=enrolment.trainee.full_name,
+        target_name=enrolment.trainee.full_name,
         **{
             "from": " · ".join(filter(None, [old_community.name, old_team.name if old_team else ""])),
             "to": " · ".join(filter(None, [community.name, team.name if team else ""])),

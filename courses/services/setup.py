@@ -23,11 +23,12 @@ from courses.models import (
 )
 from courses.prerequisites import find_cycle
 from courses.selectors import lesson_holds, module_holds, session_holds
-from courses.services.attendance import session_values
+from courses.services.attendance import session_values, tell
 from lms.access import not_found
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import District, User
+from lms.versions import check_version, field_changes
 
 # Reading material: PDF and photos only (what a phone opens without an office suite).
 ATTACHMENT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "webp")
@@ -92,10 +93,14 @@ def cohort_create(
 
 
 @transaction.atomic
-def cohort_update(*, cohort: Cohort, name: str, starts_on: dt.date, ends_on: dt.date, actor: User) -> Cohort:
-    """Rename a cohort or move its run; every session must stay inside the new run."""
+def cohort_update(
+    *, cohort: Cohort, name: str, starts_on: dt.date, ends_on: dt.date, actor: User, version: str | None = None
+) -> Cohort:
+    """Rename a cohort or move its run; every session must stay inside the new run. With `version` (the
+    form's), a save over a newer version is refused with what changed (StaleVersion, 409)."""
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     _require_manage(actor, cohort, _("You cannot change this cohort."))
+    check_version(cohort, version)
     name = _required_text(name, "name", _("Give the cohort a name."))
     _check_run(starts_on, ends_on)
     outside = (
@@ -109,9 +114,18 @@ def cohort_update(*, cohort: Cohort, name: str, starts_on: dt.date, ends_on: dt.
             _("The session “%(session)s” would fall outside the cohort's run: move it first.") % {"session": outside},
             code="session_outside_run",
         )
+    changes = field_changes(cohort, {"name": name, "starts_on": starts_on, "ends_on": ends_on})
     cohort.name, cohort.starts_on, cohort.ends_on = name, starts_on, ends_on
     cohort.save(update_fields=["name", "starts_on", "ends_on", "updated_at"])
-    audit_record(actor=actor, verb="cohort.updated", target=cohort, starts_on=str(starts_on), ends_on=str(ends_on))
+    audit_record(
+        actor=actor,
+        verb="cohort.updated",
+        target=cohort,
+        target_name=name,
+        starts_on=str(starts_on),
+        ends_on=str(ends_on),
+        changes=changes,
+    )
     return cohort
 
 
@@ -154,14 +168,17 @@ def module_save(
     summary: str = "",
     requires: list[Module] = (),
     actor: User,
+    version: str | None = None,
 ) -> Module:
-    """Create or change a module of a cohort with its prerequisites; a prerequisite cycle is refused, naming it."""
+    """Create or change a module of a cohort with its prerequisites; a prerequisite cycle is refused, naming it.
+    With `version` (the form's), a save over a newer version is refused with what changed (StaleVersion, 409)."""
     _require_manage(actor, cohort, _("You cannot set up modules of this cohort."))
     cohort = _lock_cohort(cohort)  # positions of the cohort's modules change under this lock only
     if module is not None:
         module = Module.objects.select_for_update().get(pk=module.pk)
         if module.cohort_id != cohort.pk:
             raise NotAllowed(_("This module belongs to another cohort."))
+        check_version(module, version)
     title = _required_text(title, "title", _("Give the module a title."))
     if phase not in Phase.values:
         raise ValidationFailed(_("Choose one of the three phases."), fields={"phase": [_("Unknown phase.")]})
@@ -185,15 +202,25 @@ def module_save(
             code="position_taken",
             fields={"position": [_("Choose a free position.")]},
         )
+    changes = {}
     if module is None:
         module = Module.objects.create(cohort=cohort, phase=phase, position=position, title=title, summary=summary)
         verb = "module.created"
     else:
+        changes = field_changes(module, {"phase": phase, "position": position, "title": title, "summary": summary})
         module.phase, module.position, module.title, module.summary = phase, position, title, summary
         module.save(update_fields=["phase", "position", "title", "summary", "updated_at"])
         verb = "module.updated"
     module.requires.set(requires)
-    audit_record(actor=actor, verb=verb, target=module, title=title, requires=sorted(r.pk for r in requires))
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=module,
+        target_name=title,
+        title=title,
+        requires=sorted(r.pk for r in requires),
+        changes=changes,
+    )
     return module
 
 
@@ -318,16 +345,23 @@ def session_save(
         fields.setdefault("check_in_minutes_after", session.check_in_minutes_after)
         fields["keep_community_id"] = session.community_id
     values, instructors = session_values(cohort=cohort, lesson=lesson, **fields)
+    moved_from = None
     if session is None:
         session = Session.objects.create(cohort=cohort, **values)
         verb = "session.created"
     else:
         session = Session.objects.select_for_update().get(pk=session.pk)
+        if (session.starts_at, session.place) != (values["starts_at"], values["place"]):
+            moved_from = session.starts_at
         for key, value in values.items():
             setattr(session, key, value)
         session.save()
         verb = "session.updated"
     session.instructors.set(instructors)
+    if verb == "session.created":
+        tell("session_added", session=session)
+    elif moved_from is not None:
+        tell("session_moved", session=session, was_starts_at=moved_from)
     audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=values["starts_at"].isoformat())
     return session
 
@@ -494,6 +528,7 @@ def session_delete(*, session: Session, actor: User) -> Lesson:
         starts_at=session.starts_at.isoformat(),
         place=session.place,
     )
+    tell("session_cancelled", session=session)  # before the row goes: the notice keeps what it said
     lesson = session.lesson
     session.delete()
     return lesson

@@ -19,7 +19,7 @@ from courses.forms import (
 )
 from courses.models import AttendanceSource, Enrolment
 from lms.errors import NotFound
-from lms.paging import page_of, query_without_page
+from lms.paging import ROWS_PER_PAGE, page_of, query_without_page
 from lms.qr import qr_svg
 
 
@@ -51,8 +51,11 @@ def check_in(request, session_id: int):
         raise NotFound(_("This session does not exist."))
     if request.method == "POST":
         form = CheckInForm(request.POST)
-        if not form.is_valid():
-            raise form_error(form)
+        if not form.is_valid():  # e.g. a code too long: the page again with the message, never a bare error page
+            visible = request.user.has_perm("courses.view_cohort_content", session)
+            error = form_error(form)
+            context = {"session": session if visible else None, "session_id": session_id, "refusal": error}
+            return render(request, "courses/check_in.html", context, status=error.status_code)
         try:
             attendance, created = services.attendance_check_in(
                 session=session,
@@ -138,16 +141,24 @@ def check_in_screen_state(request, session_id: int):
 @login_required
 def attendance_sheet(request, session_id: int):
     session = selectors.access_session(user=request.user, session_id=session_id, perm="courses.record_attendance")
-    rows = selectors.attendance_sheet(session=session)
+    only = selectors.sheet_filter(
+        session=session,
+        search=request.GET.get("q", ""),
+        team=request.GET.get("team", ""),
+        community=request.GET.get("community", ""),
+    )
+    rows = selectors.attendance_sheet(session=session, only=only)
     return render(
         request,
         "courses/attendance_sheet.html",
         {
             "session": session,
             "instructors": list(session.instructors.all()),
-            "page": page_of(rows, request),  # a phone shows 50 trainees at a time; "missing" lists them all
+            # A phone shows 50 trainees at a time, a filtered sheet all it found; "missing" lists everyone.
+            "page": page_of(rows, request, per_page=max(len(rows), 1) if only.active else ROWS_PER_PAGE),
             "query": query_without_page(request),
-            "missing": [row for row in rows if row.attendance is None],
+            "only": only,
+            "missing": selectors.not_checked_in(session=session),
             "statuses": services.attendance.AttendanceStatus.choices,
             "correct_form": AttendanceCorrectForm(),
         },

@@ -16,14 +16,15 @@ from courses.forms import (
     WithdrawForm,
     form_error,
 )
-from courses.models import Enrolment, Lesson, LessonKind, Teaching, Team
+from courses.models import Enrolment, Lesson, Teaching, Team
 from courses.services.teaching import assignable_instructors_q, teaching_add, teaching_remove
+from lms.audit_events import audit_personal_data_read
 from lms.errors import ApplicationError, NotAllowed, NotFound, ValidationFailed
 from lms.mobiles import normalise_mobile
 from lms.models import Community, User
 from lms.paging import page_of, query_without_page
 from lms.predicates import enrollable_trainees_q, roles_of
-from lms.selectors import choosable_communities
+from lms.selectors import choosable_communities, visible_mobiles
 from lms.spreadsheets import table_response
 
 # --- cohort tables and enrolment
@@ -42,6 +43,11 @@ def district_overview(request):
 @login_required
 def cohort_detail(request, cohort_id: int):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    return _cohort_page(request, cohort)
+
+
+def _cohort_page(request, cohort, *, enrol_error=None):
+    """The cohort page; with an enrolment error, the enrol form as typed and the message beside its field."""
     manages = request.user.has_perm("courses.manage_cohort", cohort)
     table = selectors.cohort_progress_table(cohort=cohort)
     context = {
@@ -53,23 +59,39 @@ def cohort_detail(request, cohort_id: int):
         "manages": manages,
     }
     if request.user.has_perm("courses.schedule_session", cohort):
-        context["in_person_lessons"] = Lesson.objects.filter(
-            module__cohort=cohort,
-            kind__in=[LessonKind.LECTURE, LessonKind.SITE_VISIT, LessonKind.WORKSHOP, LessonKind.FIELD_GUIDANCE],
-        ).order_by("module__phase", "module__position", "position")
+        context["in_person_lessons"] = (
+            Lesson.objects.in_person()
+            .filter(module__cohort=cohort)
+            .order_by("module__phase", "module__position", "position")
+        )
     if manages:
         context["communities"] = choosable_communities(user=request.user, district_id=cohort.district_id)
         context["teams"] = Team.objects.filter(cohort=cohort)
         context["enrol_form"] = EnrolForm()
         context["teachings"] = selectors.cohort_teachings(cohort=cohort)
         context["instructor_candidates"] = selectors.instructor_candidates(cohort=cohort, user=request.user)
-    return render(request, "courses/cohort_detail.html", context)
+    if enrol_error is not None:
+        context.update(enrol_error=enrol_error, enrol_fields=enrol_error.fields, enrol_posted=request.POST)
+    return render(
+        request, "courses/cohort_detail.html", context, status=enrol_error.status_code if enrol_error else 200
+    )
 
 
 @login_required
 @require_POST
 def cohort_enrol(request, cohort_id: int):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
+    if not request.user.has_perm("courses.manage_cohort", cohort):
+        raise NotAllowed(_("You cannot enrol trainees in this cohort."))
+    try:
+        trainee = _enrol(request, cohort)
+    except ApplicationError as error:  # every error keeps the typed form, the message beside its field
+        return _cohort_page(request, cohort, enrol_error=error)
+    messages.success(request, _("%(name)s is enrolled.") % {"name": trainee})
+    return redirect("cohort-detail", cohort_id=cohort.pk)
+
+
+def _enrol(request, cohort) -> User:
     form = EnrolForm(request.POST)
     if not form.is_valid():
         raise form_error(form)
@@ -105,8 +127,7 @@ def cohort_enrol(request, cohort_id: int):
         actor=request.user,
         confirm=form.cleaned_data["confirm"],
     )
-    messages.success(request, _("%(name)s is enrolled.") % {"name": trainee})
-    return redirect("cohort-detail", cohort_id=cohort.pk)
+    return trainee
 
 
 @login_required
@@ -197,7 +218,10 @@ def session_schedule(request, cohort_id: int):
 @login_required
 def attendance_export(request, cohort_id: int, fmt: str):
     cohort = selectors.access_taught_cohort(user=request.user, cohort_id=cohort_id)
-    table = exports.attendance_table(selectors.cohort_attendance_matrix(cohort=cohort), title=_("Attendance"))
+    matrix = selectors.cohort_attendance_matrix(cohort=cohort)
+    mobiles = visible_mobiles(user=request.user, people=[enrolment.trainee for enrolment, _statuses in matrix.rows])
+    table = exports.attendance_table(matrix, title=_("Attendance"), mobiles=mobiles)
+    audit_personal_data_read(request=request, verb="export.attendance", target=cohort, format=fmt)
     return table_response(table, fmt=fmt, name=f"{cohort.name}-{_('attendance')}")
 
 

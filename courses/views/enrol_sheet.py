@@ -34,13 +34,26 @@ def _staged_path(cohort, user, staged: str) -> str:
     return f"enrol-sheets/{cohort.pk}/{user.pk}/{staged}"
 
 
-def _render(request, cohort, *, preview=None, refused=None, staged="", status=200):
+def _render(request, cohort, *, preview=None, refused=None, staged="", status=200, layout=(), confirmed=()):
     return render(
         request,
         "courses/enrol_sheet.html",
-        {"cohort": cohort, "preview": preview, "refused": refused, "staged": staged, "max_mb": MAX_BYTES // 2**20},
+        {
+            "cohort": cohort,
+            "preview": preview,
+            "refused": refused,
+            "staged": staged,
+            "max_mb": MAX_BYTES // 2**20,
+            "layout": layout,
+            "confirmed": set(confirmed),
+        },
         status=status,
     )
+
+
+def _confirmed_rows(post) -> set[int]:
+    """Row numbers staff ticked to confirm (`confirm_row` values)."""
+    return {int(value) for value in post.getlist("confirm_row") if value.isdigit() and len(value) < 7}
 
 
 @accepts_body(MAX_BYTES + MULTIPART_MARGIN)
@@ -56,18 +69,19 @@ def enrol_sheet(request, cohort_id: int):
     if upload.size > MAX_BYTES:
         return _render(request, cohort, refused=_("The file is larger than 5 MB."), status=413)
     data = upload.read()
+    layout = []
     try:
-        rows = read_sheet(name=upload.name, data=data)
+        rows = read_sheet(name=upload.name, data=data, layout=layout)
     except SheetRefused as refused:
         return _render(request, cohort, refused=refused.message, status=400)
     preview = sheet_services.enrol_sheet_preview(cohort=cohort, rows=rows, actor=request.user)
     if preview.errors:
-        return _render(request, cohort, preview=preview, status=400)
+        return _render(request, cohort, preview=preview, status=400, layout=layout)
     # The rows as read, not the file: the commit then skips parsing the sheet a second time.
     staged = f"{uuid.uuid4().hex}.json"
     rows_json = json.dumps([dataclasses.asdict(row) for row in rows], ensure_ascii=False)
     default_storage.save(_staged_path(cohort, request.user, staged), ContentFile(rows_json.encode()))
-    return _render(request, cohort, preview=preview, staged=staged)
+    return _render(request, cohort, preview=preview, staged=staged, layout=layout)
 
 
 @login_required
@@ -80,16 +94,28 @@ def enrol_sheet_commit(request, cohort_id: int):
         raise ValidationFailed(_("The uploaded sheet is no longer here; upload it again."), code="sheet_missing")
     with default_storage.open(path, "rb") as file:
         rows = [SheetRow(**row) for row in json.loads(file.read())]
+    confirmed = _confirmed_rows(request.POST)
     try:
-        preview = sheet_services.enrol_sheet_commit(cohort=cohort, rows=rows, actor=request.user)
+        preview = sheet_services.enrol_sheet_commit(cohort=cohort, rows=rows, actor=request.user, confirmed=confirmed)
     except sheet_services.SheetHasErrors as error:  # the data changed since the preview
         return _render(request, cohort, preview=error.preview, status=400)
+    except sheet_services.SheetNeedsConfirmation as error:  # the preview again, the sheet kept, ticks kept
+        return _render(
+            request,
+            cohort,
+            preview=error.preview,
+            staged=staged,
+            status=409,
+            refused=error.message,
+            confirmed=confirmed,
+        )
     default_storage.delete(path)
     totals = preview.totals
     messages.success(
         request,
         _("%(enrolled)d trainees enrolled (%(new)d new accounts); %(already)d were already enrolled.")
-        % {"enrolled": totals["new"] + totals["existing"], "new": totals["new"], "already": totals["enrolled"]},
+        % {"enrolled": totals["new"] + totals["existing"], "new": totals["new"], "already": totals["enrolled"]}
+        + (" " + _("%(changed)d moved or enrolled again.") % {"changed": totals["change"]} if totals["change"] else ""),
     )
     return redirect("cohort-detail", cohort_id=cohort.pk)
 

@@ -32,6 +32,7 @@ from lms.bodies import MULTIPART_MARGIN, accepts_body
 from lms.errors import ApplicationError, NotAllowed, NotFound
 from lms.predicates import district_scope_q, roles_of
 from lms.registry import hooks
+from lms.versions import StaleVersion, version_of
 
 
 def _not_found():
@@ -74,6 +75,11 @@ def form_page(request, template: str, context: dict, *, error: ApplicationError 
     if error is not None:
         status = error.status_code
         context["error"] = error.message
+        if isinstance(error, StaleVersion) and form is not None and form.is_bound:
+            # The form stays as typed and now carries the current version: a second save replaces it.
+            form.data = form.data.copy()
+            form.data["version"] = error.current
+            error.fields = {}
         if form is not None and form.is_bound and error.fields:
             for name, field_errors in error.fields.items():
                 for text in field_errors:
@@ -155,7 +161,12 @@ def cohort_overview(request, cohort_id: int):
 @login_required
 def cohort_edit(request, cohort_id: int):
     cohort = access_managed_cohort(user=request.user, cohort_id=cohort_id)
-    initial = {"name": cohort.name, "starts_on": cohort.starts_on, "ends_on": cohort.ends_on}
+    initial = {
+        "name": cohort.name,
+        "starts_on": cohort.starts_on,
+        "ends_on": cohort.ends_on,
+        "version": version_of(cohort),
+    }
     form = CohortEditForm(request.POST or None, initial=initial)
     context = {"form": form, "title": _("Change the cohort"), "cohort": cohort}
     if request.method == "POST" and form.is_valid():
@@ -180,6 +191,7 @@ def _module_page(request, cohort, module=None):
             "title": module.title,
             "summary": module.summary,
             "requires": list(module.requires.values_list("pk", flat=True)),
+            "version": version_of(module),
         }
     else:
         initial = {"position": Module.objects.filter(cohort=cohort).count() + 1}
@@ -200,6 +212,7 @@ def _module_page(request, cohort, module=None):
                 summary=data["summary"],
                 requires=list(data["requires"]),
                 actor=request.user,
+                version=data["version"],
             )
         except ApplicationError as error:
             return form_page(request, "courses/setup/form.html", context, error=error)

@@ -261,7 +261,7 @@ def _hegang(cohort: Cohort) -> str:
     case = ModelCase.objects.filter(project=project).first()
     if case is None:
         case = services.case_save(project=project, actor=leader, **HEGANG_CASE)
-    if case.status in (CaseStatus.DRAFT, CaseStatus.RETURNED):
+    if case.is_editable:
         case = services.case_submit(case=case, actor=leader)
     if case.status == CaseStatus.SUBMITTED:
         services.case_approve(

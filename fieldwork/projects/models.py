@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Team
-from lms.models import Community, PreviewState, TimeStamped
+from lms.models import Community, PreviewFacts, PreviewState, TimeStamped
 
 
 class ProjectStatus(models.TextChoices):
@@ -73,7 +73,7 @@ class Partner(TimeStamped):
         return self.name
 
 
-class ProjectPhoto(TimeStamped):
+class ProjectPhoto(PreviewFacts, TimeStamped):
     """A private photo of a project: original kept, thumbnail and display size derived by a worker after commit."""
 
     district_lookup = "project__team__cohort__district"
@@ -279,8 +279,19 @@ CASE_SECTIONS = [
 REQUIRED_SECTIONS = [name for name, _label in CASE_SECTIONS]
 
 
+EDITABLE_CASE_STATES = {CaseStatus.DRAFT, CaseStatus.RETURNED}  # the team may change and submit the case
+
+
+class ModelCaseQuerySet(models.QuerySet):
+    def editable(self):
+        """Cases their team may still change and submit: the twin of `ModelCase.is_editable`."""
+        return self.filter(status__in=EDITABLE_CASE_STATES)
+
+
 class ModelCase(TimeStamped):
     """The team's write-up of its community's governance model; approved cases form the library."""
+
+    objects = ModelCaseQuerySet.as_manager()
 
     district_lookup = "project__team__cohort__district"
     cohort_lookup = "project__team__cohort"
@@ -319,3 +330,8 @@ class ModelCase(TimeStamped):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_editable(self) -> bool:
+        """The team may still change the case and submit it: the one reading of EDITABLE_CASE_STATES for a row."""
+        return self.status in EDITABLE_CASE_STATES

@@ -103,12 +103,18 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             _refuse(_("The photo could not be read as an image."))
         spool.seek(0)
-        path = default_storage.save(f"{folder.strip('/')}/{uuid.uuid4().hex}.{extension}", File(spool))
+        try:
+            cleaned = uploads.without_identifying_metadata(spool, detected=detected, name=name)
+        except uploads.FileRefused as error:
+            _refuse(error.message)
+        stored, sha256 = (cleaned[0], cleaned[2]) if cleaned else (File(spool), digest.hexdigest())
+        size = cleaned[1] if cleaned else size
+        path = default_storage.save(f"{folder.strip('/')}/{uuid.uuid4().hex}.{extension}", stored)
     return StoredPhoto(
         path=path,
         content_type=content_type,
         size=size,
-        sha256=digest.hexdigest(),
+        sha256=sha256,
         original_name=name,
     )
 

@@ -358,7 +358,7 @@ def case_submit(*, case: ModelCase, actor: User) -> ModelCase:
     case = _locked_case(case)
     if not actor.has_perm("projects.edit_project", case):
         raise NotAllowed(_("Only members of this team can submit its model case."))
-    if case.status not in (CaseStatus.DRAFT, CaseStatus.RETURNED):
+    if not case.is_editable:
         raise Conflict(_("Only a draft or returned case can be submitted."), code="case_not_draft")
     empty = {name: [_("This section is required.")] for name in REQUIRED_SECTIONS if not getattr(case, name).strip()}
     if empty:

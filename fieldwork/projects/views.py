@@ -14,6 +14,7 @@ from courses.models import Team
 from fieldwork.projects import exports, forms, photos, selectors, services
 from fieldwork.projects.models import CaseStatus, FieldProject, ModelCase
 from lms import uploads
+from lms.audit_events import audit_personal_data_read
 from lms.downloads import PREVIEW_VARIANTS, preview_pending, preview_status
 from lms.errors import NotAllowed, NotFound, ValidationFailed
 from lms.models import PreviewState
@@ -405,6 +406,8 @@ def photo_file(request, photo_id: int, variant: str):
     }.get(variant, (None, None))
     if not path:  # an unknown variant, or copies that could not be made
         raise NotFound()
+    if variant == "original":
+        audit_personal_data_read(request=request, verb="download.photo", target=photo)
     response = FileResponse(open_stream(path), content_type=content_type)
     # Stored types are checked by magic bytes; nosniff keeps the browser to the declared one.
     response["X-Content-Type-Options"] = "nosniff"

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import Module
@@ -14,6 +15,9 @@ from lms.access import not_found
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, ValidationFailed
 from lms.models import User
+from lms.versions import check_version, field_changes
+from notifications.models import Kind
+from notifications.services import notify
 
 # The file types an assignment may accept: those lms/uploads.py can recognise by content.
 EXTENSION_CHOICES = tuple(DEFAULT_EXTENSIONS)
@@ -79,15 +83,18 @@ def assignment_save(
     counts_toward_completion: bool = True,
     objection_window_days: int = 7,
     actor: User,
+    version: str | None = None,
 ) -> Assignment:
     """Create or change a field assignment: dates in order, file types from the known list, sizes in MB,
-    the pass mark within 0 and the rubric's maximum."""
+    the pass mark within 0 and the rubric's maximum. With `version` (the form's), a save over a newer
+    version is refused with what changed (StaleVersion, 409); the audit keeps before and after."""
     if not actor.has_perm("fieldwork.manage_assignments", module.cohort):
         raise NotAllowed(_("You cannot set up assignments of this cohort."))
     if assignment is not None:
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
         if assignment.module.cohort_id != module.cohort_id:
             raise NotAllowed(_("This assignment belongs to another cohort."))
+        check_version(assignment, version)
     title = (title or "").strip()
     if not title:
         raise _invalid(_("Give the assignment a title."), "title")
@@ -141,6 +148,7 @@ def assignment_save(
         "counts_toward_completion": counts_toward_completion,
         "objection_window_days": objection_window_days,
     }
+    changes = field_changes(assignment, values) if assignment is not None else {}
     if assignment is None:
         assignment = Assignment.objects.create(module=module, **values)
         verb = "assignment.created"
@@ -149,11 +157,22 @@ def assignment_save(
             raise Conflict(
                 _("Work has been handed in already: individual or team can no longer change."), code="has_submissions"
             )
+        due_changed = assignment.due_at != due_at
         for key, value in values.items():
             setattr(assignment, key, value)
         assignment.save()
         verb = "assignment.updated"
-    audit_record(actor=actor, verb=verb, target=assignment, title=values["title"], pass_mark=str(pass_mark))
+        if due_changed and assignment.opens_at <= timezone.now():  # before it opens, nobody is working on it
+            notify(kind=Kind.DUE_DATE_CHANGED, target=assignment)
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=assignment,
+        target_name=values["title"],  # the title at the time: the audit reads true after a rename
+        title=values["title"],
+        pass_mark=str(pass_mark),
+        changes=changes,
+    )
     return assignment
 
 

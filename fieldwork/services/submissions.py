@@ -90,7 +90,7 @@ def _check_editable(submission: Submission, actor: User) -> None:
     own = {"pk": submission.enrolment_id} if submission.enrolment_id else {"team_id": submission.team_id}
     if not Enrolment.objects.filter(trainee=actor, status=EnrolmentStatus.ACTIVE, **own).exists():
         raise NotAllowed(_("Only an active trainee of this cohort can hand in work."))
-    if submission.state not in {SubmissionState.DRAFT, SubmissionState.RETURNED}:
+    if not submission.is_editable:
         raise Conflict(_("This work has been handed in and cannot be changed now."), code="not_editable")
 
 

@@ -1,5 +1,7 @@
 """People governed by district staff: create, edit, deactivate."""
 
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -14,6 +16,7 @@ from lms.registry import provided
 from lms.services.passwords import temporary_password
 
 NAME_MAX = 50
+USERNAME_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud and typed without doubt
 ROLE_TRAINEE = "trainee"
 ROLE_INSTRUCTOR = "instructor"
 
@@ -50,10 +53,11 @@ def clean_person_fields(*, full_name: str, mobile: str, email: str) -> tuple[str
 def _mobile_taken(mobile: str, *, except_pk: int | None = None):
     taken = User.objects.filter(mobile=mobile).exclude(pk=except_pk).exists()
     if taken:
+        # The same words whoever holds the number, in whichever district: no answer names another's people.
         return Conflict(
-            _("Another account already has the mobile number %(mobile)s.") % {"mobile": mobile},
+            _("The mobile number %(mobile)s cannot be used here.") % {"mobile": mobile},
             code="mobile_taken",
-            fields={"mobile": [_("This mobile number is taken.")]},
+            fields={"mobile": [_("This mobile number cannot be used here.")]},
         )
     return None
 
@@ -96,8 +100,7 @@ def person_create(
     _check_community(community, {cohort.district_id})
     if error := _mobile_taken(mobile):
         raise error
-    taken = set(User.objects.filter(username__startswith=mobile).values_list("username", flat=True))
-    username = free_username(mobile, taken)
+    username = new_username()
     password = temporary_password()
     try:
         with transaction.atomic():
@@ -163,9 +166,15 @@ def person_deactivate(*, person: User, actor: User) -> User:
     return person
 
 
-def free_username(base: str, taken: set[str]) -> str:
-    """The mobile number as username (people log in with it anyway), with a suffix if an old account has it."""
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    return candidate
+def random_username() -> str:
+    return "u" + "".join(secrets.choice(USERNAME_ALPHABET) for _ in range(10))
+
+
+def new_username(taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A username that says nothing about the person: "u" and ten random letters and digits (31^10 choices).
+    Never the mobile number — usernames travel in exports and audit rows, and a number changes hands;
+    people still log in with their mobile number (lms.authentication.UsernameOrMobileBackend)."""
+    while True:
+        candidate = random_username()
+        if candidate not in taken and not User.objects.filter(username=candidate).exists():
+            return candidate

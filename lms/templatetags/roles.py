@@ -16,3 +16,14 @@ def reads_audit(user) -> bool:
 @register.filter
 def sets_up_cohorts(user) -> bool:
     return user.is_authenticated and (user.is_superuser or bool(roles_of(user).staff_district_ids))
+
+
+@register.filter
+def mobile_for(person, viewer) -> str:
+    """The person's mobile as the viewer may see it: in full (itself, staff of its districts), else masked."""
+    from lms.mobiles import mask_mobile
+
+    number = getattr(person, "mobile", "") or ""
+    if not number:
+        return ""
+    return number if viewer.has_perm("lms.view_mobile", person) else mask_mobile(number)

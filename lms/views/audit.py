@@ -1,6 +1,5 @@
 """The audit page for staff (their districts) and instructors (their cohorts): read-only, filtered, exported."""
 
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,7 +10,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from lms import audit_trail
+from lms.audit_events import audit_personal_data_read
 from lms.errors import NotAllowed, ValidationFailed
+from lms.forms import CalendarDateField
+from lms.models import District
+from lms.predicates import roles_of
 from lms.spreadsheets import table_response
 
 PAGE_SIZE = 50
@@ -21,8 +24,10 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class AuditFilterForm(forms.Form):
     person = forms.TypedChoiceField(label=gettext_lazy("Person"), required=False, coerce=int, empty_value=None)
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
-    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = CalendarDateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = CalendarDateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, actors, **kwargs):
@@ -81,10 +86,20 @@ def audit_list(request):
     )
 
 
+def _data_text(data: dict) -> dict:
+    return {key: str(value) for key, value in data.items() if value not in (None, "")}
+
+
 @login_required
 @require_GET
 def audit_export(request, fmt: str):
     _form, _data, rows = _filtered(request)
     lines = audit_trail.audit_lines(list(rows[: audit_trail.EXPORT_LIMIT]))
+    # Scoped to the exporter's own district when it is staff, so that district's staff read this row too.
+    staff_districts = sorted(roles_of(request.user).staff_district_ids)
+    target = District.objects.get(pk=staff_districts[0]) if staff_districts else request.user
+    audit_personal_data_read(
+        request=request, verb="export.audit", target=target, format=fmt, rows=len(lines), **_data_text(_data)
+    )
     name = _("audit-%(date)s") % {"date": timezone.localdate().isoformat()}
     return table_response(audit_trail.audit_table(lines), fmt=fmt, name=name)

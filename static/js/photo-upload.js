@@ -79,16 +79,20 @@
     }
     bar.value = 0;
     var request = new XMLHttpRequest();
-    request.open((form.getAttribute("method") || "post").toUpperCase(), form.action || window.location.href);
+    var target = (form.action || window.location.href).split("#")[0];
+    request.open((form.getAttribute("method") || "post").toUpperCase(), target);
     request.upload.addEventListener("progress", function (event) {
       if (event.lengthComputable) bar.value = Math.round((100 * event.loaded) / event.total);
     });
     request.addEventListener("load", function () {
-      if (request.status < 400 && request.responseURL && request.responseURL !== window.location.href) {
+      // Redirected (the answer's URL is not the one posted to): go there, as the browser would after a POST.
+      // Compared with the URL posted to, not with this page's: a form posting elsewhere that answers 2xx
+      // with a page (the certificate check's verdict) must show that page, not load its URL again by GET.
+      if (request.status < 400 && request.responseURL && request.responseURL.split("#")[0] !== target) {
         window.location.assign(request.responseURL);
         return;
       }
-      // The answer is a page (the form again with its message): show it as the browser would.
+      // The answer is a page (a verdict, or the form again with its message): show it as the browser would.
       document.open();
       document.write(request.responseText);
       document.close();

@@ -68,7 +68,9 @@ def test_revoke_reissue_and_download_through_the_api(certified_world):
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_revoked"
     new = client.post(f"/api/v1/certificates/{certificate.pk}/reissue/")
     assert new.status_code == 201 and new.json()["reissue_of"] == certificate.pk
-    download = api(w.done.trainee).get(f"/api/v1/certificates/{certificate.pk}/download/")
+    # The revoked one is no longer its holder's to download (Certificate.is_downloadable); staff keep it.
+    assert api(w.done.trainee).get(f"/api/v1/certificates/{certificate.pk}/download/").status_code == 404
+    download = client.get(f"/api/v1/certificates/{certificate.pk}/download/")
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
     assert api(w.trainee).get(f"/api/v1/certificates/{certificate.pk}/download/").status_code == 404
     assert api(w.trainee).get("/api/v1/certificates/").json()["count"] == 0

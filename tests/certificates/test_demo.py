@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 from certificates.eligibility import cohort_eligibility
-from certificates.models import CompletionRule, IssuerProfile
+from certificates.models import CompletionRule, IssuerProfile, SigningKey
 from courses.models import Cohort
 from lms.models import AuditEntry
 
@@ -12,9 +12,15 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_sets_rules_and_template_and_running_twice_changes_nothing():
     call_command("seed_demo")
-    counts = [m.objects.count() for m in (CompletionRule, IssuerProfile, AuditEntry)]
+    counts = [m.objects.count() for m in (CompletionRule, IssuerProfile, SigningKey, AuditEntry)]
     call_command("seed_demo")
-    assert [m.objects.count() for m in (CompletionRule, IssuerProfile, AuditEntry)] == counts
+    assert [m.objects.count() for m in (CompletionRule, IssuerProfile, SigningKey, AuditEntry)] == counts
+    # Every demo district issues in its own name with its own key, from the first run.
+    assert set(SigningKey.objects.usable().values_list("owner", flat=True)) >= {"nh", "sd"}
+    assert dict(IssuerProfile.objects.values_list("district__code", "name")) == {
+        "nh": "佛山市南海区民政局",
+        "sd": "佛山市顺德区民政局",
+    }
     cohort = Cohort.objects.get(year=2022, district__code="nh")
     with translation.override("en"):
         rows = {row.enrolment.trainee.username: row for row in cohort_eligibility(cohort=cohort)}

@@ -342,8 +342,12 @@ def test_missing_or_unreadable_key_leaves_the_certificate_pending_with_a_clear_e
     certificate = Certificate.objects.get(enrolment=w.done)
     with caplog.at_level(logging.ERROR, logger="certificates.tasks"):
         result = render_certificate.apply(args=[certificate.pk])
-    assert result.failed() and isinstance(result.result, signing.SigningKeyUnavailable)
-    assert "left pending" in caplog.text and advice in caplog.text
+    if damage == "missing":  # the district's: nothing any worker can do until the operator makes the key
+        assert result.failed() and isinstance(result.result, signing.SigningKeyUnavailable)
+        assert "left pending" in caplog.text
+    else:  # this host's: it leaves the queue and the message goes back for a host that can sign
+        assert not result.successful() and "leaves them on the queue for other workers" in caplog.text
+    assert advice in caplog.text
     certificate.refresh_from_db()
     assert (certificate.status, certificate.pdf.name, certificate.sha256, certificate.attempts) == (
         CertificateStatus.PENDING,
@@ -351,21 +355,3 @@ def test_missing_or_unreadable_key_leaves_the_certificate_pending_with_a_clear_e
         "",
         0,
     )
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_without_the_key_logs_why_and_issues_nothing(certified_world, render_queue, media_root, tmp_path):
-    from tests.certificates.workers import Worker, wait_for
-
-    w = certified_world
-    other_host = {"LMS_KEY_ENCRYPTION_KEY": "b3RoZXItaG9zdC1rZXktZW5jcnlwdGlvbi1rZXktMzI="}
-    worker = Worker(render_queue, media_root, extra_env=other_host)
-    try:
-        worker.wait_ready()
-        services.certificate_issue_batch(cohort=w.cohort, actor=w.staff, enrolment_ids=[w.done.pk])
-        wait_for(lambda: b"left pending" in worker.log_path.read_bytes(), timeout=60, workers=[worker])
-    finally:
-        worker.stop()
-    certificate = Certificate.objects.get(enrolment=w.done)
-    assert certificate.status == CertificateStatus.PENDING and not certificate.pdf
-    assert "KeyNotReadableHere" in worker.log_path.read_text()

@@ -196,3 +196,13 @@ def test_selectors_take_the_same_queries_at_two_sizes(teams, clock, selector):
             call()
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 2, counts
+
+
+def test_session_tomorrow_is_announced_to_the_team_it_is_for_only(teams):
+    from notifications import services as notification_services
+    from notifications.models import Kind, Notification
+
+    notification_services.remind_sessions_tomorrow(now=SESSION_START - timedelta(days=1))
+    told = set(Notification.objects.filter(kind=Kind.SESSION_TOMORROW).values_list("recipient_id", "target_id"))
+    assert (teams.a.trainee_id, teams.guidance_a.pk) in told
+    assert (teams.b.trainee_id, teams.guidance_a.pk) not in told

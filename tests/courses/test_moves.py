@@ -199,3 +199,19 @@ def test_the_api_moves_and_refuses_a_team_of_another_cohort(client, world, teams
     )
     assert response.status_code == 200 and response.json()["team"] == second.pk
     assert Team.objects.filter(pk=first.pk).exists()
+
+
+def test_the_enrol_form_keeps_what_was_typed_with_the_message_beside_the_field(client, world, teams):
+    _first, second = teams
+    client.force_login(world.staff)
+    before = db_state()
+    typo = client.post(
+        f"/cohorts/{world.cohort.pk}/enrol/",
+        {"trainee": "1390000000x", "community": world.community.pk, "team": second.pk},
+    )
+    text = typo.content.decode()
+    assert typo.status_code == 400
+    assert 'id="trainee-error"' in text and 'value="1390000000x"' in text and 'data-testid="enrol-form"' in text
+    assert f'<option value="{second.pk}" selected>' in text
+    assert 'data-testid="progress-table"' in text  # the cohort page, not a bare error page
+    assert db_state() == before

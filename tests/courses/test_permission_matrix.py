@@ -451,7 +451,7 @@ def state():
         AttendanceCorrection.objects.count(),
         Session.objects.count(),
         sorted(Enrolment.objects.values_list("pk", "status")),
-        AuditEntry.objects.count(),
+        AuditEntry.objects.changes().count(),
         sorted(Cohort.objects.values_list("pk", "name", "starts_on")),
         sorted(Module.objects.values_list("pk", "title", "position")),
         sorted(Lesson.objects.values_list("pk", "position")),

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 # Pages include the top bar's notification bell: one COUNT query. Sheets read their corrections: one query.
 LIMITS = {
     "cohort page": 19,  # + the instructors and the instructors one may add, + attendance shares (2), sessions (2)
-    "attendance sheet": 11,
+    "attendance sheet": 14,  # + the filter's teams and communities (2) and who is not checked in (1)
     "api progress": 11,
     "api sheet": 11,
     "district overview": 11,  # sessions' expected trainees and their records: 2

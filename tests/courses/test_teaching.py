@@ -6,7 +6,7 @@ from courses.models import Teaching
 from courses.services.teaching import teaching_add, teaching_remove
 from lms.errors import Conflict, NotFound
 from lms.models import AuditEntry
-from tests.courses.factories import TeachingFactory
+from tests.courses.factories import EnrolmentFactory, TeachingFactory
 from tests.lms.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,9 @@ def teachings():
 def test_staff_assign_a_district_instructor_and_a_roleless_account(world):
     colleague = TeachingFactory(cohort__district=world.district).instructor
     newcomer = UserFactory()
-    for person in (colleague, newcomer, world.trainee):
+    # A trainee of another cohort of the district (one of this cohort's trainees cannot also teach it).
+    last_years_trainee = EnrolmentFactory(cohort__district=world.district).trainee
+    for person in (colleague, newcomer, last_years_trainee):
         teaching = teaching_add(cohort=world.cohort, instructor=person, actor=world.staff)
         assert AuditEntry.objects.filter(verb="teaching.added", target_id=str(teaching.pk)).exists()
     with pytest.raises(Conflict) as raised:

@@ -5,6 +5,7 @@ is tested is the file an operator installs.
 """
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.test import RequestFactory
 
 from fieldwork.models import SubmissionFile
 from lms.uploads import MULTIPART_MARGIN
@@ -44,15 +46,20 @@ def wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 
     raise AssertionError(f"port {port} did not open:\n{log.read_text()}")
 
 
-def site_config(*, app_port: int, https_port: int, http_port: int, certificate: Path, key: Path, static: Path) -> str:
+def site_config(
+    *, app_port: int, https_port: int, http_port: int, certificate: Path, key: Path, static: Path, access_log: Path
+) -> str:
     text = (ROOT / "deploy/nginx.conf").read_text()
     for old, new in [
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
         ("listen 443 ssl http2;", f"listen {https_port} ssl http2;"),
+        ("set $lms_https_port 443;", f"set $lms_https_port {https_port};"),
         ("listen 80;", f"listen {http_port};"),
         ("/etc/ssl/lms/fullchain.pem", str(certificate)),
         ("/etc/ssl/lms/privkey.pem", str(key)),
         ("/srv/lms/staticfiles/", f"{static}/"),
+        ("root /srv/lms/staticfiles;", f"root {static};"),
+        ("/var/log/nginx/lms.access.log", str(access_log)),
     ]:
         assert old in text, old
         text = text.replace(old, new)
@@ -94,6 +101,7 @@ class Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.access_log = tmp / "lms-access.log"
         (tmp / "site.conf").write_text(
             site_config(
                 app_port=self.app_port,
@@ -102,6 +110,7 @@ class Stack:
                 certificate=certificate,
                 key=key,
                 static=tmp / "static",
+                access_log=self.access_log,
             )
         )
         for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -207,10 +216,12 @@ class Browser:
         assert "sessionid" in self.cookies
 
 
-def test_nginx_sends_http_to_https_and_compresses_html(stack):
+def test_nginx_sends_http_to_https_keeping_a_non_standard_port_and_compresses_html(stack):
     plain = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=30)
-    plain.request("GET", "/accounts/login/", headers={"Host": "localhost"})
-    assert plain.getresponse().status == 301
+    plain.request("GET", "/accounts/login/?next=/learn/", headers={"Host": "localhost"})
+    redirect = plain.getresponse()
+    assert redirect.status == 301
+    assert redirect.headers["Location"] == f"https://localhost:{stack.https_port}/accounts/login/?next=/learn/"
     browser = Browser(stack)
     response, _compressed = browser.request("GET", "/accounts/login/", headers={"Accept-Encoding": "gzip"})
     assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"
@@ -274,10 +285,131 @@ def field_assignment(world):
     return assignment, world.trainee
 
 
+def _upload_location() -> tuple[re.Pattern, int, int]:
+    """The upload routes' regex, their body cap and the cap of every other request, as deploy/nginx.conf sets them."""
+    text = (ROOT / "deploy/nginx.conf").read_text()
+    server = text[text.index("listen 443") :]
+    default = int(re.search(r"\n    client_max_body_size (\d+)m;", server).group(1)) * MB
+    match = re.search(r"location ~ (\^/\S+) \{\n        client_max_body_size (\d+)m;", server)
+    return re.compile(match.group(1)), int(match.group(2)) * MB, default
+
+
 def test_client_max_body_size_lets_the_largest_default_submission_through():
     from fieldwork.models import Assignment
 
-    text = (ROOT / "deploy/nginx.conf").read_text()
-    limit = int(re.search(r"client_max_body_size (\d+)m;", text).group(1)) * MB
+    _pattern, limit, _default = _upload_location()
     largest = Assignment._meta.get_field("max_total_size").default
     assert limit >= largest + MULTIPART_MARGIN
+
+
+def _routes(resolver, prefix=""):
+    from django.urls import URLResolver
+
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from _routes(entry, prefix + str(entry.pattern))
+        else:
+            yield prefix + str(entry.pattern), entry.callback
+
+
+def _sample_path(route: str) -> str:
+    path = re.sub(r"<int:[^>]+>|\(\?P<[^>]+>\\d\+\)", "1", route)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def test_nginx_caps_bodies_as_the_app_does_every_upload_route_and_only_those(settings):
+    """The app's upload views (lms.bodies) and nginx's upload location name the same routes."""
+    from django.urls import get_resolver
+
+    from lms.bodies import body_limit_for
+
+    pattern, upload_cap, default_cap = _upload_location()
+    assert default_cap == settings.LMS_REQUEST_BODY_MAX
+    factory = RequestFactory()
+    uploads, others = [], []
+    for route, _view in _routes(get_resolver()):
+        path = _sample_path(route)
+        if "<" in path or "(" in path:
+            continue
+        limit = body_limit_for(factory.post(path))
+        (uploads if limit > settings.LMS_REQUEST_BODY_MAX else others).append((path, limit))
+    assert len(uploads) >= 10
+    for path, limit in uploads:
+        assert pattern.match(path), f"{path} takes {limit} bytes but nginx caps it at 1 MB"
+        assert limit <= upload_cap, (path, limit, upload_cap)
+    for path, _limit in others:
+        assert not pattern.match(path), f"{path} takes a small body but nginx streams it as an upload"
+
+
+def test_bodies_over_the_cap_stop_at_nginx_and_uploads_pass(stack):
+    browser = Browser(stack)
+    response, _page = browser.request(
+        "POST", "/accounts/login/", b"x" * (2 * MB), {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status == 413  # nginx's own answer: gunicorn never saw the body
+    response, page = browser.request(
+        "POST", "/verify/check/", b"x" * (2 * MB), {"Content-Type": "multipart/form-data; boundary=x"}
+    )
+    assert response.status != 413 and response.status < 500, page[:300]  # the upload route reached the app
+
+
+def test_the_check_in_screen_and_its_json_are_never_compressed(stack, world):
+    from tests.courses.factories import SessionFactory
+
+    session = SessionFactory(lesson=world.skills_lesson)
+    browser = Browser(stack)
+    browser.login(world.instructor)
+    for path in (f"/sessions/{session.pk}/screen/", f"/sessions/{session.pk}/screen.json"):
+        response, _body = browser.request("GET", path, headers={"Accept-Encoding": "gzip, br"})
+        assert response.status == 200, path
+        assert "Content-Encoding" not in response.headers, path
+    response, _body = Browser(stack).request("GET", "/accounts/login/", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"  # other pages still are, by the app
+
+
+def test_the_access_log_carries_the_request_id_and_upstream_time(stack):
+    browser = Browser(stack)
+    response, _page = browser.request("GET", "/accounts/login/")
+    request_id = response.headers["X-Request-ID"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in stack.access_log.read_text().splitlines() if line.strip()]
+        ours = [line for line in lines if line["request_id"] == request_id]
+        if ours:
+            break
+        time.sleep(0.2)
+    assert ours, lines[-3:]
+    line = ours[0]
+    assert line["uri"] == "/accounts/login/" and line["status"] == 200
+    assert float(line["upstream_time"]) >= 0 and line["upstream_status"] == "200"
+
+
+def test_a_dead_app_gets_the_bilingual_error_page(stack, tmp_path):
+    """nginx with the same file in front of a port nothing listens on: its 502 is static/errors/502.html."""
+    https_port, http_port = free_port(), free_port()
+    (tmp_path / "site.conf").write_text(
+        site_config(
+            app_port=free_port(), https_port=https_port, http_port=http_port, certificate=stack.tmp / "cert.pem",
+            key=stack.tmp / "key.pem", static=stack.tmp / "static", access_log=tmp_path / "access.log",
+        )
+    )  # fmt: skip
+    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "nginx.conf").write_text((stack.tmp / "nginx.conf").read_text().replace(str(stack.tmp), str(tmp_path)))
+    nginx = subprocess.Popen(
+        [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "nginx.out").open("wb"), start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_port(https_port, nginx, tmp_path / "nginx.out")
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        connection = http.client.HTTPSConnection("localhost", https_port, context=context, timeout=30)
+        connection.request("GET", "/accounts/login/")
+        response = connection.getresponse()
+        page = response.read().decode()
+        assert response.status == 502
+        assert "服务暂时不可用" in page and "Service unavailable" in page
+    finally:
+        os.killpg(nginx.pid, signal.SIGTERM)
+        nginx.wait(timeout=15)

@@ -181,3 +181,26 @@ def test_the_beat_task_finalises_and_the_trainee_page_says_so(client, field):
     client.force_login(field.world.instructor)
     grading = client.get(f"/submissions/{submission.pk}/grade/").content.decode()
     assert "系统" in grading
+
+
+def test_a_grading_typo_keeps_the_typed_rubric_and_feedback(client, field):
+    submission = field.submitted()
+    client.force_login(field.world.instructor)
+    (first, _low, high), (second, low2, _high2) = field.rubric
+    before = db_state()
+    response = client.post(
+        f"/submissions/{submission.pk}/grade/",
+        {
+            "action": "grade",
+            f"level_{first.pk}": high.pk,
+            f"points_{first.pk}": "8",
+            f"level_{second.pk}": low2.pk,
+            f"points_{second.pk}": "9",  # above the low level's 5
+            "feedback": "居民参与部分再补充访谈。",
+        },
+    )
+    text = response.content.decode()
+    assert response.status_code == 400 and 'data-testid="grading-form"' in text
+    assert f'value="{low2.pk}" data-min' in text and "checked" in text.split(f'value="{low2.pk}"')[1][:120]
+    assert 'value="9"' in text and "居民参与部分再补充访谈。" in text
+    assert db_state() == before

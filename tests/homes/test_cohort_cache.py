@@ -100,3 +100,17 @@ def test_a_change_bumps_the_cohort_version_again_after_commit(world, django_capt
     for callback in callbacks:
         callback()
     assert versions() != during
+
+
+def test_without_redis_changes_go_on_and_pages_compute_uncached(client, world, held, settings):
+    import copy
+
+    from tests.s3 import free_port
+
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["LOCATION"] = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = caches
+    course_services.attendance_record(session=held, enrolment=world.enrolment, status="present", actor=world.instructor)
+    client.force_login(world.staff)
+    assert _share(client.get("/todo/staff/").content.decode(), held.pk) == "50"
+    assert _share(client.get(f"/cohorts/{world.cohort.pk}/dashboard/").content.decode(), held.pk) == "50"

@@ -177,8 +177,8 @@ def grow(world, field, count: int, session, prefix: str) -> None:
 # Session and user (2), the bell (1), roles (3), then the home itself.
 # The staff home computes on a miss of its per-cohort cache (as here: a fresh cache per test) and reads the
 # cache on the next request.
-LIMITS = {"trainee": 20, "instructor": 11, "staff": 24}
-CACHED_LIMITS = {"staff": 8}
+LIMITS = {"trainee": 20, "instructor": 11, "staff": 26}
+CACHED_LIMITS = {"staff": 10}  # + the to-do counts that change without a cohort row: sign-ins, the clock
 
 
 @pytest.mark.parametrize("role", list(LIMITS))

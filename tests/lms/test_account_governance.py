@@ -103,7 +103,10 @@ def test_staff_cannot_open_the_user_admin(client, world):
 
 
 def test_instructor_assignment_in_the_admin_is_for_operators(client, world):
+    from tests.courses.factories import EnrolmentFactory
+
     cohort = world.cohort
+    person = EnrolmentFactory(cohort__district=world.district).trainee  # not this cohort's trainee
     data = {
         "name": cohort.name,
         "year": cohort.year,
@@ -113,13 +116,13 @@ def test_instructor_assignment_in_the_admin_is_for_operators(client, world):
         "teachings-INITIAL_FORMS": "0",
         "teachings-MIN_NUM_FORMS": "0",
         "teachings-MAX_NUM_FORMS": "1000",
-        "teachings-0-instructor": str(world.trainee.pk),
+        "teachings-0-instructor": str(person.pk),
         "teachings-0-cohort": str(cohort.pk),
     }
     client.force_login(world.staff)
     assert client.post(f"/admin/courses/cohort/{cohort.pk}/change/", data).status_code == 302
-    assert not Teaching.objects.filter(instructor=world.trainee).exists()
+    assert not Teaching.objects.filter(instructor=person).exists()
 
     client.force_login(UserFactory(is_superuser=True))
     assert client.post(f"/admin/courses/cohort/{cohort.pk}/change/", data).status_code == 302
-    assert Teaching.objects.filter(cohort=cohort, instructor=world.trainee).exists()
+    assert Teaching.objects.filter(cohort=cohort, instructor=person).exists()

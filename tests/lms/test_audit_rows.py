@@ -477,6 +477,20 @@ CASES = {
         "grades.released",
         w.instructor,
     ),
+    "grade_correct": lambda w, f: (
+        (
+            lambda s: lambda: fieldwork.grade_correct(
+                submission=s, scores=f.scores(points=(9, 9)), reason="核分有误", actor=w.instructor
+            )
+        )(_released(f)),
+        "grade.corrected",
+        w.instructor,
+    ),
+    "grades_finalise_due": lambda w, f: (
+        (lambda _s: lambda: fieldwork.grades_finalise_due(now=timezone.now() + timedelta(days=400)))(_released(f)),
+        "grade.finalised",
+        None,
+    ),
     "objection_raise": lambda w, f: (
         (lambda s: lambda: fieldwork.objection_raise(submission=s, reason="访谈记录已补充。", actor=w.trainee))(
             _released(f)

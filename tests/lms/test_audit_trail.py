@@ -30,7 +30,7 @@ def written_verbs() -> set[str]:
         if {".venv", "tests", "migrations"} & set(path.parts):
             continue
         text = path.read_text(encoding="utf-8")
-        if "audit_record(" not in text:
+        if not any(call in text for call in ("audit_record(", "audit_personal_data_read(", "audit_second_factor(")):
             continue
         for line in text.splitlines():
             if "verb" in line:
@@ -232,6 +232,7 @@ def test_query_count_does_not_grow_with_the_rows(client, world, url, django_asse
 
     client.force_login(world.staff)
     _fill(world, 3)
+    client.get(url)  # an export writes its own entry (a target of one more kind): counted in both runs
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
     _fill(world, 30)

@@ -133,7 +133,7 @@ def test_a_body_arriving_after_the_deadline_answers_408(settings):
     request._stream = Slow(b"x" * 1000)
     response = _middleware_answer(request)
     assert response.status_code == 408
-    assert "too slowly" in response.content.decode() or "太慢" in response.content.decode()
+    assert "too slowly" in response.content.decode() or "过慢" in response.content.decode()
 
 
 def test_a_socket_timeout_while_reading_is_a_408_not_a_500():

@@ -10,7 +10,7 @@ from django.core import mail
 from courses.services.teaching import teaching_remove
 from fieldwork import services as fieldwork_services
 from notifications import services
-from notifications.models import Delivery, DeliveryStatus, Kind, Notification
+from notifications.models import ChannelChoice, Delivery, DeliveryStatus, Kind, Notification
 from tests.courses.factories import TeachingFactory
 
 
@@ -19,9 +19,11 @@ def told(kind) -> list[int]:
 
 
 def with_email(*users):
+    """An address, and the choice of an e-mail for each hand-in (the default is the hourly digest)."""
     for user in users:
         user.email = f"{user.username}@example.org"
         user.save(update_fields=["email"])
+        ChannelChoice.objects.create(user=user, channel="email", kind=Kind.WORK_SUBMITTED, enabled=True)
 
 
 @pytest.fixture
@@ -164,3 +166,37 @@ def test_a_real_worker_emails_the_instructor_after_commit(field, settings, media
     finally:
         worker.stop()
         purge_queue(queue)
+
+
+# --- the hourly digest (the default for e-mail) instead of one message per hand-in
+
+
+@pytest.mark.django_db
+def test_by_default_a_hand_in_is_in_the_bell_but_not_e_mailed(field):
+    world = field.world
+    world.instructor.email = "mentor@example.org"
+    world.instructor.save(update_fields=["email"])
+    field.submitted()
+    notice = Notification.objects.get(kind=Kind.WORK_SUBMITTED, recipient=world.instructor)
+    assert list(notice.deliveries.values_list("channel", flat=True)) == ["in_app"]
+
+
+@pytest.mark.django_db
+def test_the_hourly_digest_counts_the_hand_ins_once_per_cohort_and_instructor(field, second_instructor):
+    from django.utils import timezone
+
+    from fieldwork.reminders import digest_hand_ins
+
+    world = field.world
+    world.instructor.email = "mentor@example.org"
+    world.instructor.save(update_fields=["email"])
+    field.submitted()
+    field.submitted(enrolment=field.classmate_enrolment)
+    field.submitted(assignment=field.other_assignment, enrolment=world.other_enrolment)  # another cohort's
+    next_hour = timezone.now() + timezone.timedelta(hours=1)
+    assert digest_hand_ins(now=next_hour) == 3  # two instructors here, one in the other cohort
+    assert digest_hand_ins(now=next_hour) == 0  # once per hour
+    digest = Notification.objects.get(kind=Kind.WORK_SUBMITTED_DIGEST, recipient=world.instructor)
+    assert digest.payload["count"] == 2 and digest.payload["path"] == "/grading/"
+    assert sorted(digest.deliveries.values_list("channel", flat=True)) == ["email", "in_app"]
+    assert digest_hand_ins(now=next_hour + timezone.timedelta(hours=1)) == 0  # nothing new

@@ -17,8 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--cohort", type=int, required=True, help="The cohort's id.")
         parser.add_argument("--as", dest="username", required=True, help="The staff member (or superuser) acting.")
         parser.add_argument("--dry-run", action="store_true", help="Show what would happen; write nothing.")
+        parser.add_argument(
+            "--confirm-rows",
+            default="",
+            help="Row numbers checked by hand (another name, another cohort of the course, a move), e.g. 3,7.",
+        )
 
-    def handle(self, *args, file: Path, cohort: int, username: str, dry_run: bool, **options):
+    def handle(self, *args, file: Path, cohort: int, username: str, dry_run: bool, confirm_rows: str, **options):
         translation.activate("zh-hans")
         actor = User.objects.filter(username=username, is_active=True).first()
         if actor is None:
@@ -35,16 +40,26 @@ class Command(BaseCommand):
         if dry_run:
             preview = sheet_services.enrol_sheet_preview(cohort=cohort_obj, rows=rows, actor=actor)
         else:
+            confirmed = {int(n) for n in confirm_rows.replace(" ", "").split(",") if n.isdigit()}
             try:
-                preview = sheet_services.enrol_sheet_commit(cohort=cohort_obj, rows=rows, actor=actor)
+                preview = sheet_services.enrol_sheet_commit(
+                    cohort=cohort_obj, rows=rows, actor=actor, confirmed=confirmed
+                )
             except sheet_services.SheetHasErrors as error:
                 preview = error.preview
+            except sheet_services.SheetNeedsConfirmation as error:
+                for result in error.preview.to_confirm:
+                    self.stderr.write(f"row {result.row.number} (confirm): {'；'.join(result.warnings)}")
+                raise CommandError(f"{error.message} --confirm-rows names the rows checked by hand.") from None
         for result in preview.errors:
             self.stderr.write(f"row {result.row.number}: {'；'.join(result.reasons)}")
+        if dry_run:
+            for result in preview.to_confirm:
+                self.stderr.write(f"row {result.row.number} (confirm): {'；'.join(result.warnings)}")
         totals = preview.totals
         summary = (
             f"new accounts: {totals['new']}, existing accounts: {totals['existing']}, "
-            f"already enrolled: {totals['enrolled']}, errors: {totals['error']}"
+            f"already enrolled: {totals['enrolled']}, changes: {totals['change']}, errors: {totals['error']}"
         )
         if preview.errors:
             raise CommandError(f"{summary}. Nothing was enrolled.")

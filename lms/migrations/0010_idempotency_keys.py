@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lms", "0006_places_retired"),
+        ("lms", "0009_second_factor_and_password_history"),
     ]
 
     operations = [

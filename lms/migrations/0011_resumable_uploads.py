@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lms', '0007_idempotency_keys'),
+        ('lms', '0010_idempotency_keys'),
     ]
 
     operations = [
