@@ -71,7 +71,8 @@ def credential_document(*, certificate, district_code: str, issuer_name: str) ->
                     "identityHash": certificate.trainee_name,
                 }
             ],
-            "activityEndDate": valid_from,
+            # The course ended with the cohort, not on the day the certificate was issued.
+            "activityEndDate": issued_at(certificate.cohort.ends_on).isoformat(),
             "achievement": {
                 "id": f"{issuer_id(district_code)}achievements/cohort-{certificate.cohort_id}",
                 "type": ["Achievement"],

@@ -15,9 +15,10 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
@@ -318,12 +319,16 @@ def _write_archival(document, archival: Archival) -> bytes:
     metadata.created = metadata.modified = archival.issued_on.isoformat()
     attachments = []
     if archival.credential:
+        # WeasyPrint writes these dates with a "Z": give them in UTC (the start of the day of issue in Shanghai).
+        moment = datetime.combine(archival.issued_on, time(), ZoneInfo(settings.TIME_ZONE)).astimezone(UTC)
         attachments.append(
             Attachment(
                 string=archival.credential,
                 name=archival.credential_name,
                 description=archival.credential_description,
                 relationship="Alternative",
+                created=moment,
+                modified=moment,
             )
         )
     with compact_subsetting():

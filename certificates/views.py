@@ -1,4 +1,5 @@
 import json
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -171,7 +172,7 @@ def certificate_own(request, certificate_id: int):
         "certificates/own.html",
         {
             "certificate": certificate,
-            "downloadable": certificate.status == CertificateStatus.ISSUED and bool(certificate.pdf),
+            "downloadable": certificate.is_downloadable,
             # WeChat's in-app browser often refuses downloads: it is told how to open the system browser.
             "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
             "verify_url": rendering.verify_url(certificate.code),
@@ -264,12 +265,26 @@ def cohort_archive(request, cohort_id: int):
             % {"serials": serials},
             code="archive_incomplete",
         )
-    members = [(f"{c.serial}.pdf", lambda name=c.pdf.name: storage.open_stream(name)) for c in certificates]
+    members = [(archive_member_name(c), lambda name=c.pdf.name: storage.open_stream(name)) for c in certificates]
     audit_personal_data_read(request=request, verb="export.certificates_zip", target=cohort, files=len(members))
     response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="certificates-{cohort.pk}.zip"'
+    # Named by district and cohort: NH-2022.zip, and the cohort's own name for browsers that read RFC 5987.
+    plain = f"{cohort.district.code.upper()}-{cohort.year}"
+    full = safe_file_name(f"{plain}-{cohort.name}") + ".zip"
+    response["Content-Disposition"] = f"attachment; filename=\"{plain}.zip\"; filename*=UTF-8''{quote(full)}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def safe_file_name(text: str) -> str:
+    """A name fit for a file: no path separators or control characters, at most 100 characters."""
+    cleaned = "".join("_" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in text).strip(" .")
+    return cleaned[:100] or "_"
+
+
+def archive_member_name(certificate) -> str:
+    """SERIAL-姓名.pdf: a folder of certificates reads by name as well as by number."""
+    return safe_file_name(f"{certificate.serial}-{certificate.trainee_name}") + ".pdf"
 
 
 def verify_form(request):

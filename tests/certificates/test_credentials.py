@@ -147,3 +147,23 @@ def test_verify_page_prints_the_fingerprint_of_the_published_certificate(signed_
     assert fingerprint in page and f"/issuers/{key.district_code}/keys/{key.number}/certificate.pem" in page
     line_prefix = fingerprint[:23]
     assert line_prefix in signing.signature_line(signing.load_district_key(district))
+
+
+def test_the_credential_ends_the_activity_with_the_cohort_and_its_file_dates_are_utc(signed_certificate):
+    """activityEndDate is the cohort's end (not the issue date); the embedded file's dates carry a "Z" and are UTC."""
+    from pyhanko.pdf_utils.generic import NameObject
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    token = json.loads(embedded(signed_certificate))["id"].split(",", 1)[1]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    cohort = signed_certificate.cohort
+    assert claims["credentialSubject"]["activityEndDate"] == credentials.issued_at(cohort.ends_on).isoformat()
+    reader = PdfFileReader(io.BytesIO(certificate_bytes(signed_certificate)))
+    spec = reader.root["/Names"]["/EmbeddedFiles"]["/Names"][1].get_object()
+    params = spec["/EF"][NameObject("/F")].get_object()["/Params"]
+    day = signed_certificate.issued_on
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    expected = start.astimezone(datetime.UTC).strftime("D:%Y%m%d%H%M%SZ")
+    assert str(params["/CreationDate"]) == expected == str(params["/ModDate"])
+    assert expected.endswith("160000Z")  # midnight in Shanghai is 16:00 the day before in UTC

@@ -187,11 +187,15 @@ def test_cohort_zip_streams_every_issued_pdf(client, certified_world):
     data = b"".join(response.streaming_content)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None
-        assert sorted(archive.namelist()) == sorted(f"{c.serial}.pdf" for c in certificates)
+        assert sorted(archive.namelist()) == sorted(f"{c.serial}-{c.trainee_name}.pdf" for c in certificates)
+        assert any(name.endswith("-刘䶮.pdf") for name in archive.namelist())  # the name, rare character and all
         import hashlib
 
         for c in certificates:
-            assert hashlib.sha256(archive.read(f"{c.serial}.pdf")).hexdigest() == c.sha256
+            assert hashlib.sha256(archive.read(f"{c.serial}-{c.trainee_name}.pdf")).hexdigest() == c.sha256
+    code = w.cohort.district.code.upper()
+    assert response["Content-Disposition"].startswith(f'attachment; filename="{code}-{w.cohort.year}.zip"; ')
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
 
 
 def test_template_with_remote_url_and_outside_file_renders_without_fetching(client, certified_world):

@@ -62,5 +62,5 @@ def test_two_worker_hosts_sharing_only_a_bucket_issue_every_certificate_once(
     response = client.get(f"/cohorts/{cohort.pk}/certificates.zip")
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
-        assert sorted(archive.namelist()) == sorted(f"{c.serial}.pdf" for c in certificates)
+        assert sorted(archive.namelist()) == sorted(f"{c.serial}-{c.trainee_name}.pdf" for c in certificates)
         assert archive.testzip() is None
