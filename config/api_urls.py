@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from fieldwork import api as fieldwork_api
 from fieldwork.projects.api import register as register_project_routes
+from lms import tus
 from lms.api import AuthTokenView, MeView, SchemaView
 from notifications.sign_in_views import SmsCodeView, SmsTokenView
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path("auth/sms/code/", SmsCodeView.as_view(), name="api-sms-code"),
     path("auth/sms/token/", SmsTokenView.as_view(), name="api-sms-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("uploads/", tus.uploads, name="api-uploads"),
+    path("uploads/<uuid:upload_id>/", tus.uploads, name="api-upload"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path(
         "docs/",

@@ -183,6 +183,13 @@ class CheckInSerializer(serializers.Serializer):
     session = serializers.IntegerField(min_value=1)
     code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     token = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
+    scanned_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the phone scanned the QR code without a network; an older token of this session then "
+        "counts at its own signed moment if that lay in the check-in window and it arrives within 2 hours.",
+    )
 
     def validate(self, data):
         if not data["code"] and not data["token"]:
@@ -508,7 +515,11 @@ class CheckInView(APIView):
         if session is None:
             raise NotFound(_("This session does not exist."))
         attendance, created = services.attendance_check_in(
-            session=session, user=request.user, token=data["token"], code=data["code"]
+            session=session,
+            user=request.user,
+            token=data["token"],
+            code=data["code"],
+            offline=data["scanned_at"] is not None,
         )
         message = _("You are checked in.") if created else _("You are already checked in.")
         body = {"created": created, "message": message, "attendance": AttendanceSerializer(attendance).data}

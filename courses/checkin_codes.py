@@ -5,6 +5,8 @@ and go stale after a slot or two: a photo of the projector sent to a friend at h
 The slot comes from `timezone.now()` (not `time.time()`), so tests move the clock by patching it.
 """
 
+from datetime import UTC, datetime, timedelta
+
 from django.core import signing
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -13,6 +15,9 @@ SLOT_SECONDS = 60
 CODE_LENGTH = 6
 # The current slot and the previous one: a code read just before it rotates still works.
 ACCEPTED_SLOTS = 2
+# A QR token scanned where there was no network (the field outbox keeps it) is accepted when it arrives
+# within this long of the moment it was shown, and that moment lay inside the session's check-in window.
+OFFLINE_GRACE = timedelta(hours=2)
 
 
 def current_slot(now=None) -> int:
@@ -66,3 +71,15 @@ def code_is_valid(session_id: int, code: str) -> bool:
     if len(code) != CODE_LENGTH:
         return False
     return any(constant_time_compare(code, code_for(session_id, slot)) for slot in _recent_slots())
+
+
+def token_moment(session_id: int, token: str) -> datetime | None:
+    """When a token of this session was shown (the start of its signed slot); None if it is not one."""
+    try:
+        value = _signer(session_id).unsign(token or "")
+    except signing.BadSignature:
+        return None
+    token_session, _dot, slot = value.partition(".")
+    if token_session != str(session_id) or not slot.isdigit():
+        return None
+    return datetime.fromtimestamp(int(slot) * SLOT_SECONDS, tz=UTC)

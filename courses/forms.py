@@ -10,6 +10,9 @@ from lms.forms import first_error, form_error  # noqa: F401 -- their home is lms
 class CheckInForm(forms.Form):
     code = forms.CharField(label=_("Check-in code"), max_length=32, required=False)
     token = forms.CharField(max_length=256, required=False, widget=forms.HiddenInput)
+    # Set by the field outbox when it kept the scan on a phone without a network (its clock, shown only to
+    # the trainee): the server judges the token by its own signed moment (courses.checkin_codes.OFFLINE_GRACE).
+    scanned_at = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
 
 class AttendanceRecordForm(forms.Form):

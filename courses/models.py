@@ -487,6 +487,8 @@ ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 class AttendanceSource(models.TextChoices):
     SELF = "self", _("Self check-in")
     INSTRUCTOR = "instructor", _("Recorded by instructor")
+    # Scanned without a network and sent later (courses.checkin_codes.OFFLINE_GRACE): shown as 离线签到.
+    OFFLINE = "offline", _("Offline check-in")
 
 
 class AttendanceQuerySet(models.QuerySet):

@@ -76,6 +76,8 @@ class LessonForm(forms.Form):
         help_text=_("Markdown: headings, lists, links, emphasis."),
     )
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=1, max_value=24 * 60)
+    # The version the form was loaded from: a save over a newer one is refused (lms/versions.py).
+    version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
 
 class AttachmentForm(forms.Form):
@@ -99,6 +101,8 @@ class SessionSetupForm(forms.Form):
     community = forms.ModelChoiceField(
         label=_("Community served (field guidance)"), queryset=Community.objects.none(), required=False
     )
+    # The version the form was loaded from: a save over a newer one is refused (lms/versions.py).
+    version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
     def __init__(self, *args, cohort, user, **kwargs):
         from courses.models import Lesson

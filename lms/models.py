@@ -311,3 +311,54 @@ class PasswordHistory(models.Model):
         verbose_name = _("earlier password")
         verbose_name_plural = _("earlier passwords")
         ordering = ["-created_at", "-pk"]
+
+class IdempotencyKey(models.Model):
+    """A create a client made under its own key (a UUID), with the answer it got, so a replay gets that answer.
+
+    Written in the same transaction as the rows the request created, so a key exists exactly when its
+    create committed; a refused request (4xx/5xx) keeps no key. Kept at least IDEMPOTENCY_KEEP_DAYS.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.UUIDField(_("idempotency key"))
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=512)
+    # SHA-256 of the request's content (fields and files, never the multipart boundary or the CSRF token).
+    fingerprint = models.CharField(max_length=64, blank=True)
+    request_length = models.PositiveBigIntegerField(default=0)
+    status = models.PositiveSmallIntegerField(default=0)
+    content_type = models.CharField(max_length=128, blank=True)
+    location = models.CharField(max_length=2048, blank=True)
+    body = models.BinaryField(default=b"")
+    # Each file received: field, name, size, sha256, so a client can check its bytes arrived whole.
+    received = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"
+
+
+class TusUpload(models.Model):
+    """A resumable upload (tus 1.0.0, lms.tus): its chunks lie in private storage until it is used or expires."""
+
+    id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    length = models.PositiveBigIntegerField()
+    offset = models.PositiveBigIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    # The stored chunks in order: [[offset, storage name], ...]; their sizes add up to `offset`.
+    chunks = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("resumable upload")
+        verbose_name_plural = _("resumable uploads")
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.offset}/{self.length}"

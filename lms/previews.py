@@ -112,6 +112,10 @@ def render_copies(source, *, display_size: tuple[int, int]) -> tuple[bytes, byte
     """(thumbnail, display) JPEGs of a picture, upright by its EXIF orientation; PictureUnreadable if undecodable."""
     from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+    from lms.uploads import register_heif
+
+    register_heif()  # an iPhone photo stored before HEIC was converted at ingest
+
     # WeasyPrint (imported by every worker for certificates) turns on LOAD_TRUNCATED_IMAGES for the whole
     # process, which would pad a photo cut off half-way with grey and call it ready. Strict while we decode;
     # safe in the prefork pool, where a process runs one task at a time.

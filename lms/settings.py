@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "lms.sessions_policy.SessionPolicyMiddleware",  # second factor, idle and absolute limits, password age
     "lms.middleware.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
+    "lms.idempotency.IdempotencyMiddleware",
 ]
 
 if PRODUCTION:  # the dev server and the test live server serve static files themselves
@@ -407,10 +408,18 @@ def _key_encryption_key() -> str:
 
 
 LMS_KEY_ENCRYPTION_KEY = _key_encryption_key()
+# Resumable uploads (lms.tus, tus 1.0.0 at /api/v1/uploads/): largest file, unfinished ones per person, expiry.
+TUS_MAX_SIZE = int(os.environ.get("TUS_MAX_SIZE", str(15 * 1024 * 1024)))
+TUS_MAX_OPEN = int(os.environ.get("TUS_MAX_OPEN", "20"))
+TUS_EXPIRE_HOURS = float(os.environ.get("TUS_EXPIRE_HOURS", "24"))
+# Idempotency keys of creates (lms.idempotency) are kept this many days, then removed by beat.
+IDEMPOTENCY_KEEP_DAYS = int(os.environ.get("IDEMPOTENCY_KEEP_DAYS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-pending": {"task": "certificates.sweep_pending", "schedule": CERTIFICATES_SWEEP_EVERY_SECONDS},
     "notifications-sweep-pending": {"task": "notifications.sweep_pending", "schedule": 300.0},
     "fieldwork-sweep-previews": {"task": "fieldwork.sweep_previews", "schedule": 60.0},
+    "lms-idempotency-sweep": {"task": "lms.idempotency_sweep", "schedule": 3600.0},
+    "lms-tus-sweep": {"task": "lms.tus_sweep", "schedule": 900.0},
     # Hourly, so a session scheduled late in the day is still announced; each reminder is recorded once.
     "notifications-sessions-tomorrow": {"task": "notifications.remind_sessions_tomorrow", "schedule": 3600.0},
     "notifications-assignments-due": {"task": "notifications.remind_assignments_due", "schedule": 3600.0},

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import translation
 
-from lms import previews
+from lms import idempotency, previews, tus
 from lms.celery import app  # noqa: F401 -- binds the shared tasks below to the project's app
 from lms.memory import memory_limit
 
@@ -57,6 +57,18 @@ def derive_previews(self, label: str, pk: int) -> str:
 def sweep_previews() -> int:
     """Re-queue pictures whose previews were left pending too long (run by Celery beat)."""
     return previews.previews_sweep()
+
+
+@shared_task(name="lms.idempotency_sweep")
+def idempotency_sweep() -> int:
+    """Remove idempotency keys past their keeping time (beat, hourly)."""
+    return idempotency.idempotency_sweep()
+
+
+@shared_task(name="lms.tus_sweep")
+def tus_sweep() -> int:
+    """Remove expired resumable uploads and their chunks (beat)."""
+    return tus.tus_sweep()
 
 
 @shared_task(name="lms.password_reset_send", ignore_result=True)

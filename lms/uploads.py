@@ -10,12 +10,16 @@ The one upload pipeline for assignment files, feedback files and project photos 
    and for pictures the pixel count (`refuse_too_many_pixels`) before anything decodes them;
 4. only the original is stored: its thumbnail and display copies are made by a worker after
    commit (`lms.previews`), so a hand-in of phone photos answers without decoding any.
+   The exception is an iPhone's HEIC/HEIF (`heic_as_jpeg`): checked against the pixel cap by its header,
+   then decoded once and stored as an upright JPEG without EXIF, so its GPS position is never kept and
+   it gets previews like any JPEG.
 Nothing here holds a whole file in memory.
 """
 
 import hashlib
 import io
 import os
+import tempfile
 import unicodedata
 import uuid
 import zipfile
@@ -242,6 +246,52 @@ def sniff(head: bytes, file) -> Detected | None:
     return None
 
 
+_heif_registered = False
+
+
+def register_heif() -> None:
+    """Let Pillow open HEIC/HEIF (iPhone photos) through pillow-heif; once per process."""
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+def heic_as_jpeg(file, *, name: str = ""):
+    """An iPhone HEIC/HEIF as an upright JPEG without EXIF (no GPS), in a temporary file at position 0.
+
+    The pixel cap is checked on the header before anything is decoded. FileRefused when the picture has
+    too many pixels or cannot be decoded.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    register_heif()
+    dimensions = refuse_too_many_pixels(file, name=name)
+    unreadable = FileRefused(
+        _("“%(name)s” could not be read as a picture.") % {"name": name or "?"}, code="bad_picture"
+    )
+    if dimensions is None:
+        raise unreadable
+    out = tempfile.TemporaryFile()  # noqa: SIM115 -- handed to the caller, open
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+        upright.save(out, "JPEG", quality=90)  # no exif= argument: nothing of the phone's metadata is kept
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        out.close()
+        raise unreadable from None
+    out.seek(0)
+    return out
+
+
+def jpeg_name(name: str) -> str:
+    stem, _ext = os.path.splitext(name)
+    return f"{stem}.jpg"
+
+
 # Pillow keeps most modes in 4 bytes a pixel (RGB too); these take less.
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
 
@@ -282,6 +332,10 @@ def refuse_too_many_pixels(file, *, name: str = "") -> tuple[int, int] | None:
     Returns (width, height), or None when the header is not readable as a picture.
     """
     from PIL import Image, UnidentifiedImageError
+
+    register_heif()
+
+
 
     too_many = FileRefused(  # Pillow's own guard: its size is too large to repeat meaningfully
         _("“%(name)s” has too many pixels: at most %(megapixels)d million are accepted.")
@@ -380,7 +434,16 @@ def check_upload(upload: UploadedFile, *, allowed_extensions, max_file_size: int
             code="file_type_mismatch",
         )
     dimensions = None
-    if detected.kind == "image" and detected is not HEIC:
+    if detected is HEIC:
+        # Stored as the JPEG it decodes to (upright, without EXIF): what is kept is what the row describes.
+        converted = heic_as_jpeg(upload, name=name)
+        name, detected = jpeg_name(name), JPEG
+        digest, size = hashlib.sha256(), 0
+        for chunk in iter(lambda: converted.read(1024 * 1024), b""):
+            digest.update(chunk)
+            size += len(chunk)
+        upload = UploadedFile(converted, name=name, content_type=JPEG.content_type, size=size)
+    if detected.kind == "image":
         dimensions = refuse_too_many_pixels(upload, name=name)
         if cleaned := without_identifying_metadata(upload, detected=detected, name=name):
             upload, size, sha256 = cleaned
@@ -460,7 +523,7 @@ def store_checked(checked: CheckedUpload, *, folder: str) -> StoredNames:
     ext = extension_of(checked.name)
     storage_name = default_storage.save(f"{folder}/{stamp}/{key}.{ext}", checked.upload)
     stored = StoredNames(storage_name=storage_name)
-    if checked.detected.kind == "image" and checked.detected is not HEIC:
+    if checked.detected.kind == "image":
         if checked.dimensions is None:
             stored.preview_state = PreviewState.FAILED
         else:

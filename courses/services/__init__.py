@@ -9,7 +9,7 @@ from courses.selectors import unfinished_prerequisites
 from lms.audit import audit_record
 from lms.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from lms.models import Community, User
-from lms.predicates import forget_roles, teaches_cohort
+from lms.predicates import enrollable_trainees_q, forget_roles, teaches_cohort
 from lms.services.places import check_choosable
 
 
@@ -52,8 +52,9 @@ def enrolment_create(
     """
     if not actor.has_perm("courses.manage_cohort", cohort):
         raise NotAllowed(_("You cannot enrol trainees in this cohort."))
-    if not actor.is_superuser and (trainee.is_superuser or trainee.district_roles.exists()):
-        # Enrolling a staff member would make its account look like a trainee's to the enrolling staff.
+    if not User.objects.filter(enrollable_trainees_q(actor), pk=trainee.pk).exists():
+        # Staff, administrators and another district's people: the same answer as for no account at all
+        # (enrolling them would draft them into this district, out of their own staff's reach).
         raise NotFound(_("No trainee account matches."), code="not_enrollable")
     if community.town.district_id != cohort.district_id:
         # Never names the community: its id may be another district's, which staff must not learn about.

@@ -217,11 +217,40 @@ def _too_many_failures(*, session: Session, user: User) -> bool:
     return counter_value(f"check-in-failures:{session.pk}:{user.pk}") >= MAX_FAILED_ATTEMPTS
 
 
-def attendance_check_in(*, session: Session, user: User, token: str = "", code: str = "") -> tuple[Attendance, bool]:
+def _offline_moment(*, session: Session, token: str, now) -> dt.datetime | None:
+    """The signed moment of a QR token scanned offline and sent later, when it may count; None if not such a token.
+
+    It counts when it is this session's, was shown inside the check-in window and arrives within
+    OFFLINE_GRACE of being shown; the moment then stands for the time of the check-in.
+    """
+    moment = checkin_codes.token_moment(session.pk, token)
+    if moment is None or checkin_codes.token_is_valid(session.pk, token):
+        return None  # not this session's token (refused below as today), or fresh: an ordinary check-in
+    if now - moment > checkin_codes.OFFLINE_GRACE:
+        raise CheckInRefused(
+            _(
+                "This check-in was scanned without a network more than %(hours)d hours ago and can no longer be "
+                "accepted. Ask the instructor to record your attendance."
+            )
+            % {"hours": checkin_codes.OFFLINE_GRACE.total_seconds() // 3600},
+            code="offline_too_late",
+        )
+    if not session.is_check_in_open_at(moment):
+        raise CheckInRefused(
+            _("This QR code was scanned outside the session's check-in time."), code="offline_outside_window"
+        )
+    return moment
+
+
+def attendance_check_in(
+    *, session: Session, user: User, token: str = "", code: str = "", offline: bool = False
+) -> tuple[Attendance, bool]:
     """Check the user in at this session with the screen's token or short code.
 
     Idempotent: a second check-in returns the existing row and created=False. The credential binds to this
-    session only; nothing is written when the check-in is refused.
+    session only; nothing is written when the check-in is refused. With `offline` (a QR scanned without a
+    network and sent by the field outbox), an older token of this session counts at its signed moment and is
+    marked as an offline check-in (`_offline_moment`); a typed code never does.
     """
     # One query for the enrolment and any attendance it already has: this path takes the check-in rush.
     enrolment = (
@@ -241,7 +270,9 @@ def attendance_check_in(*, session: Session, user: User, token: str = "", code: 
         return Attendance.objects.get(pk=enrolment.attendance_id), False
     if not session.is_expected_of(enrolment):
         raise CheckInRefused(_not_for_you(session), code="not_expected")
-    now = timezone.now()
+    arrived = timezone.now()
+    moment = _offline_moment(session=session, token=token, now=arrived) if offline and token else None
+    now = moment or arrived
     if not session.is_check_in_open_at(now):
         if now < session.check_in_opens_at:
             raise CheckInRefused(
@@ -256,7 +287,9 @@ def attendance_check_in(*, session: Session, user: User, token: str = "", code: 
         )
     if _too_many_failures(session=session, user=user):
         raise CheckInRefused(_("Too many wrong codes. Wait a few minutes, then try again."), code="too_many_attempts")
-    if token:
+    if moment is not None:
+        pass  # its signature and moment were checked by _offline_moment
+    elif token:
         if not checkin_codes.token_is_valid(session.pk, token):
             _failed_attempt(session=session, user=user)
             raise CheckInRefused(
@@ -277,7 +310,7 @@ def attendance_check_in(*, session: Session, user: User, token: str = "", code: 
                 session=session,
                 enrolment=enrolment,
                 status=status,
-                source=AttendanceSource.SELF,
+                source=AttendanceSource.OFFLINE if moment is not None else AttendanceSource.SELF,
                 recorded_by=user,
                 checked_in_at=now,
             )

@@ -238,13 +238,18 @@ def lesson_save(
     body: str = "",
     duration_minutes: int = 90,
     actor: User,
+    version: str | None = None,
 ) -> Lesson:
-    """Create or change a lesson of a module."""
+    """Create or change a lesson of a module. With `version` (the form's), a save over a newer version is
+    refused with what changed (StaleVersion, 409)."""
     _require_manage(actor, module.cohort, _("You cannot set up lessons of this cohort."))
     if Module.objects.select_for_update().filter(pk=module.pk).first() is None:  # lessons move under this lock
         raise not_found()
     if lesson is not None and lesson.module_id != module.pk:
         raise NotAllowed(_("This lesson belongs to another module."))
+    if lesson is not None:
+        lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
+        check_version(lesson, version)
     title = _required_text(title, "title", _("Give the lesson a title."))
     if kind not in LessonKind.values:
         raise ValidationFailed(_("Choose a kind of lesson."), fields={"kind": [_("Unknown kind.")]})
@@ -268,6 +273,7 @@ def lesson_save(
         "body": body or "",
         "duration_minutes": duration_minutes,
     }
+    changes = field_changes(lesson, values) if lesson is not None else {}
     if lesson is None:
         lesson = Lesson.objects.create(module=module, **values)
         verb = "lesson.created"
@@ -276,7 +282,7 @@ def lesson_save(
             setattr(lesson, key, value)
         lesson.save(update_fields=[*values, "updated_at"])
         verb = "lesson.updated"
-    audit_record(actor=actor, verb=verb, target=lesson, title=title)
+    audit_record(actor=actor, verb=verb, target=lesson, title=title, target_name=title, changes=changes)
     return lesson
 
 
@@ -334,9 +340,11 @@ def session_save(
     session: Session | None = None,
     lesson: Lesson,
     actor: User,
+    version: str | None = None,
     **fields,
 ) -> Session:
-    """Create or move an in-person session inside the cohort's run (the rules: attendance.session_values)."""
+    """Create or move an in-person session inside the cohort's run (the rules: attendance.session_values).
+    With `version` (the form's), a save over a newer version is refused with what changed (StaleVersion, 409)."""
     _require_manage(actor, cohort, _("You cannot set up sessions of this cohort."))
     if lesson.module.cohort_id != cohort.pk or (session is not None and session.cohort_id != cohort.pk):
         raise NotAllowed(_("This lesson belongs to another cohort."))
@@ -345,12 +353,14 @@ def session_save(
         fields.setdefault("check_in_minutes_after", session.check_in_minutes_after)
         fields["keep_community_id"] = session.community_id
     values, instructors = session_values(cohort=cohort, lesson=lesson, **fields)
-    moved_from = None
+    moved_from, changes = None, {}
     if session is None:
         session = Session.objects.create(cohort=cohort, **values)
         verb = "session.created"
     else:
         session = Session.objects.select_for_update().get(pk=session.pk)
+        check_version(session, version)
+        changes = field_changes(session, values)
         if (session.starts_at, session.place) != (values["starts_at"], values["place"]):
             moved_from = session.starts_at
         for key, value in values.items():
@@ -362,7 +372,15 @@ def session_save(
         tell("session_added", session=session)
     elif moved_from is not None:
         tell("session_moved", session=session, was_starts_at=moved_from)
-    audit_record(actor=actor, verb=verb, target=session, lesson=lesson.pk, starts_at=values["starts_at"].isoformat())
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=session,
+        lesson=lesson.pk,
+        starts_at=values["starts_at"].isoformat(),
+        target_name=str(session),
+        changes=changes,
+    )
     return session
 
 

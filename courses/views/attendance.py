@@ -17,7 +17,7 @@ from courses.forms import (
     CheckInForm,
     form_error,
 )
-from courses.models import Enrolment
+from courses.models import AttendanceSource, Enrolment
 from lms.errors import NotFound
 from lms.paging import ROWS_PER_PAGE, page_of, query_without_page
 from lms.qr import qr_svg
@@ -58,7 +58,11 @@ def check_in(request, session_id: int):
             return render(request, "courses/check_in.html", context, status=error.status_code)
         try:
             attendance, created = services.attendance_check_in(
-                session=session, user=request.user, token=form.cleaned_data["token"], code=form.cleaned_data["code"]
+                session=session,
+                user=request.user,
+                token=form.cleaned_data["token"],
+                code=form.cleaned_data["code"],
+                offline=bool(form.cleaned_data["scanned_at"]),
             )
         except services.CheckInRefused as refusal:
             # Show the refusal above the code form, so a mistyped code is retyped at once.
@@ -66,7 +70,14 @@ def check_in(request, session_id: int):
             context = {"session": session if visible else None, "session_id": session_id, "refusal": refusal}
             return render(request, "courses/check_in.html", context, status=refusal.status_code)
         return render(
-            request, "courses/check_in_done.html", {"session": session, "attendance": attendance, "created": created}
+            request,
+            "courses/check_in_done.html",
+            {
+                "session": session,
+                "attendance": attendance,
+                "created": created,
+                "offline": attendance.source == AttendanceSource.OFFLINE,
+            },
         )
     visible = request.user.has_perm("courses.view_cohort_content", session)
     form = CheckInForm(initial={"token": request.GET.get("t", "")})

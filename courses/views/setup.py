@@ -238,6 +238,7 @@ def module_edit(request, cohort_id: int, module_id: int):
 def _lesson_page(request, module, lesson=None, *, error=None):
     if lesson is not None:
         initial = {k: getattr(lesson, k) for k in ("position", "kind", "title", "body", "duration_minutes")}
+        initial["version"] = version_of(lesson)
     else:
         initial = {"position": module.lessons.count() + 1, "duration_minutes": 90}
     post = request.POST if request.method == "POST" and error is None else None
@@ -350,6 +351,7 @@ def _session_page(request, cohort, session=None):
             "instructors": list(session.instructors.values_list("pk", flat=True)),
             "team": session.team_id,
             "community": session.community_id,
+            "version": version_of(session),
         }
     form = SessionSetupForm(request.POST or None, cohort=cohort, user=request.user, initial=initial)
     context = {

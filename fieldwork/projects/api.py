@@ -15,7 +15,7 @@ from fieldwork.projects.models import (
     ModelCase,
     SupportVisit,
 )
-from lms import uploads
+from lms import tus, uploads
 from lms.access import id_or_zero
 from lms.api import ScopedViewSet
 from lms.api_schema import ObjectListSchema
@@ -170,6 +170,13 @@ class ActivityIn(serializers.Serializer):
     account = serializers.CharField(required=False, allow_blank=True, default="")
     # Values are checked by the service, so the API and the pages answer a bad count alike.
     counts = serializers.DictField(required=False, default=dict)
+    uploads = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        max_length=photos.MAX_PHOTOS,
+        help_text="Finished resumable uploads (/api/v1/uploads/, tus) to attach as photos, besides `photos`.",
+    )
 
 
 class NextStepIn(serializers.Serializer):
@@ -294,6 +301,7 @@ class ActivityViewSet(PhotoUploadViewSet, ScopedViewSet):
     def create(self, request):
         data = _valid(ActivityIn, request)
         project = selectors.access_project(user=request.user, project_id=data["project"])
+        resumed, upload_rows = tus.finished_files(user=request.user, ids=data["uploads"])
         activity = services.activity_record(
             project=project,
             actor=request.user,
@@ -303,8 +311,9 @@ class ActivityViewSet(PhotoUploadViewSet, ScopedViewSet):
             place=data["place"],
             account=data["account"],
             counts=data["counts"],
-            photo_files=request.FILES.getlist("photos"),
+            photo_files=[*request.FILES.getlist("photos"), *resumed],
         )
+        tus.used(upload_rows)
         return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
 
 

@@ -28,7 +28,7 @@ class PhotoField(forms.FileField):
 
 
 class MultiplePhotoField(PhotoField):
-    widget = MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+    widget = MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"})
 
     def clean(self, data, initial=None):
         single = super().clean

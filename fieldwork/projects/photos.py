@@ -51,7 +51,8 @@ def _refuse(message):
 def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
     """Stream an upload to private storage, checking its type by magic bytes and its header.
 
-    Refuses (ValidationFailed, code "bad_photo") anything not a JPEG, PNG or WebP with a readable
+    A HEIC/HEIF is stored as its upright JPEG without EXIF (`uploads.heic_as_jpeg`), under the same cap.
+    Refuses (ValidationFailed, code "bad_photo") anything not a JPEG, PNG, WebP or HEIC with a readable
     header, over the pixel cap or larger than MAX_PHOTO_BYTES; stores nothing in that case. Nothing
     is decoded here: the two derived sizes are made by a worker after commit (`lms.previews`).
     """
@@ -72,11 +73,24 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
             digest.update(chunk)
             spool.write(chunk)
         detected = uploads.sniff(head, spool)
+        name = safe_name(getattr(uploaded_file, "name", ""))
+        if detected is uploads.HEIC:
+            # An iPhone photo: kept as the upright JPEG it decodes to, without EXIF (no GPS position).
+            try:
+                converted = uploads.heic_as_jpeg(spool, name=name)
+            except uploads.FileRefused as error:
+                _refuse(error.message)
+            spool.close()
+            spool, detected, name = converted, uploads.JPEG, uploads.jpeg_name(name)
+            digest, size = hashlib.sha256(), 0
+            for chunk in iter(lambda: spool.read(1024 * 1024), b""):
+                digest.update(chunk)
+                size += len(chunk)
         if detected not in PHOTO_TYPES:
-            _refuse(_("Only JPEG, PNG or WebP photos can be uploaded."))
+            _refuse(_("Only JPEG, PNG, WebP or HEIC photos can be uploaded."))
         content_type, extension = detected.content_type, PHOTO_TYPES[detected]
         try:
-            dimensions = uploads.refuse_too_many_pixels(spool, name=safe_name(getattr(uploaded_file, "name", "")))
+            dimensions = uploads.refuse_too_many_pixels(spool, name=name)
         except uploads.FileRefused as error:
             _refuse(error.message)
         if dimensions is None:
@@ -89,7 +103,6 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             _refuse(_("The photo could not be read as an image."))
         spool.seek(0)
-        name = safe_name(getattr(uploaded_file, "name", ""))
         try:
             cleaned = uploads.without_identifying_metadata(spool, detected=detected, name=name)
         except uploads.FileRefused as error:
@@ -102,7 +115,7 @@ def store_photo(uploaded_file, *, folder: str) -> StoredPhoto:
         content_type=content_type,
         size=size,
         sha256=sha256,
-        original_name=safe_name(getattr(uploaded_file, "name", "")),
+        original_name=name,
     )
 
 

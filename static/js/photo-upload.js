@@ -5,10 +5,15 @@
   "use strict";
   var LONG_EDGE = 2560;
   var TARGET_BYTES = 1024 * 1024;
-  var REDUCIBLE = /^image\/(jpeg|png|webp)$/;
+  // HEIC too where the browser decodes it (Safari); elsewhere createImageBitmap fails and it goes as it is.
+  var REDUCIBLE = /^image\/(jpeg|png|webp|heic|heif)$/;
 
   var supported = window.createImageBitmap && window.DataTransfer && window.XMLHttpRequest &&
     HTMLCanvasElement.prototype.toBlob;
+  // The field outbox (outbox.js) reduces with the same function; without support it sends files as they are.
+  window.lmsReducePhoto = supported ? function (file) { return reduce(file); } : function (file) {
+    return Promise.resolve(file);
+  };
   if (!supported) return;
 
   function toBlob(canvas, quality) {
@@ -35,7 +40,7 @@
             return attempt(scale * 0.8, 0.8);
           }
           if (blob.size >= file.size) return file;
-          var name = file.name.replace(/\.(png|webp|jpe?g)$/i, "") + ".jpg";
+          var name = file.name.replace(/\.(png|webp|jpe?g|heic|heif)$/i, "") + ".jpg";
           return new File([blob], name, { type: "image/jpeg", lastModified: file.lastModified });
         });
       }
@@ -99,7 +104,7 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || form.enctype !== "multipart/form-data") return;
-    if (form.dataset.photoReduced === "1") return;
+    if (form.dataset.photoReduced === "1" || form.hasAttribute("data-outbox")) return;
     var inputs = form.querySelectorAll("input[type=file]");
     var anyFiles = Array.prototype.some.call(inputs, function (i) { return i.files && i.files.length; });
     if (!anyFiles) return;

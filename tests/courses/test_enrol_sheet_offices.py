@@ -265,3 +265,15 @@ def test_the_command_needs_the_rows_confirmed(world, tmp_path):
     call_command("enrol_from_sheet", str(path), cohort=world.cohort.pk, username=world.staff.username, confirm_rows="4")
     world.enrolment.refresh_from_db()
     assert world.enrolment.team.name == "新组"
+
+
+def test_staff_cannot_draft_another_districts_instructor_or_trainee(world):
+    from courses.services import enrolment_create
+    from lms.errors import NotFound
+
+    before = state()
+    for person in (world.other_instructor, world.other_trainee):
+        with pytest.raises(NotFound) as caught:
+            enrolment_create(cohort=world.cohort, trainee=person, community=world.community, actor=world.staff)
+        assert caught.value.code == "not_enrollable"
+    assert state() == before

@@ -121,3 +121,49 @@ def test_the_rule_page_answers_409_with_the_form_kept(client, world):
     current = text.split('name="version" value="')[1].split('"')[0]
     assert current != loaded
     assert client.post(url, {**form, "min_lesson_percent": "95", "version": current}).status_code == 302
+
+
+def test_a_lesson_form_carries_its_version(world):
+    lesson = world.skills_lesson
+    loaded = version_of(lesson)
+    values = {"position": lesson.position, "kind": lesson.kind, "duration_minutes": 90, "actor": world.staff}
+    course_setup.lesson_save(module=world.skills, lesson=lesson, title="议事会（新）", version=loaded, **values)
+    count = AuditEntry.objects.count()
+    with pytest.raises(StaleVersion) as caught:
+        course_setup.lesson_save(module=world.skills, lesson=lesson, title="别的", version=loaded, **values)
+    assert caught.value.code == "stale_version"
+    lesson.refresh_from_db()
+    assert lesson.title == "议事会（新）" and AuditEntry.objects.count() == count
+    entry = AuditEntry.objects.filter(verb="lesson.updated").order_by("pk").last()
+    assert entry.data["changes"]["title"] == ["议事会的组织与主持", "议事会（新）"]
+
+
+def test_a_session_form_carries_its_version(world):
+    import datetime as dt
+
+    from tests.courses.factories import SessionFactory
+
+    session = SessionFactory(lesson=world.skills_lesson)
+    loaded = version_of(session)
+    fields = {
+        "lesson": world.skills_lesson,
+        "date": dt.date(world.cohort.year, 5, 6),
+        "start_time": dt.time(9),
+        "end_time": dt.time(11),
+        "address": "",
+        "instructors": [],
+        "team": None,
+        "community": None,
+    }
+    course_setup.session_save(
+        cohort=world.cohort, session=session, actor=world.staff, version=loaded, place="西樵镇文化站", **fields
+    )
+    with pytest.raises(StaleVersion) as caught:
+        course_setup.session_save(
+            cohort=world.cohort, session=session, actor=world.staff, version=loaded, place="河岗社区", **fields
+        )
+    assert caught.value.code == "stale_version"
+    session.refresh_from_db()
+    assert session.place == "西樵镇文化站"
+    entry = AuditEntry.objects.filter(verb="session.updated").order_by("pk").last()
+    assert entry.data["changes"]["place"][1] == "西樵镇文化站"
