@@ -26,7 +26,9 @@ from django.template import loader
 from django.template.defaultfilters import filesizeformat
 from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lms.errors import ApplicationError, error_body
 
@@ -127,16 +129,18 @@ class BoundedStream:
 
 
 def body_read_timeout() -> BodyReadTimeout:
+    # Lazy: made before any language is active, said in the one `refusal` chooses.
     return BodyReadTimeout(
-        _("The request body arrived too slowly and was dropped. Check the connection and send it again.")
+        gettext_lazy("The request body arrived too slowly and was dropped. Check the connection and send it again.")
     )
 
 
 def _too_large(limit: int) -> ApplicationError:
-    error = ApplicationError(
-        _("The request is too large: at most %(limit)s can be sent here.") % {"limit": filesizeformat(limit)},
-        code="request_too_large",
-    )
+    message = lazy(
+        lambda: _("The request is too large: at most %(limit)s can be sent here.") % {"limit": filesizeformat(limit)},
+        str,
+    )()  # made before any language is active, said in the one `refusal` chooses
+    error = ApplicationError(message, code="request_too_large")
     error.status_code = 413
     return error
 
@@ -179,7 +183,9 @@ class BodyLimitMiddleware:
             except ValueError:
                 length = -1
             if length < 0:
-                error = ApplicationError(_("The request's Content-Length is not a number."), code="bad_length")
+                error = ApplicationError(
+                    gettext_lazy("The request's Content-Length is not a number."), code="bad_length"
+                )
                 return refusal(request, error)
             if length > limit:
                 return refusal(request, _too_large(limit))
