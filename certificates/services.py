@@ -294,11 +294,14 @@ def certificate_render(*, certificate_id: int) -> Certificate | None:
 
 
 def queue_image(certificate_id: int) -> None:
-    """Have a worker make the certificate's picture for the trainee's page; lost, the page makes it itself."""
+    """Have a worker make the certificate's picture for the trainee's page; lost, the page makes it itself.
+
+    In the previews' queue, not the renders': the sweep reads the render queue's length as "renders still
+    waiting", and pictures counted there kept it from re-sending renders a dead worker had taken."""
     from certificates.tasks import make_image
 
     try:
-        make_image.apply_async(args=[certificate_id], queue=settings.CERTIFICATES_QUEUE)
+        make_image.apply_async(args=[certificate_id], queue=settings.PREVIEWS_QUEUE)
     except Exception:  # kombu's errors when Redis is down: the page falls back to making it
         logger.warning("Could not queue the image of certificate %s", certificate_id)
 

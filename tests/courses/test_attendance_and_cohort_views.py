@@ -194,7 +194,9 @@ def test_unknown_user_and_missing_reason_are_refused(client, world):
     english(client, world.staff)
     before = Enrolment.objects.count()
     response = client.post(f"/cohorts/{world.cohort.pk}/enrol/", {"trainee": "nobody", "community": world.community.pk})
-    assert response.status_code == 400 and 'data-code="unknown_user"' in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400 and "No user has the username or mobile number “nobody”" in page
+    assert 'value="nobody"' in page  # the form is kept as typed
     response = client.post(f"/enrolments/{world.enrolment.pk}/withdraw/", {"reason": ""})
     assert response.status_code == 400
     world.enrolment.refresh_from_db()

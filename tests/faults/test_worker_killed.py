@@ -37,7 +37,7 @@ def cohort_of_eligible_trainees():
 def assert_each_issued_once_with_a_valid_pdf(ids, media_root):
     certificates = list(Certificate.objects.filter(pk__in=ids))
     assert all(c.status == CertificateStatus.ISSUED for c in certificates)
-    files = sorted(p for p in Path(media_root, "certificates").rglob("*") if p.is_file())
+    files = sorted(p for p in Path(media_root, "certificates").rglob("*.pdf") if p.is_file())
     assert sorted(Path(media_root, c.pdf.name) for c in certificates) == files  # one file each, no strays
     for certificate in certificates:
         data = Path(media_root, certificate.pdf.name).read_bytes()

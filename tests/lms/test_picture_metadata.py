@@ -124,6 +124,7 @@ def test_a_broken_jpeg_that_cannot_be_cleaned_is_refused_with_a_message(english)
     data = data[:2] + b"\xff\xe1\xff\xf0Exif"  # a segment that says it is longer than the file
     with pytest.raises(FileRefused) as refusal:
         check_upload(upload("broken.jpg", data), allowed_extensions=["jpg"], max_file_size=10**7)
+    assert refusal.value.code == "picture_unreadable"
     assert "location data could not be removed" in str(refusal.value.message)
 
 

@@ -114,7 +114,8 @@ def test_cohort_zip_streams_from_the_bucket(client, certified_world, s3_storage)
     with zipfile.ZipFile(io.BytesIO(body(response))) as archive:
         assert archive.testzip() is None
         for certificate in certificates:
-            assert hashlib.sha256(archive.read(f"{certificate.serial}.pdf")).hexdigest() == certificate.sha256
+            member = f"{certificate.serial}-{certificate.trainee_name}.pdf"
+            assert hashlib.sha256(archive.read(member)).hexdigest() == certificate.sha256
 
 
 def test_cohort_zip_with_a_missing_file_answers_an_error_page_not_a_truncated_archive(
