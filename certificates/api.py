@@ -135,9 +135,8 @@ def public_verification(certificate) -> dict:
     }
 
 
-class PublicVerifyViewSet(ScopedViewSet):
-    """Public, no login: a certificate's status by its code, as the verification page gives it. Rate-limited per
-    address like the page (the same counter)."""
+class PublicLookupViewSet(ScopedViewSet):
+    """Public, no login, rate-limited per address like the verification page (the same counter)."""
 
     permission_classes = [AllowAny]
     permission_required = PUBLIC
@@ -147,14 +146,24 @@ class PublicVerifyViewSet(ScopedViewSet):
     def scoped_queryset(self, user):
         return selectors.publicly_verifiable()
 
+    def too_many(self, request) -> Response | None:
+        """The 429 answer once this address has looked up too often; None while it may go on."""
+        if verification_allowed(request):
+            return None
+        return Response(
+            error_body(code="rate_limited", message=_("Too many lookups; try again in a minute.")),
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(settings.CERTIFICATES_VERIFY_RATE[1])},
+        )
+
+
+class PublicVerifyViewSet(PublicLookupViewSet):
+    """A certificate's status by its code, as the verification page gives it."""
+
     @extend_schema(responses=PublicVerificationSerializer)
     def retrieve(self, request, pk=None):
-        if not verification_allowed(request):
-            return Response(
-                error_body(code="rate_limited", message=_("Too many lookups; try again in a minute.")),
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(settings.CERTIFICATES_VERIFY_RATE[1])},
-            )
+        if refused := self.too_many(request):
+            return refused
         normal = code_normalise(pk or "")
         certificate = selectors.certificate_by_code(code=normal) if normal else None
         if certificate is None:
@@ -271,25 +280,13 @@ class CertificateViewSet(ScopedViewSet):
         return pdf_response(certificate, request=request)
 
 
-class VerificationViewSet(ScopedViewSet):
-    """Public: whether a code belongs to a valid or revoked certificate. Rate-limited per address."""
-
-    permission_classes = [AllowAny]
-    permission_required = PUBLIC
-    authentication_classes = []
-    lookup_value_regex = "[^/]+"
-
-    def scoped_queryset(self, user):
-        return selectors.publicly_verifiable()
+class VerificationViewSet(PublicLookupViewSet):
+    """Whether a code belongs to a valid or revoked certificate."""
 
     @extend_schema(responses=VerificationSerializer)
     def retrieve(self, request, pk=None):
-        if not verification_allowed(request):
-            return Response(
-                error_body(code="rate_limited", message="Too many requests."),
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(settings.CERTIFICATES_VERIFY_RATE[1])},
-            )
+        if refused := self.too_many(request):
+            return refused
         normal = code_normalise(pk or "")
         certificate = selectors.certificate_by_code(code=normal) if normal else None
         if certificate is None:

@@ -118,20 +118,7 @@ def audit_entries_archive(*, older_than_days: int | None = None) -> AuditArchive
     report = audit_chain.chain_verify()
     if not report.ok:
         raise ArchiveRefused(f"The audit chain does not verify, nothing archived: {report.problem}")
-    fields = (
-        "sequence",
-        "created_at",
-        "actor_id",
-        "verb",
-        "target_type_id",
-        "target_id",
-        "data",
-        "district_id",
-        "cohort_id",
-        "previous_hash",
-        "entry_hash",
-        "entry_sm3",
-    )
+    fields = [name for name in audit_chain.FIELDS if name != "pk"]  # what the chain hashes, with its hashes
     entries = list(AuditEntry.objects.filter(sequence__lte=plan.last_sequence).order_by("sequence").values(*fields))
     labels = audit_chain.type_labels_all()
     lines = archive_lines(entries, labels=labels)
