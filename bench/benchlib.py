@@ -60,15 +60,19 @@ def start_gunicorn(port: int, workers: int, env: dict, *, log_name: str, extra_a
 
 
 def session_key(user) -> str:
-    """A signed-in session for `user` in the database, as the login page would make it: its cookie value."""
+    """A signed-in session for `user` in the database, as the login page would make it after the second factor
+    (staff must give one): its cookie value."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+
+    from lms.second_factor import SESSION_VERIFIED
 
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[SESSION_VERIFIED] = True
     store.create()
     return store.session_key
 
