@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
+
+from tests.servers import free_port, wait_until_listening
 
 ALIYUN_KEY_ID, ALIYUN_SECRET = "LTAI-standin-key", "standin-aliyun-secret"
 TENCENT_SECRET_ID, TENCENT_SECRET_KEY = "AKID-standin", "standin-tencent-secret"
@@ -266,12 +267,6 @@ def serve(port: int) -> None:
 # --- for tests and benchmarks: start it as a process on a free port
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Standin:
     url: str
@@ -332,15 +327,7 @@ def start_standin(log_dir: Path) -> Standin:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("provider stand-in did not start:\n" + log_path.read_text()) from None
-            time.sleep(0.05)
+    wait_until_listening(process, port, name="provider stand-in", log_path=log_path, seconds=20)
     return Standin(f"http://127.0.0.1:{port}", process)
 
 

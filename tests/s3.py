@@ -6,21 +6,15 @@ with full rights and its key; every later call needs valid credentials, as a rea
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.servers import free_port, wait_until_listening
+
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -102,15 +96,7 @@ def start_server(log_dir: Path) -> S3Server:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("moto_server did not start:\n" + log_path.read_text()) from None
-            time.sleep(0.1)
+    wait_until_listening(process, port, name="moto_server", log_path=log_path, seconds=30)
     iam = boto3.client(
         "iam", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="bootstrap", aws_secret_access_key="x"
     )
